@@ -1,0 +1,204 @@
+//! `ModuleInfo`: everything about a module except its function bodies, in a form that is
+//! serialized into cache artifacts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+
+/// One operator of a constant expression (global initializers, segment offsets, element items).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32(i32),
+    /// `i64.const`.
+    I64(i64),
+    /// `f32.const`, as bits.
+    F32(u32),
+    /// `f64.const`, as bits.
+    F64(u64),
+    /// `v128.const`.
+    V128(u128),
+    /// `global.get` of an (imported) global.
+    GlobalGet(u32),
+    /// `ref.null`.
+    RefNull(ValType),
+    /// `ref.func`.
+    RefFunc(u32),
+    /// `i32.add` (extended constant expressions).
+    I32Add,
+    /// `i32.sub`.
+    I32Sub,
+    /// `i32.mul`.
+    I32Mul,
+    /// `i64.add`.
+    I64Add,
+    /// `i64.sub`.
+    I64Sub,
+    /// `i64.mul`.
+    I64Mul,
+}
+
+/// A constant expression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+/// What an import brings in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Import {
+    /// Module name.
+    pub module: String,
+    /// Field name.
+    pub name: String,
+    /// The imported item's type.
+    pub ty: ExternType,
+}
+
+/// The kind of an exported item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExternKind {
+    /// Function.
+    Func,
+    /// Table.
+    Table,
+    /// Memory.
+    Memory,
+    /// Global.
+    Global,
+}
+
+/// An export.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Export {
+    /// Export name.
+    pub name: String,
+    /// What kind of item.
+    pub kind: ExternKind,
+    /// Index in that kind's index space.
+    pub index: u32,
+}
+
+/// Where an element segment goes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ElementMode {
+    /// Copied into a table at instantiation, then dropped.
+    Active {
+        /// Table index.
+        table: u32,
+        /// Offset expression.
+        offset: ConstExpr,
+    },
+    /// Kept for `table.init`.
+    Passive,
+    /// Only declares functions for `ref.func`; dropped at once.
+    Declared,
+}
+
+/// The items of an element segment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum ElementItems {
+    /// Function indices.
+    Funcs(Vec<u32>),
+    /// Constant expressions producing references.
+    Exprs(Vec<ConstExpr>),
+}
+
+impl ElementItems {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ElementItems::Funcs(v) => v.len(),
+            ElementItems::Exprs(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An element segment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ElementSegment {
+    /// Where it goes.
+    pub mode: ElementMode,
+    /// Element type.
+    pub ty: ValType,
+    /// Its items.
+    pub items: ElementItems,
+}
+
+/// A data segment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DataSegment {
+    /// For an active segment, the memory and offset; `None` for a passive one.
+    pub active: Option<(u32, ConstExpr)>,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A parsed, validated module without its code.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ModuleInfo {
+    /// Name from the name section.
+    pub name: Option<String>,
+    /// Function types by type index.
+    pub types: Vec<FuncType>,
+    /// Imports in order.
+    pub imports: Vec<Import>,
+    /// Type index of every function, imported functions first.
+    pub functions: Vec<u32>,
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Every table, imported first.
+    pub tables: Vec<TableType>,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Every memory, imported first.
+    pub memories: Vec<MemoryType>,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Every global, imported first.
+    pub globals: Vec<GlobalType>,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Initializers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    /// Exports in order.
+    pub exports: Vec<Export>,
+    /// Start function.
+    pub start: Option<u32>,
+    /// Element segments.
+    pub elements: Vec<ElementSegment>,
+    /// Data segments.
+    pub data: Vec<DataSegment>,
+    /// Function names from the name section, sorted by index.
+    pub func_names: Vec<(u32, String)>,
+    /// Bytes of code in the code section (sum of function body sizes).
+    pub code_bytes: u64,
+}
+
+impl ModuleInfo {
+    /// Signature of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// Number of functions defined (not imported) by the module.
+    pub fn num_defined_funcs(&self) -> usize {
+        self.functions.len() - self.num_imported_funcs as usize
+    }
+
+    /// Name of function `index` from the name section.
+    pub fn func_name(&self, index: u32) -> Option<&str> {
+        self.func_names
+            .binary_search_by_key(&index, |(i, _)| *i)
+            .ok()
+            .map(|i| self.func_names[i].1.as_str())
+    }
+
+    /// The export called `name`.
+    pub fn export(&self, name: &str) -> Option<&Export> {
+        self.exports.iter().find(|e| e.name == name)
+    }
+}

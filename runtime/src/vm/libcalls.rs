@@ -1,0 +1,178 @@
+//! Runtime helpers compiled code calls through the `vmctx` libcall table: bulk memory and
+//! table operations, and growing. Each returns a status or a result as an `i32`; compiled code
+//! turns a non-zero status into the operation's trap.
+
+use std::sync::LazyLock;
+
+use cranelift_codegen::ir::{self, types};
+
+use crate::vm::instance::Instance;
+
+/// The helpers, in table order (compiled code indexes the table by this number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Libcall {
+    MemoryGrow = 0,
+    MemoryCopy,
+    MemoryFill,
+    MemoryInit,
+    DataDrop,
+    TableGrow,
+    TableCopy,
+    TableFill,
+    TableInit,
+    ElemDrop,
+}
+
+impl Libcall {
+    /// Parameter types after the leading `vmctx`.
+    pub fn params(self) -> &'static [ir::Type] {
+        use types::{I32, I64};
+        match self {
+            Libcall::MemoryGrow => &[I32, I32],
+            Libcall::MemoryCopy => &[I32, I32, I32, I32, I32],
+            Libcall::MemoryFill => &[I32, I32, I32, I32],
+            Libcall::MemoryInit => &[I32, I32, I32, I32, I32],
+            Libcall::DataDrop => &[I32],
+            Libcall::TableGrow => &[I32, I32, I64],
+            Libcall::TableCopy => &[I32, I32, I32, I32, I32],
+            Libcall::TableFill => &[I32, I32, I64, I32],
+            Libcall::TableInit => &[I32, I32, I32, I32, I32],
+            Libcall::ElemDrop => &[I32],
+        }
+    }
+}
+
+/// Addresses of the helpers, indexed by [`Libcall`].
+pub(crate) static LIBCALLS: LazyLock<[usize; 10]> = LazyLock::new(|| {
+    [
+    memory_grow as *const () as usize,
+    memory_copy as *const () as usize,
+    memory_fill as *const () as usize,
+    memory_init as *const () as usize,
+    data_drop as *const () as usize,
+    table_grow as *const () as usize,
+    table_copy as *const () as usize,
+    table_fill as *const () as usize,
+    table_init as *const () as usize,
+    elem_drop as *const () as usize,
+    ]
+});
+
+const OK: u32 = 0;
+const TRAP: u32 = 1;
+
+fn status(ok: bool) -> u32 {
+    if ok { OK } else { TRAP }
+}
+
+/// Copies `len` items within or between slices after checking both ranges.
+fn copy_checked<T: Copy>(dst: &mut [T], dst_at: u32, src: &[T], src_at: u32, len: u32) -> bool {
+    let (d, s, n) = (dst_at as usize, src_at as usize, len as usize);
+    if d.checked_add(n).is_none_or(|end| end > dst.len())
+        || s.checked_add(n).is_none_or(|end| end > src.len())
+    {
+        return false;
+    }
+    dst[d..d + n].copy_from_slice(&src[s..s + n]);
+    true
+}
+
+/// `memory.copy` on one slice (ranges may overlap).
+fn copy_within_checked<T: Copy>(data: &mut [T], dst: u32, src: u32, len: u32) -> bool {
+    let (d, s, n) = (dst as usize, src as usize, len as usize);
+    if d.checked_add(n).is_none_or(|end| end > data.len())
+        || s.checked_add(n).is_none_or(|end| end > data.len())
+    {
+        return false;
+    }
+    data.copy_within(s..s + n, d);
+    true
+}
+
+/// Fills `len` items from `at` after a bounds check.
+fn fill_checked<T: Copy>(data: &mut [T], at: u32, value: T, len: u32) -> bool {
+    let (d, n) = (at as usize, len as usize);
+    match d.checked_add(n) {
+        Some(end) if end <= data.len() => {
+            data[d..end].fill(value);
+            true
+        }
+        _ => false,
+    }
+}
+
+extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    instance
+        .memory_mut(memory)
+        .grow(u64::from(delta))
+        .map_or(u32::MAX, |old| old as u32)
+}
+
+extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    if dst_mem == src_mem {
+        return status(copy_within_checked(instance.memory_mut(dst_mem).data_mut(), dst, src, len));
+    }
+    let src_data: *const [u8] = instance.memory_mut(src_mem).data();
+    // SAFETY: distinct memories never overlap; the source slice stays valid while copying.
+    let src_data = unsafe { &*src_data };
+    status(copy_checked(instance.memory_mut(dst_mem).data_mut(), dst, src_data, src, len))
+}
+
+extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    status(fill_checked(instance.memory_mut(memory).data_mut(), dst, value as u8, len))
+}
+
+extern "C" fn memory_init(vmctx: *mut u8, memory: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let bytes: *const [u8] = instance.data_segment(segment);
+    // SAFETY: segment bytes live in the module, which the instance keeps alive; they are never
+    // part of a linear memory.
+    let bytes = unsafe { &*bytes };
+    status(copy_checked(instance.memory_mut(memory).data_mut(), dst, bytes, src, len))
+}
+
+extern "C" fn data_drop(vmctx: *mut u8, segment: u32) -> u32 {
+    Instance::from_vmctx(vmctx).drop_data(segment);
+    OK
+}
+
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    instance
+        .table_mut(table)
+        .grow(u64::from(delta), init)
+        .map_or(u32::MAX, |old| old as u32)
+}
+
+extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    if dst_table == src_table {
+        return status(copy_within_checked(instance.table_mut(dst_table).elements_mut(), dst, src, len));
+    }
+    let src_elems: *const [usize] = instance.table_mut(src_table).elements();
+    // SAFETY: distinct tables own distinct element vectors; nothing resizes them meanwhile.
+    let src_elems = unsafe { &*src_elems };
+    status(copy_checked(instance.table_mut(dst_table).elements_mut(), dst, src_elems, src, len))
+}
+
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    status(fill_checked(instance.table_mut(table).elements_mut(), dst, value, len))
+}
+
+extern "C" fn table_init(vmctx: *mut u8, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let instance = Instance::from_vmctx(vmctx);
+    let items: *const [usize] = instance.element_segment(segment);
+    // SAFETY: passive element items are owned by the instance and never resized by table ops.
+    let items = unsafe { &*items };
+    status(copy_checked(instance.table_mut(table).elements_mut(), dst, items, src, len))
+}
+
+extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) -> u32 {
+    Instance::from_vmctx(vmctx).drop_elements(segment);
+    OK
+}
