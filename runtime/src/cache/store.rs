@@ -348,3 +348,38 @@ fn default_dir_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
         .or_else(|| absolute("XDG_CACHE_HOME").map(|dir| dir.join("wasm-prof")))
         .or_else(|| absolute("HOME").map(|home| home.join(".cache").join("wasm-prof")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(vars: &[(&str, &str)]) -> Option<PathBuf> {
+        default_dir_from(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| OsString::from(v))
+        })
+    }
+
+    #[test]
+    fn default_dir_follows_the_environment() {
+        let all = [
+            ("WASM_PROF_CACHE_DIR", "/explicit"),
+            ("XDG_CACHE_HOME", "/xdg"),
+            ("HOME", "/home/u"),
+        ];
+        assert_eq!(dir_with(&all), Some("/explicit".into()));
+        assert_eq!(dir_with(&all[1..]), Some("/xdg/wasm-prof".into()));
+        assert_eq!(dir_with(&all[2..]), Some("/home/u/.cache/wasm-prof".into()));
+        // An empty override and a relative XDG_CACHE_HOME are ignored, as the XDG spec says.
+        assert_eq!(
+            dir_with(&[
+                ("WASM_PROF_CACHE_DIR", ""),
+                ("XDG_CACHE_HOME", "rel"),
+                all[2]
+            ]),
+            Some("/home/u/.cache/wasm-prof".into())
+        );
+        assert_eq!(dir_with(&[]), None);
+    }
+}
