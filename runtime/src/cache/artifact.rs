@@ -1,7 +1,8 @@
 //! The on-disk artifact format.
 //!
 //! All integers are little-endian. An artifact is a fixed 136-byte header, the engine
-//! fingerprint, the metadata blob, zero padding, then the code image at a page-aligned offset:
+//! fingerprint, the metadata blob, zero padding (checked, so the encoding is canonical), then
+//! the code image at a page-aligned offset:
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -120,9 +121,10 @@ pub fn write_artifact(
             "the cache key was made with another fingerprint",
         ));
     }
-    let fingerprint_len = u32::try_from(fingerprint.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "fingerprint too long"))?;
     let header_len = FIXED_LEN + fingerprint.len();
+    let too_long = |_| io::Error::new(io::ErrorKind::InvalidInput, "fingerprint too long");
+    let fingerprint_len = u32::try_from(fingerprint.len()).map_err(too_long)?;
+    let header_len_u32 = u32::try_from(header_len).map_err(too_long)?;
     let meta_end = header_len + meta.len();
     let page = page_size();
     let padding = vec![0; meta_end.next_multiple_of(page) - meta_end];
@@ -133,19 +135,12 @@ pub fn write_artifact(
         body.update(part);
     }
 
-    let digest = key.module_digest();
     let mut header = Vec::with_capacity(header_len);
     header.extend_from_slice(&MAGIC);
     header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    header.extend_from_slice(&(header_len as u32).to_le_bytes());
+    header.extend_from_slice(&header_len_u32.to_le_bytes());
     header.extend_from_slice(&(page as u32).to_le_bytes());
-    header.push(algo_code(key.algo()));
-    header.push(digest.as_bytes().len() as u8);
-    header.extend_from_slice(&[0; 2]);
-    let mut padded_digest = [0; 32];
-    padded_digest[..digest.as_bytes().len()].copy_from_slice(digest.as_bytes());
-    header.extend_from_slice(&padded_digest);
-    header.extend_from_slice(&key.fingerprint_digest());
+    header.extend_from_slice(&key_fields(key));
     header.extend_from_slice(&fingerprint_len.to_le_bytes());
     header.extend_from_slice(&[0; 4]);
     for n in [header_len, meta.len(), code_offset, code.len()] {
@@ -263,18 +258,20 @@ fn validate(
             expected: FORMAT_VERSION,
         });
     }
-    let header_len = u32_at(12) as usize;
-    if header_len != FIXED_LEN + u32_at(72) as usize {
+    let header_len = u64::from(u32_at(12));
+    if header_len != FIXED_LEN as u64 + u64::from(u32_at(72)) {
         return Err(layout(
             "header length does not match the fingerprint length",
         ));
     }
-    if header_len as u64 > len {
+    if header_len > len {
         return Err(ArtifactError::Truncated {
             len,
-            needed: header_len as u64,
+            needed: header_len,
         });
     }
+    // At most the mapping's length, so lossless.
+    let header_len = header_len as usize;
     let stored_fingerprint = &file[FIXED_LEN..header_len];
     if u64_at(HEADER_CHECKSUM_AT)
         != header_checksum(&file[..HEADER_CHECKSUM_AT], stored_fingerprint)
@@ -284,14 +281,7 @@ fn validate(
     if stored_fingerprint != fingerprint.as_bytes() {
         return Err(ArtifactError::FingerprintMismatch);
     }
-    let digest = key.module_digest();
-    let digest = digest.as_bytes();
-    let digest_len = usize::from(file[21]);
-    if file[20] != algo_code(key.algo())
-        || digest_len != digest.len()
-        || &file[24..24 + digest_len] != digest
-        || file[56..72] != key.fingerprint_digest()
-    {
+    if file[20..72] != key_fields(key) {
         return Err(ArtifactError::KeyMismatch);
     }
 
@@ -303,7 +293,7 @@ fn validate(
     let meta_end = meta_offset
         .checked_add(meta_len)
         .ok_or(layout("metadata length overflows"))?;
-    if !align.is_power_of_two() || code_offset != meta_end.next_multiple_of(align) {
+    if !align.is_power_of_two() || Some(code_offset) != meta_end.checked_next_multiple_of(align) {
         return Err(layout(
             "code offset is not the metadata end rounded up to a page",
         ));
@@ -326,6 +316,13 @@ fn validate(
     }
     if code_end < len {
         return Err(layout("trailing bytes after the code image"));
+    }
+    // Zero padding makes the encoding canonical: no two headers describe the same bytes.
+    if file[meta_end as usize..code_offset as usize]
+        .iter()
+        .any(|&b| b != 0)
+    {
+        return Err(layout("non-zero padding between the metadata and the code"));
     }
     if u128::from_le_bytes(le_bytes(file, 112)) != xxh3_128(&file[header_len..]) {
         return Err(ArtifactError::ChecksumMismatch);
@@ -353,6 +350,20 @@ fn header_checksum(fixed: &[u8], fingerprint: &[u8]) -> u64 {
 
 fn page_size() -> usize {
     region::page::size()
+}
+
+/// Header bytes 20..72: algorithm code, digest length, two reserved bytes, the module digest
+/// zero-padded to 32 bytes, the fingerprint digest.
+fn key_fields(key: &CacheKey) -> [u8; 52] {
+    let digest = key.module_digest();
+    let digest = digest.as_bytes();
+    let mut fields = [0; 52];
+    fields[0] = algo_code(key.algo());
+    // A digest is at most 32 bytes.
+    fields[1] = digest.len() as u8;
+    fields[4..4 + digest.len()].copy_from_slice(digest);
+    fields[36..].copy_from_slice(&key.fingerprint_digest());
+    fields
 }
 
 /// A stable one-byte code per algorithm, independent of [`HashAlgo::ALL`]'s order.
@@ -547,6 +558,59 @@ mod tests {
             open_ok(&bytes),
             Err(ArtifactError::HeaderChecksumMismatch)
         ));
+    }
+
+    /// Overwrites header bytes and recomputes the header checksum, as a buggy or malicious
+    /// writer could: the layout checks, not the checksum, must then catch the damage.
+    fn forge(bytes: &[u8], at: usize, value: &[u8]) -> Vec<u8> {
+        let mut forged = bytes.to_vec();
+        forged[at..at + value.len()].copy_from_slice(value);
+        let header_len = FIXED_LEN + FINGERPRINT.len();
+        let checksum = header_checksum(
+            &forged[..HEADER_CHECKSUM_AT],
+            &forged[FIXED_LEN..header_len],
+        );
+        forged[HEADER_CHECKSUM_AT..FIXED_LEN].copy_from_slice(&checksum.to_le_bytes());
+        forged
+    }
+
+    #[test]
+    fn forged_headers_with_a_valid_checksum_are_errors() {
+        let bytes = encode(b"metadata", &[0xcc; 100]);
+        assert!(open_ok(&forge(&bytes, 0, &[])).is_ok());
+        let len = bytes.len() as u64;
+        for at in [80, 88, 96, 104] {
+            for value in [
+                0,
+                1,
+                4095,
+                4096,
+                len - 1,
+                len,
+                len + 1,
+                u64::MAX / 2,
+                u64::MAX,
+            ] {
+                let forged = forge(&bytes, at, &value.to_le_bytes());
+                if forged != bytes {
+                    assert!(open_ok(&forged).is_err(), "u64 {value} at {at}");
+                }
+            }
+        }
+        for at in [12, 16, 72] {
+            for value in [0, 1, 3, 136, 4096, 8192, u32::MAX] {
+                let forged = forge(&bytes, at, &value.to_le_bytes());
+                if forged != bytes {
+                    assert!(open_ok(&forged).is_err(), "u32 {value} at {at}");
+                }
+            }
+        }
+        for at in 20..24 {
+            assert!(matches!(
+                open_ok(&forge(&bytes, at, &[0xff])),
+                Err(ArtifactError::KeyMismatch)
+            ));
+        }
     }
 
     #[test]
