@@ -436,6 +436,19 @@ mod tests {
     }
 
     #[test]
+    fn open_by_path() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&encode(b"m", b"c")).unwrap();
+        let artifact = MappedArtifact::open(file.path(), &key(FINGERPRINT), FINGERPRINT).unwrap();
+        assert_eq!((artifact.meta(), artifact.code()), (&b"m"[..], &b"c"[..]));
+        let missing = file.path().with_extension("missing");
+        assert!(matches!(
+            MappedArtifact::open(&missing, &key(FINGERPRINT), FINGERPRINT),
+            Err(ArtifactError::Io(e)) if e.kind() == io::ErrorKind::NotFound
+        ));
+    }
+
+    #[test]
     fn header_fields_are_where_the_layout_says() {
         let bytes = encode(b"abc", b"code");
         let k = key(FINGERPRINT);
