@@ -1,0 +1,80 @@
+//! The cache's error type.
+
+use std::{io, path::PathBuf};
+
+use super::artifact::ArtifactError;
+
+/// A cache operation that failed. None of these should fail a run: the caller warns, then
+/// compiles without the cache (or recompiles and replaces an unusable entry).
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// No cache directory is configured and none can be derived from the environment.
+    #[error(
+        "no cache directory: none of WASM_PROF_CACHE_DIR, XDG_CACHE_HOME or HOME is set; \
+         set WASM_PROF_CACHE_DIR or pass --disable-cache"
+    )]
+    NoCacheDir,
+    /// The cache directory could not be created.
+    #[error(
+        "cannot create the cache directory {}; make it writable, point WASM_PROF_CACHE_DIR \
+         elsewhere or pass --disable-cache",
+        .path.display()
+    )]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A cache entry exists but could not be opened, inspected or mapped.
+    #[error("cannot read the cache entry {}; check its permissions or clear the cache", .path.display())]
+    Read {
+        /// The entry.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A cache entry is corrupt, truncated or from another engine or format version; the caller
+    /// should recompile, and storing the result replaces the entry.
+    #[error("the cache entry {} is unusable; it will be recompiled and replaced", .path.display())]
+    InvalidArtifact {
+        /// The entry.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: ArtifactError,
+    },
+    /// A new entry could not be written, e.g. a read-only directory or a full disk.
+    #[error(
+        "cannot write the cache entry {}; check that the directory is writable and the disk has \
+         space, or pass --disable-cache",
+        .path.display()
+    )]
+    Write {
+        /// The entry, or the directory if the temporary file could not be created.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The cache directory could not be listed.
+    #[error("cannot list the cache directory {}; check its permissions", .path.display())]
+    List {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// An entry could not be removed during eviction or clearing.
+    #[error("cannot remove the cache entry {}; check the directory's permissions", .path.display())]
+    Remove {
+        /// The entry.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
