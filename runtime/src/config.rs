@@ -146,7 +146,11 @@ impl Config {
         set(&mut flags, "unwind_info", "false")?;
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "enable_heap_access_spectre_mitigation", "false")?;
-        set(&mut flags, "enable_table_access_spectre_mitigation", "false")?;
+        set(
+            &mut flags,
+            "enable_table_access_spectre_mitigation",
+            "false",
+        )?;
         set(&mut flags, "enable_nan_canonicalization", "false")?;
         set(&mut flags, "enable_jump_tables", "true")?;
         let builder = cranelift_native::builder()

@@ -9,6 +9,7 @@ use std::sync::{
 use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 
 use crate::{
+    cache::CacheStore,
     config::{self, Config},
     error::Result,
     vm::traps,
@@ -18,7 +19,15 @@ struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
     fingerprint: String,
+    cache: CacheSetup,
     epoch: AtomicU64,
+}
+
+/// The engine's cache: off, on, or wanted but without a usable directory.
+enum CacheSetup {
+    Off,
+    On(CacheStore),
+    Unavailable(String),
 }
 
 /// Compiles modules for this machine; cheap to clone and shareable across threads.
@@ -36,10 +45,25 @@ impl Engine {
         let isa = config.build_isa()?;
         let fingerprint = config::fingerprint(&config, &isa);
         traps::install_handlers();
+        let cache = if !config.cache_enabled {
+            CacheSetup::Off
+        } else {
+            let dir = match &config.cache_dir {
+                Some(dir) => Ok(dir.clone()),
+                None => CacheStore::default_dir(),
+            };
+            match dir {
+                Ok(dir) => {
+                    CacheSetup::On(CacheStore::new(dir).with_limit(config.cache_limit_bytes))
+                }
+                Err(e) => CacheSetup::Unavailable(e.to_string()),
+            }
+        };
         Ok(Self(Arc::new(EngineInner {
             config,
             isa,
             fingerprint,
+            cache,
             epoch: AtomicU64::new(0),
         })))
     }
@@ -52,6 +76,22 @@ impl Engine {
     /// Everything that changes generated code, as one string (part of every cache key).
     pub fn fingerprint(&self) -> &str {
         &self.0.fingerprint
+    }
+
+    /// The cache store, when the cache is on and has a directory.
+    pub fn cache_store(&self) -> Option<&CacheStore> {
+        match &self.0.cache {
+            CacheSetup::On(store) => Some(store),
+            _ => None,
+        }
+    }
+
+    /// Why the cache is off although the configuration asked for it.
+    pub fn cache_unavailable(&self) -> Option<&str> {
+        match &self.0.cache {
+            CacheSetup::Unavailable(why) => Some(why),
+            _ => None,
+        }
     }
 
     pub(crate) fn isa(&self) -> &dyn TargetIsa {

@@ -73,7 +73,11 @@ impl Linker {
     ///
     /// # Errors
     /// [`Error::Limit`] when a stub memory or table cannot be created.
-    pub fn define_unknown_imports_as_traps(&mut self, store: &mut Store, module: &Module) -> Result<()> {
+    pub fn define_unknown_imports_as_traps(
+        &mut self,
+        store: &mut Store,
+        module: &Module,
+    ) -> Result<()> {
         for import in &module.info().imports {
             if self.is_defined(&import.module, &import.name) {
                 continue;

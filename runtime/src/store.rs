@@ -137,7 +137,11 @@ impl Func {
     pub fn new(
         store: &mut Store,
         ty: FuncType,
-        func: impl Fn(&mut crate::Caller<'_>, &[Val], &mut [Val]) -> std::result::Result<(), crate::Trap>
+        func: impl Fn(
+            &mut crate::Caller<'_>,
+            &[Val],
+            &mut [Val],
+        ) -> std::result::Result<(), crate::Trap>
         + 'static,
     ) -> Func {
         Self::from_rc(store, ty, Rc::new(func))
@@ -164,13 +168,14 @@ impl Func {
     pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>> {
         let data = &store.funcs[self.0];
         let ty = data.ty.clone();
-        if args.len() != ty.params.len()
-            || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t)
-        {
+        if args.len() != ty.params.len() || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t) {
             let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
             return Err(Error::BadCall(format!(
                 "expected arguments {:?}, got [{}]",
-                ty.params.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                ty.params
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
                 got.join(", ")
             )));
         }

@@ -20,7 +20,10 @@ fn corpus_module(name: &str) -> Option<PathBuf> {
         "{} is missing: run scripts/fetch-corpus.sh",
         path.display()
     );
-    eprintln!("note: {} not fetched; skipping (run scripts/fetch-corpus.sh)", path.display());
+    eprintln!(
+        "note: {} not fetched; skipping (run scripts/fetch-corpus.sh)",
+        path.display()
+    );
     None
 }
 
@@ -33,11 +36,19 @@ fn compile_and_instantiate(name: &str) {
     let engine = Engine::new(config).unwrap();
     let module = Module::from_file(&engine, &path).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(module.cache_outcome(), &CacheOutcome::Disabled);
-    assert!(module.info().num_defined_funcs() > 100, "{name} has real code");
-    assert!(module.code_size() > module.info().num_defined_funcs(), "{name} produced code");
+    assert!(
+        module.info().num_defined_funcs() > 100,
+        "{name} has real code"
+    );
+    assert!(
+        module.code_size() > module.info().num_defined_funcs(),
+        "{name} produced code"
+    );
     let mut store = Store::new(&engine);
     let mut linker = Linker::new();
-    linker.define_unknown_imports_as_traps(&mut store, &module).unwrap();
+    linker
+        .define_unknown_imports_as_traps(&mut store, &module)
+        .unwrap();
     let instance = linker
         .instantiate(&mut store, &module)
         .unwrap_or_else(|e| panic!("{name}: instantiate: {e}"));

@@ -17,7 +17,12 @@ fn instantiate(engine: &Engine, wat: &str) -> (Store, wasm_prof_runtime::Instanc
     (store, instance)
 }
 
-fn call(store: &mut Store, instance: wasm_prof_runtime::Instance, name: &str, args: &[Val]) -> wasm_prof_runtime::Result<Vec<Val>> {
+fn call(
+    store: &mut Store,
+    instance: wasm_prof_runtime::Instance,
+    name: &str,
+    args: &[Val],
+) -> wasm_prof_runtime::Result<Vec<Val>> {
     let func = instance.get_func(store, name).unwrap();
     func.call(store, args)
 }
@@ -55,29 +60,110 @@ const GUEST: &str = r#"
 fn calls_compute_and_traps_come_back_as_errors() {
     let engine = engine();
     let (mut store, instance) = instantiate(&engine, GUEST);
-    assert_eq!(call(&mut store, instance, "add", &[Val::I32(40), Val::I32(2)]).unwrap(), vec![Val::I32(42)]);
-    assert_eq!(call(&mut store, instance, "fac", &[Val::I64(20)]).unwrap(), vec![Val::I64(2432902008176640000)]);
-    assert_eq!(call(&mut store, instance, "indirect", &[Val::I32(0), Val::I32(5), Val::I32(6)]).unwrap(), vec![Val::I32(11)]);
-    assert_eq!(trap_kind(call(&mut store, instance, "indirect", &[Val::I32(1), Val::I32(5), Val::I32(6)])), TrapKind::BadSignature);
-    assert_eq!(trap_kind(call(&mut store, instance, "indirect", &[Val::I32(7), Val::I32(5), Val::I32(6)])), TrapKind::TableOutOfBounds);
-    call(&mut store, instance, "store", &[Val::I32(100), Val::I32(0x1234_5678)]).unwrap();
-    assert_eq!(call(&mut store, instance, "load", &[Val::I32(100)]).unwrap(), vec![Val::I32(0x1234_5678)]);
-    assert_eq!(trap_kind(call(&mut store, instance, "load", &[Val::I32(65534)])), TrapKind::MemoryOutOfBounds);
-    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(), vec![Val::I32(1)]);
-    assert_eq!(call(&mut store, instance, "load", &[Val::I32(65536)]).unwrap(), vec![Val::I32(0)]);
-    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(), vec![Val::I32(-1)]);
-    assert_eq!(trap_kind(call(&mut store, instance, "div", &[Val::I32(1), Val::I32(0)])), TrapKind::IntegerDivisionByZero);
-    assert_eq!(trap_kind(call(&mut store, instance, "div", &[Val::I32(i32::MIN), Val::I32(-1)])), TrapKind::IntegerOverflow);
+    assert_eq!(
+        call(&mut store, instance, "add", &[Val::I32(40), Val::I32(2)]).unwrap(),
+        vec![Val::I32(42)]
+    );
+    assert_eq!(
+        call(&mut store, instance, "fac", &[Val::I64(20)]).unwrap(),
+        vec![Val::I64(2432902008176640000)]
+    );
+    assert_eq!(
+        call(
+            &mut store,
+            instance,
+            "indirect",
+            &[Val::I32(0), Val::I32(5), Val::I32(6)]
+        )
+        .unwrap(),
+        vec![Val::I32(11)]
+    );
+    assert_eq!(
+        trap_kind(call(
+            &mut store,
+            instance,
+            "indirect",
+            &[Val::I32(1), Val::I32(5), Val::I32(6)]
+        )),
+        TrapKind::BadSignature
+    );
+    assert_eq!(
+        trap_kind(call(
+            &mut store,
+            instance,
+            "indirect",
+            &[Val::I32(7), Val::I32(5), Val::I32(6)]
+        )),
+        TrapKind::TableOutOfBounds
+    );
+    call(
+        &mut store,
+        instance,
+        "store",
+        &[Val::I32(100), Val::I32(0x1234_5678)],
+    )
+    .unwrap();
+    assert_eq!(
+        call(&mut store, instance, "load", &[Val::I32(100)]).unwrap(),
+        vec![Val::I32(0x1234_5678)]
+    );
+    assert_eq!(
+        trap_kind(call(&mut store, instance, "load", &[Val::I32(65534)])),
+        TrapKind::MemoryOutOfBounds
+    );
+    assert_eq!(
+        call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(),
+        vec![Val::I32(1)]
+    );
+    assert_eq!(
+        call(&mut store, instance, "load", &[Val::I32(65536)]).unwrap(),
+        vec![Val::I32(0)]
+    );
+    assert_eq!(
+        call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(),
+        vec![Val::I32(-1)]
+    );
+    assert_eq!(
+        trap_kind(call(
+            &mut store,
+            instance,
+            "div",
+            &[Val::I32(1), Val::I32(0)]
+        )),
+        TrapKind::IntegerDivisionByZero
+    );
+    assert_eq!(
+        trap_kind(call(
+            &mut store,
+            instance,
+            "div",
+            &[Val::I32(i32::MIN), Val::I32(-1)]
+        )),
+        TrapKind::IntegerOverflow
+    );
     let err = call(&mut store, instance, "boom", &[]).unwrap_err();
     let Error::Trap(trap) = err else { panic!() };
     assert_eq!(trap.kind, TrapKind::UnreachableCodeReached);
     assert_eq!(trap.func_index(), Some(7));
-    assert_eq!(trap_kind(call(&mut store, instance, "recurse", &[Val::I32(0)])), TrapKind::StackOverflow);
+    assert_eq!(
+        trap_kind(call(&mut store, instance, "recurse", &[Val::I32(0)])),
+        TrapKind::StackOverflow
+    );
     // The store still works after every trap.
-    assert_eq!(call(&mut store, instance, "add", &[Val::I32(1), Val::I32(2)]).unwrap(), vec![Val::I32(3)]);
+    assert_eq!(
+        call(&mut store, instance, "add", &[Val::I32(1), Val::I32(2)]).unwrap(),
+        vec![Val::I32(3)]
+    );
     assert_eq!(
         call(&mut store, instance, "multi", &[]).unwrap(),
-        vec![Val::I32(1), Val::I64(2), Val::F32(3.0f32.to_bits()), Val::F64(4.0f64.to_bits()), Val::I32(5), Val::I32(6)]
+        vec![
+            Val::I32(1),
+            Val::I64(2),
+            Val::F32(3.0f32.to_bits()),
+            Val::F64(4.0f64.to_bits()),
+            Val::I32(5),
+            Val::I32(6)
+        ]
     );
 }
 
@@ -92,17 +178,30 @@ fn host_functions_are_called_and_their_errors_trap() {
         (func (export "fail") call $fail))"#;
     let module = Module::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
     let mut linker = Linker::new();
-    linker.func("host", "double", FuncType::new([ValType::I32], [ValType::I32]), |caller, args, results| {
-        let Val::I32(x) = args[0] else { unreachable!() };
-        caller.memory().unwrap()[0] = 7;
-        results[0] = Val::I32(x * 2);
-        Ok(())
+    linker.func(
+        "host",
+        "double",
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |caller, args, results| {
+            let Val::I32(x) = args[0] else { unreachable!() };
+            caller.memory().unwrap()[0] = 7;
+            results[0] = Val::I32(x * 2);
+            Ok(())
+        },
+    );
+    linker.func("host", "fail", FuncType::default(), |_, _, _| {
+        Err(wasm_prof_runtime::Trap::host("no luck"))
     });
-    linker.func("host", "fail", FuncType::default(), |_, _, _| Err(wasm_prof_runtime::Trap::host("no luck")));
     let mut store = Store::new(&engine);
     let instance = linker.instantiate(&mut store, &module).unwrap();
-    assert_eq!(call(&mut store, instance, "run", &[Val::I32(20)]).unwrap(), vec![Val::I32(41)]);
-    assert_eq!(instance.get_memory(&store, "memory").unwrap().data(&store)[0], 7);
+    assert_eq!(
+        call(&mut store, instance, "run", &[Val::I32(20)]).unwrap(),
+        vec![Val::I32(41)]
+    );
+    assert_eq!(
+        instance.get_memory(&store, "memory").unwrap().data(&store)[0],
+        7
+    );
     let err = call(&mut store, instance, "fail", &[]).unwrap_err();
     assert!(err.to_string().contains("no luck"), "{err}");
 }

@@ -28,10 +28,14 @@ pub enum HashAlgo {
 #[derive(Debug, thiserror::Error)]
 pub enum HashAlgoError {
     /// The name is not one of the six algorithms.
-    #[error("unknown hash algorithm `{0}` (expected one of sha256, blake2b, blake2bp, blake3, xxh3, meowhash)")]
+    #[error(
+        "unknown hash algorithm `{0}` (expected one of sha256, blake2b, blake2bp, blake3, xxh3, meowhash)"
+    )]
     Unknown(String),
     /// The CPU lacks an instruction set the algorithm needs.
-    #[error("{algo} needs the {feature} CPU instructions, which this CPU does not have; choose another --hash")]
+    #[error(
+        "{algo} needs the {feature} CPU instructions, which this CPU does not have; choose another --hash"
+    )]
     Unsupported {
         /// The algorithm.
         algo: HashAlgo,

@@ -139,9 +139,7 @@ impl<'a> FuncEnv<'a> {
         sig.returns.push(AbiParam::new(types::I32));
         let sig = pos.func.import_signature(sig);
         let table = self.load_vmctx_field(pos, vmctx::VMCTX_LIBCALLS);
-        let callee = pos
-            .ins()
-            .load(ptr, readonly(), table, (libcall as i32) * 8);
+        let callee = pos.ins().load(ptr, readonly(), table, (libcall as i32) * 8);
         let vmctx = Self::vmctx_val(pos);
         let mut call_args = vec![vmctx];
         call_args.extend_from_slice(args);
@@ -173,12 +171,10 @@ impl<'a> FuncEnv<'a> {
             .func
             .special_param(ArgumentPurpose::VMContext)
             .expect("vmctx");
-        let table_ptr = builder.ins().load(
-            ptr,
-            readonly(),
-            vmctx,
-            self.offsets.table(table.as_u32()),
-        );
+        let table_ptr =
+            builder
+                .ins()
+                .load(ptr, readonly(), vmctx, self.offsets.table(table.as_u32()));
         let length = builder
             .ins()
             .load(ptr, MemFlags::trusted(), table_ptr, vmctx::LENGTH);
@@ -210,10 +206,12 @@ impl<'a> FuncEnv<'a> {
         let epoch = builder
             .ins()
             .load(types::I64, MemFlags::trusted(), epoch_ptr, 0);
-        let deadline =
-            builder
-                .ins()
-                .load(types::I64, MemFlags::trusted(), limits, vmctx::LIMITS_DEADLINE);
+        let deadline = builder.ins().load(
+            types::I64,
+            MemFlags::trusted(),
+            limits,
+            vmctx::LIMITS_DEADLINE,
+        );
         let due = builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
@@ -279,7 +277,11 @@ impl FuncEnvironment for FuncEnv<'_> {
         false
     }
 
-    fn make_global(&mut self, func: &mut Function, index: GlobalIndex) -> WasmResult<GlobalVariable> {
+    fn make_global(
+        &mut self,
+        func: &mut Function,
+        index: GlobalIndex,
+    ) -> WasmResult<GlobalVariable> {
         let vmctx = self.vmctx_gv(func);
         let gv = self.load_gv(func, vmctx, self.offsets.global(index.as_u32()));
         let ty = clif_type(self.info.globals[index.as_u32() as usize].content);
@@ -319,12 +321,20 @@ impl FuncEnvironment for FuncEnv<'_> {
         Ok(heap)
     }
 
-    fn make_indirect_sig(&mut self, func: &mut Function, index: TypeIndex) -> WasmResult<ir::SigRef> {
+    fn make_indirect_sig(
+        &mut self,
+        func: &mut Function,
+        index: TypeIndex,
+    ) -> WasmResult<ir::SigRef> {
         let sig = wasm_signature(self.isa, &self.info.types[index.as_u32() as usize]);
         Ok(func.import_signature(sig))
     }
 
-    fn make_direct_func(&mut self, func: &mut Function, index: FuncIndex) -> WasmResult<ir::FuncRef> {
+    fn make_direct_func(
+        &mut self,
+        func: &mut Function,
+        index: FuncIndex,
+    ) -> WasmResult<ir::FuncRef> {
         let i = index.as_u32();
         let sig = func.import_signature(wasm_signature(self.isa, self.info.func_type(i)));
         let name = func.declare_imported_user_function(UserExternalName::new(0, i));
@@ -374,9 +384,7 @@ impl FuncEnvironment for FuncEnv<'_> {
         let ptr = self.ptr();
         let elem = self.table_elem_addr(builder, table_index, callee);
         let funcref = builder.ins().load(ptr, MemFlags::trusted(), elem, 0);
-        builder
-            .ins()
-            .trapz(funcref, TrapCode::IndirectCallToNull);
+        builder.ins().trapz(funcref, TrapCode::IndirectCallToNull);
         let vmctx = builder
             .func
             .special_param(ArgumentPurpose::VMContext)
@@ -657,16 +665,28 @@ impl FuncEnvironment for FuncEnv<'_> {
         Ok(())
     }
 
-    fn translate_ref_null(&mut self, mut pos: FuncCursor, _ty: WasmHeapType) -> WasmResult<ir::Value> {
+    fn translate_ref_null(
+        &mut self,
+        mut pos: FuncCursor,
+        _ty: WasmHeapType,
+    ) -> WasmResult<ir::Value> {
         Ok(pos.ins().iconst(self.ptr(), 0))
     }
 
-    fn translate_ref_is_null(&mut self, mut pos: FuncCursor, value: ir::Value) -> WasmResult<ir::Value> {
+    fn translate_ref_is_null(
+        &mut self,
+        mut pos: FuncCursor,
+        value: ir::Value,
+    ) -> WasmResult<ir::Value> {
         let is_null = pos.ins().icmp_imm(IntCC::Equal, value, 0);
         Ok(pos.ins().uextend(types::I32, is_null))
     }
 
-    fn translate_ref_func(&mut self, mut pos: FuncCursor, func_index: FuncIndex) -> WasmResult<ir::Value> {
+    fn translate_ref_func(
+        &mut self,
+        mut pos: FuncCursor,
+        func_index: FuncIndex,
+    ) -> WasmResult<ir::Value> {
         let funcrefs = self.load_vmctx_field(&mut pos, vmctx::VMCTX_FUNCREFS);
         Ok(pos.ins().iadd_imm(
             funcrefs,
@@ -718,11 +738,19 @@ impl FuncEnvironment for FuncEnv<'_> {
         unsupported("i31 references")
     }
 
-    fn translate_i31_get_s(&mut self, _pos: FuncCursor, _i31ref: ir::Value) -> WasmResult<ir::Value> {
+    fn translate_i31_get_s(
+        &mut self,
+        _pos: FuncCursor,
+        _i31ref: ir::Value,
+    ) -> WasmResult<ir::Value> {
         unsupported("i31 references")
     }
 
-    fn translate_i31_get_u(&mut self, _pos: FuncCursor, _i31ref: ir::Value) -> WasmResult<ir::Value> {
+    fn translate_i31_get_u(
+        &mut self,
+        _pos: FuncCursor,
+        _i31ref: ir::Value,
+    ) -> WasmResult<ir::Value> {
         unsupported("i31 references")
     }
 

@@ -89,7 +89,12 @@ pub(crate) fn link(
                 })?;
             let target = i64::from(layout.funcs[defined as usize].0);
             let site = i64::from(offset + reloc.offset);
-            patch(&mut image, site as usize, reloc.kind, target - site + reloc.addend)?;
+            patch(
+                &mut image,
+                site as usize,
+                reloc.kind,
+                target - site + reloc.addend,
+            )?;
         }
     }
     layout.traps.sort_by_key(|(offset, _)| *offset);

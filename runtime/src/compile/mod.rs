@@ -108,9 +108,9 @@ fn wasm_error(func_index: u32, e: WasmError) -> Error {
             Error::Invalid(format!("{message} (at byte offset {offset:#x})"))
         }
         WasmError::Unsupported(what) => Error::Unsupported(what),
-        WasmError::ImplLimitExceeded => {
-            Error::Limit(format!("function {func_index} exceeds an implementation limit"))
-        }
+        WasmError::ImplLimitExceeded => Error::Limit(format!(
+            "function {func_index} exceeds an implementation limit"
+        )),
         WasmError::User(message) => Error::Compile {
             func_index,
             message,
@@ -211,7 +211,17 @@ pub(crate) fn compile_functions(
         bodies
             .into_iter()
             .enumerate()
-            .map(|(i, body)| compile_one(&mut worker, isa, info, config, origin, first + i as u32, body))
+            .map(|(i, body)| {
+                compile_one(
+                    &mut worker,
+                    isa,
+                    info,
+                    config,
+                    origin,
+                    first + i as u32,
+                    body,
+                )
+            })
             .collect::<Result<_>>()?
     };
     if let Some(origin) = origin {
@@ -228,9 +238,17 @@ pub(crate) fn compile_functions(
         let translate_wall = wall.mul_f64(share);
         let start = region_start.saturating_duration_since(origin);
         clock.push(Phase::Translate, start, translate_wall);
-        clock.push(Phase::Codegen, start + translate_wall, wall - translate_wall);
+        clock.push(
+            Phase::Codegen,
+            start + translate_wall,
+            wall - translate_wall,
+        );
         clock.add_passes(&passes);
-        clock.add_functions(outputs.iter().filter_map(|o| o.timing.as_ref().map(|t| t.0.clone())));
+        clock.add_functions(
+            outputs
+                .iter()
+                .filter_map(|o| o.timing.as_ref().map(|t| t.0.clone())),
+        );
     }
     Ok(outputs.into_iter().map(|o| o.function).collect())
 }

@@ -44,16 +44,21 @@ pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFuncti
     b.switch_to_block(block);
     b.seal_block(block);
     let params = b.block_params(block).to_vec();
-    let (callee_vmctx, caller_vmctx, func_ptr, values) = (params[0], params[1], params[2], params[3]);
+    let (callee_vmctx, caller_vmctx, func_ptr, values) =
+        (params[0], params[1], params[2], params[3]);
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, p) in ty.params.iter().enumerate() {
-        args.push(b.ins().load(clif_type(*p), MemFlags::trusted(), values, i as i32 * SLOT));
+        args.push(
+            b.ins()
+                .load(clif_type(*p), MemFlags::trusted(), values, i as i32 * SLOT),
+        );
     }
     let wasm_sig = b.import_signature(wasm_signature(isa, ty));
     let call = b.ins().call_indirect(wasm_sig, func_ptr, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
-        b.ins().store(MemFlags::trusted(), r, values, i as i32 * SLOT);
+        b.ins()
+            .store(MemFlags::trusted(), r, values, i as i32 * SLOT);
     }
     b.ins().return_(&[]);
     b.finalize();
@@ -80,7 +85,8 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     ));
     let values = b.ins().stack_addr(ptr, slot, 0);
     for (i, p) in params[2..].iter().enumerate() {
-        b.ins().store(MemFlags::trusted(), *p, values, i as i32 * SLOT);
+        b.ins()
+            .store(MemFlags::trusted(), *p, values, i as i32 * SLOT);
     }
     let mut dispatch_sig = Signature::new(isa.default_call_conv());
     dispatch_sig.params.extend([AbiParam::new(ptr); 3]);
@@ -96,7 +102,10 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
         .results
         .iter()
         .enumerate()
-        .map(|(i, r)| b.ins().load(clif_type(*r), MemFlags::trusted(), values, i as i32 * SLOT))
+        .map(|(i, r)| {
+            b.ins()
+                .load(clif_type(*r), MemFlags::trusted(), values, i as i32 * SLOT)
+        })
         .collect();
     b.ins().return_(&results);
     b.finalize();

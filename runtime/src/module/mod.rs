@@ -6,6 +6,7 @@ pub(crate) mod parse;
 use std::{path::Path, sync::Arc};
 
 use crate::{
+    cache::{CacheKey, CacheStore, MappedArtifact},
     code::{self, CodeMemory},
     compile::{self, link::CodeLayout},
     engine::Engine,
@@ -34,6 +35,7 @@ pub(crate) struct ModuleInner {
     pub layout: CodeLayout,
     code: CodeMemory,
     cache: CacheOutcome,
+    cache_warnings: Vec<String>,
 }
 
 impl Drop for ModuleInner {
@@ -130,6 +132,11 @@ impl Module {
 
     /// As [`Module::new`], recording every phase on `clock`.
     ///
+    /// With the cache on, the module is hashed and looked up first; a hit maps the artifact
+    /// and runs its code in place. A corrupt or foreign entry, or a cache directory that cannot
+    /// be written, is never an error: the module is compiled and the reason is kept in
+    /// [`Module::cache_warnings`].
+    ///
     /// # Errors
     /// As [`Module::new`].
     pub fn from_bytes_with_clock(
@@ -137,15 +144,71 @@ impl Module {
         bytes: &[u8],
         clock: &mut PhaseClock,
     ) -> Result<Module> {
-        let (info, image, layout) = compile_bytes(engine, bytes, clock)?;
-        let span = clock.start(Phase::Link);
-        let code = CodeMemory::from_image(&image)?;
-        let module = Self::assemble(info, layout, code, CacheOutcome::Disabled);
+        let Some(cache) = engine.cache_store() else {
+            let (info, image, layout) = compile_bytes(engine, bytes, clock)?;
+            let mut warnings = Vec::new();
+            if let Some(why) = engine.cache_unavailable() {
+                warnings.push(format!("{why}; running without the cache"));
+            }
+            return publish(
+                info,
+                layout,
+                &image,
+                CacheOutcome::Disabled,
+                warnings,
+                clock,
+            );
+        };
+        let algo = engine.config().hash;
+        let digest = clock.time(Phase::Hash, || algo.digest(bytes))?;
+        let key = CacheKey::new(algo, digest, engine.fingerprint());
+        let mut warnings = Vec::new();
+        let span = clock.start(Phase::CacheLookup);
+        let found = cache.lookup(&key, engine.fingerprint());
         clock.end(span);
-        Ok(module)
+        match found {
+            Ok(Some(artifact)) => {
+                let span = clock.start(Phase::CacheLoad);
+                let loaded = load_artifact(artifact);
+                clock.end(span);
+                match loaded {
+                    Ok((info, layout, code)) => {
+                        return Ok(Self::assemble(
+                            info,
+                            layout,
+                            code,
+                            CacheOutcome::Hit,
+                            warnings,
+                        ));
+                    }
+                    Err(e) => warnings.push(format!(
+                        "the cache entry {} is unusable ({e}); recompiled and replaced it",
+                        cache.path_for(&key).display()
+                    )),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => warnings.push(format!("{}; recompiled and replaced it", error_chain(&e))),
+        }
+        let (info, image, layout) = compile_bytes(engine, bytes, clock)?;
+        let entry = CacheEntry {
+            store: cache,
+            key: &key,
+            fingerprint: engine.fingerprint(),
+        };
+        if let Err(warning) = entry.store(&info, &layout, &image, clock) {
+            warnings.push(warning);
+        }
+        publish(info, layout, &image, CacheOutcome::Miss, warnings, clock)
     }
 
-    fn assemble(info: ModuleInfo, layout: CodeLayout, code: CodeMemory, cache: CacheOutcome) -> Module {
+    fn assemble(
+        info: ModuleInfo,
+        layout: CodeLayout,
+        code: CodeMemory,
+        cache: CacheOutcome,
+        cache_warnings: Vec<String>,
+    ) -> Module {
         let range = code.address_range();
         let inner = Arc::new_cyclic(|weak| {
             code::register(range, weak.clone());
@@ -154,6 +217,7 @@ impl Module {
                 layout,
                 code,
                 cache,
+                cache_warnings,
             }
         });
         Module(inner)
@@ -172,6 +236,12 @@ impl Module {
     /// Whether the code came from the cache.
     pub fn cache_outcome(&self) -> &CacheOutcome {
         &self.0.cache
+    }
+
+    /// What went wrong with the cache while loading this module (each already handled by
+    /// recompiling or by running without the cache), for the caller to show as warnings.
+    pub fn cache_warnings(&self) -> &[String] {
+        &self.0.cache_warnings
     }
 }
 
@@ -195,4 +265,86 @@ fn compile_bytes(
     let (image, layout) = compile::link::link(engine.isa(), &parsed.info, functions)?;
     clock.end(span);
     Ok((parsed.info, image, layout))
+}
+
+/// Makes a freshly compiled image executable (the rest of the `link` phase).
+fn publish(
+    info: ModuleInfo,
+    layout: CodeLayout,
+    image: &[u8],
+    outcome: CacheOutcome,
+    warnings: Vec<String>,
+    clock: &mut PhaseClock,
+) -> Result<Module> {
+    let span = clock.start(Phase::Link);
+    let code = CodeMemory::from_image(image)?;
+    let module = Module::assemble(info, layout, code, outcome, warnings);
+    clock.end(span);
+    Ok(module)
+}
+
+/// Where a compiled module goes in the cache.
+struct CacheEntry<'a> {
+    store: &'a CacheStore,
+    key: &'a CacheKey,
+    fingerprint: &'a str,
+}
+
+impl CacheEntry<'_> {
+    /// Serializes and stores a compiled module; a failure comes back as a warning.
+    fn store(
+        &self,
+        info: &ModuleInfo,
+        layout: &CodeLayout,
+        image: &[u8],
+        clock: &mut PhaseClock,
+    ) -> std::result::Result<(), String> {
+        let span = clock.start(Phase::Serialize);
+        let meta = bincode::serialize(&(info, layout));
+        clock.end(span);
+        let meta = meta.map_err(|e| format!("cannot serialize the module for the cache: {e}"))?;
+        let span = clock.start(Phase::CacheStore);
+        let stored = self.store.store(self.key, self.fingerprint, &meta, image);
+        clock.end(span);
+        stored
+            .map(drop)
+            .map_err(|e| format!("{}; continuing without caching", error_chain(&e)))
+    }
+}
+
+/// Turns a validated artifact into module parts, its code made executable in place.
+fn load_artifact(
+    artifact: MappedArtifact,
+) -> std::result::Result<(ModuleInfo, CodeLayout, CodeMemory), String> {
+    let (info, layout): (ModuleInfo, CodeLayout) =
+        bincode::deserialize(artifact.meta()).map_err(|e| format!("bad metadata: {e}"))?;
+    let code_len = artifact.code().len() as u64;
+    let inside = |offset: u32, len: u32| u64::from(offset) + u64::from(len) <= code_len;
+    let consistent = layout.funcs.len() == info.num_defined_funcs()
+        && layout.funcs.iter().all(|(o, l)| inside(*o, *l))
+        && layout.entry_trampolines.len() == info.types.len()
+        && layout.host_trampolines.len() == info.types.len()
+        && layout
+            .entry_trampolines
+            .iter()
+            .chain(&layout.host_trampolines)
+            .all(|o| *o == compile::link::NONE || inside(*o, 1));
+    if !consistent {
+        return Err("its layout does not match its code".into());
+    }
+    let range = artifact.code_range();
+    let code = CodeMemory::from_mapping(artifact.into_mmap(), range).map_err(|e| e.to_string())?;
+    Ok((info, layout, code))
+}
+
+/// An error and its sources, as one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }

@@ -8,8 +8,8 @@ use wasmparser::{
 };
 
 use super::info::{
-    ConstExpr, ConstOp, DataSegment, ElementItems, ElementMode, ElementSegment, Export,
-    ExternKind, Import, ModuleInfo,
+    ConstExpr, ConstOp, DataSegment, ElementItems, ElementMode, ElementSegment, Export, ExternKind,
+    Import, ModuleInfo,
 };
 use crate::{
     config::wasm_features,
@@ -32,7 +32,11 @@ pub(crate) struct ParsedModule<'a> {
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
-    Error::Invalid(format!("{} (at byte offset {:#x})", e.message(), e.offset()))
+    Error::Invalid(format!(
+        "{} (at byte offset {:#x})",
+        e.message(),
+        e.offset()
+    ))
 }
 
 /// Parses and validates `bytes` (function bodies are validated later, while being translated).
@@ -124,7 +128,8 @@ fn read_section(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         }
         Payload::MemorySection(reader) => {
             for memory in reader {
-                info.memories.push(convert_memory(&memory.map_err(invalid)?));
+                info.memories
+                    .push(convert_memory(&memory.map_err(invalid)?));
             }
         }
         Payload::GlobalSection(reader) => {
@@ -154,7 +159,8 @@ fn read_section(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         Payload::StartSection { func, .. } => info.start = Some(func),
         Payload::ElementSection(reader) => {
             for element in reader {
-                info.elements.push(convert_element(element.map_err(invalid)?)?);
+                info.elements
+                    .push(convert_element(element.map_err(invalid)?)?);
             }
         }
         Payload::DataSection(reader) => {
@@ -194,7 +200,8 @@ fn read_names(
             Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.func_names.push((naming.index, naming.name.to_string()));
+                    info.func_names
+                        .push((naming.index, naming.name.to_string()));
                 }
             }
             _ => {}

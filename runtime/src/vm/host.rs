@@ -38,7 +38,12 @@ impl HostCtx {
 
     /// Calls the body with `args` directly from the host.
     pub fn call(&self, args: &[Val]) -> Result<Vec<Val>, Trap> {
-        let mut results: Vec<Val> = self.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+        let mut results: Vec<Val> = self
+            .ty
+            .results
+            .iter()
+            .map(|t| Val::default_for(*t))
+            .collect();
         let mut caller = Caller { instance: None };
         (self.func)(&mut caller, args, &mut results)?;
         Ok(results)
@@ -79,7 +84,12 @@ extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut 
         .zip(values.iter())
         .map(|(t, raw)| Val::from_raw(*t, *raw))
         .collect();
-    let mut results: Vec<Val> = ctx.ty.results.iter().map(|t| Val::default_for(*t)).collect();
+    let mut results: Vec<Val> = ctx
+        .ty
+        .results
+        .iter()
+        .map(|t| Val::default_for(*t))
+        .collect();
     let mut caller = Caller {
         instance: Some(Instance::from_vmctx(caller_vmctx)),
     };
@@ -88,7 +98,11 @@ extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut 
     }));
     let trap = match outcome {
         Ok(Ok(())) => {
-            if let Some(bad) = results.iter().zip(&ctx.ty.results).find(|(v, t)| v.ty() != **t) {
+            if let Some(bad) = results
+                .iter()
+                .zip(&ctx.ty.results)
+                .find(|(v, t)| v.ty() != **t)
+            {
                 Trap::host(format!(
                     "host function returned a {} where its signature says {}",
                     bad.0.ty(),

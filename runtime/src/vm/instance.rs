@@ -110,7 +110,10 @@ impl Instance {
                 ConstOp::RefNull(_) => 0,
                 ConstOp::RefFunc(f) => self.funcref(f) as u128,
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                    let (b, a) = (stack.pop().unwrap_or(0) as u32, stack.pop().unwrap_or(0) as u32);
+                    let (b, a) = (
+                        stack.pop().unwrap_or(0) as u32,
+                        stack.pop().unwrap_or(0) as u32,
+                    );
                     u128::from(match op {
                         ConstOp::I32Add => a.wrapping_add(b),
                         ConstOp::I32Sub => a.wrapping_sub(b),
@@ -118,7 +121,10 @@ impl Instance {
                     })
                 }
                 ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                    let (b, a) = (stack.pop().unwrap_or(0) as u64, stack.pop().unwrap_or(0) as u64);
+                    let (b, a) = (
+                        stack.pop().unwrap_or(0) as u64,
+                        stack.pop().unwrap_or(0) as u64,
+                    );
                     u128::from(match op {
                         ConstOp::I64Add => a.wrapping_add(b),
                         ConstOp::I64Sub => a.wrapping_sub(b),
@@ -138,11 +144,7 @@ impl Instance {
 ///
 /// An instance whose segments trap stays in the store (its memories and
 /// tables may be shared with others) and the trap is returned.
-pub(crate) fn instantiate(
-    store: &mut Store,
-    module: &Module,
-    imports: &[Extern],
-) -> Result<usize> {
+pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<usize> {
     let info = &module.0.info;
     let offsets = VMOffsets::new(info);
     let type_ids: Box<[u32]> = info.types.iter().map(signatures::intern).collect();
@@ -175,14 +177,20 @@ pub(crate) fn instantiate(
                 let index = imported_funcs.len() as u32;
                 let type_index = info.functions[index as usize];
                 let (func_ptr, callee_vmctx) = match &store.funcs[f.0].kind {
-                    FuncKind::Wasm { func_ptr, vmctx, .. } => (*func_ptr, *vmctx),
+                    FuncKind::Wasm {
+                        func_ptr, vmctx, ..
+                    } => (*func_ptr, *vmctx),
                     FuncKind::Host(ctx) => (
                         module.0.host_trampoline(type_index),
                         (&**ctx as *const _ as *mut u8),
                     ),
                 };
                 write_ptr(vmctx, offsets.imported_func(index), func_ptr as usize);
-                write_ptr(vmctx, offsets.imported_func(index) + 8, callee_vmctx as usize);
+                write_ptr(
+                    vmctx,
+                    offsets.imported_func(index) + 8,
+                    callee_vmctx as usize,
+                );
                 instance.funcrefs[index as usize] = VMFuncRef {
                     func_ptr,
                     vmctx: callee_vmctx,
@@ -199,7 +207,13 @@ pub(crate) fn instantiate(
     // Defined memories, tables and globals live in the store.
     let mut memory_handles: Vec<Memory> = imports
         .iter()
-        .filter_map(|e| if let Extern::Memory(m) = e { Some(*m) } else { None })
+        .filter_map(|e| {
+            if let Extern::Memory(m) = e {
+                Some(*m)
+            } else {
+                None
+            }
+        })
         .collect();
     for ty in &info.memories[info.num_imported_memories as usize..] {
         let mut memory = MemoryData::new(*ty)?;
@@ -209,7 +223,13 @@ pub(crate) fn instantiate(
     }
     let mut table_handles: Vec<Table> = imports
         .iter()
-        .filter_map(|e| if let Extern::Table(t) = e { Some(*t) } else { None })
+        .filter_map(|e| {
+            if let Extern::Table(t) = e {
+                Some(*t)
+            } else {
+                None
+            }
+        })
         .collect();
     for ty in &info.tables[info.num_imported_tables as usize..] {
         let mut table = TableData::new(*ty, 0)?;
@@ -230,11 +250,23 @@ pub(crate) fn instantiate(
     }
 
     // The vmctx header and the pointers to memories, tables and (imported) globals.
-    write_ptr(vmctx, vmctx::VMCTX_INSTANCE, &mut *instance as *mut Instance as usize);
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_INSTANCE,
+        &mut *instance as *mut Instance as usize,
+    );
     write_ptr(vmctx, vmctx::VMCTX_LIMITS, store.limits_ptr() as usize);
     write_ptr(vmctx, vmctx::VMCTX_LIBCALLS, LIBCALLS.as_ptr() as usize);
-    write_ptr(vmctx, vmctx::VMCTX_TYPE_IDS, instance.type_ids.as_ptr() as usize);
-    write_ptr(vmctx, vmctx::VMCTX_FUNCREFS, instance.funcrefs.as_ptr() as usize);
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_TYPE_IDS,
+        instance.type_ids.as_ptr() as usize,
+    );
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_FUNCREFS,
+        instance.funcrefs.as_ptr() as usize,
+    );
     for (i, memory) in instance.memories.iter().enumerate() {
         // SAFETY: the pointer refers to a live store-owned memory.
         let vm = unsafe { &raw mut (**memory).vm };
@@ -249,7 +281,13 @@ pub(crate) fn instantiate(
     // Defined globals, initialised in order (an initializer may read earlier globals).
     let mut global_handles: Vec<Global> = imports
         .iter()
-        .filter_map(|e| if let Extern::Global(g) = e { Some(*g) } else { None })
+        .filter_map(|e| {
+            if let Extern::Global(g) = e {
+                Some(*g)
+            } else {
+                None
+            }
+        })
         .collect();
     let defined_globals = info.globals[info.num_imported_globals as usize..]
         .iter()
@@ -324,9 +362,7 @@ fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
     for (i, segment) in info.elements.iter().enumerate() {
         let items: Vec<usize> = match &segment.items {
             ElementItems::Funcs(funcs) => funcs.iter().map(|f| instance.funcref(*f)).collect(),
-            ElementItems::Exprs(exprs) => {
-                exprs.iter().map(|e| instance.eval(e) as usize).collect()
-            }
+            ElementItems::Exprs(exprs) => exprs.iter().map(|e| instance.eval(e) as usize).collect(),
         };
         match &segment.mode {
             ElementMode::Active { table, offset } => {

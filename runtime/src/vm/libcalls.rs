@@ -46,16 +46,16 @@ impl Libcall {
 /// Addresses of the helpers, indexed by [`Libcall`].
 pub(crate) static LIBCALLS: LazyLock<[usize; 10]> = LazyLock::new(|| {
     [
-    memory_grow as *const () as usize,
-    memory_copy as *const () as usize,
-    memory_fill as *const () as usize,
-    memory_init as *const () as usize,
-    data_drop as *const () as usize,
-    table_grow as *const () as usize,
-    table_copy as *const () as usize,
-    table_fill as *const () as usize,
-    table_init as *const () as usize,
-    elem_drop as *const () as usize,
+        memory_grow as *const () as usize,
+        memory_copy as *const () as usize,
+        memory_fill as *const () as usize,
+        memory_init as *const () as usize,
+        data_drop as *const () as usize,
+        table_grow as *const () as usize,
+        table_copy as *const () as usize,
+        table_fill as *const () as usize,
+        table_init as *const () as usize,
+        elem_drop as *const () as usize,
     ]
 });
 
@@ -110,29 +110,65 @@ extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
         .map_or(u32::MAX, |old| old as u32)
 }
 
-extern "C" fn memory_copy(vmctx: *mut u8, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    src_mem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     if dst_mem == src_mem {
-        return status(copy_within_checked(instance.memory_mut(dst_mem).data_mut(), dst, src, len));
+        return status(copy_within_checked(
+            instance.memory_mut(dst_mem).data_mut(),
+            dst,
+            src,
+            len,
+        ));
     }
     let src_data: *const [u8] = instance.memory_mut(src_mem).data();
     // SAFETY: distinct memories never overlap; the source slice stays valid while copying.
     let src_data = unsafe { &*src_data };
-    status(copy_checked(instance.memory_mut(dst_mem).data_mut(), dst, src_data, src, len))
+    status(copy_checked(
+        instance.memory_mut(dst_mem).data_mut(),
+        dst,
+        src_data,
+        src,
+        len,
+    ))
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
-    status(fill_checked(instance.memory_mut(memory).data_mut(), dst, value as u8, len))
+    status(fill_checked(
+        instance.memory_mut(memory).data_mut(),
+        dst,
+        value as u8,
+        len,
+    ))
 }
 
-extern "C" fn memory_init(vmctx: *mut u8, memory: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn memory_init(
+    vmctx: *mut u8,
+    memory: u32,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let bytes: *const [u8] = instance.data_segment(segment);
     // SAFETY: segment bytes live in the module, which the instance keeps alive; they are never
     // part of a linear memory.
     let bytes = unsafe { &*bytes };
-    status(copy_checked(instance.memory_mut(memory).data_mut(), dst, bytes, src, len))
+    status(copy_checked(
+        instance.memory_mut(memory).data_mut(),
+        dst,
+        bytes,
+        src,
+        len,
+    ))
 }
 
 extern "C" fn data_drop(vmctx: *mut u8, segment: u32) -> u32 {
@@ -148,28 +184,64 @@ extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) ->
         .map_or(u32::MAX, |old| old as u32)
 }
 
-extern "C" fn table_copy(vmctx: *mut u8, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     if dst_table == src_table {
-        return status(copy_within_checked(instance.table_mut(dst_table).elements_mut(), dst, src, len));
+        return status(copy_within_checked(
+            instance.table_mut(dst_table).elements_mut(),
+            dst,
+            src,
+            len,
+        ));
     }
     let src_elems: *const [usize] = instance.table_mut(src_table).elements();
     // SAFETY: distinct tables own distinct element vectors; nothing resizes them meanwhile.
     let src_elems = unsafe { &*src_elems };
-    status(copy_checked(instance.table_mut(dst_table).elements_mut(), dst, src_elems, src, len))
+    status(copy_checked(
+        instance.table_mut(dst_table).elements_mut(),
+        dst,
+        src_elems,
+        src,
+        len,
+    ))
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
-    status(fill_checked(instance.table_mut(table).elements_mut(), dst, value, len))
+    status(fill_checked(
+        instance.table_mut(table).elements_mut(),
+        dst,
+        value,
+        len,
+    ))
 }
 
-extern "C" fn table_init(vmctx: *mut u8, table: u32, segment: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    segment: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
     let items: *const [usize] = instance.element_segment(segment);
     // SAFETY: passive element items are owned by the instance and never resized by table ops.
     let items = unsafe { &*items };
-    status(copy_checked(instance.table_mut(table).elements_mut(), dst, items, src, len))
+    status(copy_checked(
+        instance.table_mut(table).elements_mut(),
+        dst,
+        items,
+        src,
+        len,
+    ))
 }
 
 extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) -> u32 {

@@ -32,7 +32,9 @@ impl MemoryData {
         }
         let size = (MEMORY_RESERVATION + MEMORY_GUARD) as usize;
         let mut reservation = region::alloc(size, region::Protection::NONE).map_err(|e| {
-            Error::Limit(format!("cannot reserve 6 GiB of address space for a memory: {e}"))
+            Error::Limit(format!(
+                "cannot reserve 6 GiB of address space for a memory: {e}"
+            ))
         })?;
         let base = reservation.as_mut_ptr::<u8>();
         let mut memory = Box::new(Self {
