@@ -5,14 +5,21 @@ use crate::analysis::summary::{mad, median};
 /// Modified z-scores above this are outliers (Iglewicz and Hoaglin's recommendation).
 pub const CUTOFF: f64 = 3.5;
 
+/// Fewer samples than this are too few to call any of them an outlier.
+pub const MIN_SAMPLES: usize = 5;
+
+/// The MAD is floored at this fraction of the median, so that very stable samples quantised by
+/// the timer do not flag a sample a few ticks away.
+pub const MAD_FLOOR: f64 = 0.005;
+
 /// Indices of the samples whose modified z-score `0.6745 * |x - median| / MAD` exceeds
-/// [`CUTOFF`]. With a MAD of zero nothing is flagged: the spread is too small to judge.
+/// [`CUTOFF`], the MAD floored at [`MAD_FLOOR`] of the median.
 pub fn outliers(samples: &[u64]) -> Vec<usize> {
-    if samples.len() < 3 {
+    if samples.len() < MIN_SAMPLES {
         return Vec::new();
     }
     let m = median(samples);
-    let spread = mad(samples);
+    let spread = mad(samples).max(m * MAD_FLOOR);
     if spread == 0.0 {
         return Vec::new();
     }

@@ -42,25 +42,28 @@ pub fn load_phases(path: &Path) -> anyhow::Result<PhasesReport> {
 }
 
 /// Compares `current` with `baseline`, prints the result, and says whether it regressed.
+///
+/// # Errors
+/// When the result cannot be printed.
 pub fn judge(
     baseline: &PhasesReport,
     current: &PhasesReport,
     threshold: f64,
     to_stderr: bool,
-) -> Outcome {
+) -> anyhow::Result<Outcome> {
     let result = gate(baseline, current, threshold);
-    print_tables(&[render::gate::table(&result, threshold)], to_stderr);
-    if result.regressed() {
+    print_tables(&[render::gate::table(&result, threshold)], to_stderr)?;
+    Ok(if result.regressed() {
         Outcome::Regressed
     } else {
         Outcome::Success
-    }
+    })
 }
 
 impl Command for GateCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
         let baseline = load_phases(&self.baseline)?;
         let current = load_phases(&self.current)?;
-        Ok(judge(&baseline, &current, self.threshold, false))
+        judge(&baseline, &current, self.threshold, false)
     }
 }

@@ -148,7 +148,7 @@ impl Command for HashesCommand {
         }
         report.recommendation = recommend(&report.results);
         let report = Report::Hashes(report);
-        print_tables(&render::tables(&report), exports.uses_stdout());
+        print_tables(&render::tables(&report), exports.uses_stdout())?;
         warnings::emit(&notes);
         exports.finish(&report)?;
         Ok(Outcome::Success)

@@ -6,7 +6,11 @@ pub mod phases;
 pub mod report;
 pub mod sample;
 
-use std::{path::Path, process::ExitCode};
+use std::{
+    io::{ErrorKind, Write as _},
+    path::Path,
+    process::ExitCode,
+};
 
 use anyhow::Context;
 
@@ -87,13 +91,23 @@ pub fn load_report(path: &Path) -> anyhow::Result<Report> {
         .with_context(|| format!("{} is not a usable wasm-prof report", path.display()))
 }
 
-/// Prints tables to stdout, or to stderr when stdout carries an export.
-pub fn print_tables(tables: &[Table], to_stderr: bool) {
-    for table in tables {
-        if to_stderr {
-            eprintln!("{}", table.to_text());
-        } else {
-            println!("{}", table.to_text());
-        }
+/// Prints tables to stdout, or to stderr when stdout carries an export. A closed stdout (as
+/// with `| head`) is not an error.
+///
+/// # Errors
+/// When writing fails for another reason.
+pub fn print_tables(tables: &[Table], to_stderr: bool) -> anyhow::Result<()> {
+    let text: String = tables
+        .iter()
+        .map(|t| format!("{}\n", t.to_text()))
+        .collect();
+    let written = if to_stderr {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() != ErrorKind::BrokenPipe => Err(e).context("cannot print the results"),
+        _ => Ok(()),
     }
 }

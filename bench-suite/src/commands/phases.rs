@@ -271,13 +271,13 @@ impl Command for PhasesCommand {
                 report.runs.push(run);
             }
             let tables = render::phases::tables(&report);
-            bar.suspend(|| print_tables(&tables[tables.len() - 1..], to_stderr));
+            bar.suspend(|| print_tables(&tables[tables.len() - 1..], to_stderr))?;
             exports.checkpoint(&Report::Phases(report.clone()))?;
         }
         bar.finish_and_clear();
         warnings::emit(&notes);
         let outcome = match &baseline {
-            Some(old) => judge(old, &report, self.threshold, to_stderr),
+            Some(old) => judge(old, &report, self.threshold, to_stderr)?,
             None => Outcome::Success,
         };
         let report = Report::Phases(report);

@@ -24,7 +24,7 @@ impl Command for ReportCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
         let exports = ExportManager::new(&self.exports)?;
         let report = load_report(&self.file)?;
-        print_tables(&render::tables(&report), exports.uses_stdout());
+        print_tables(&render::tables(&report), exports.uses_stdout())?;
         exports.finish(&report)?;
         Ok(Outcome::Success)
     }
