@@ -29,10 +29,11 @@ const BUFFER_SEED: u64 = 0x4841_5348_4553_0001;
 const TOO_FAST_NS: f64 = 10_000.0;
 
 /// Measures hash throughput.
-///
-/// Sizes are binary: KB = KiB = 1024 bytes, MB = 1024² bytes, GB = 1024³ bytes.
-/// Throughput is decimal: GB/s = 10⁹ bytes per second.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Sizes are binary: KB = KiB = 1024 bytes, MB = 1024² bytes, GB = 1024³ bytes.\n\
+Throughput is decimal: GB/s = 10⁹ bytes per second; cost per size is µs per MiB."
+)]
 pub struct HashesCommand {
     /// Buffer size to hash, like 64KB, 1MB or 32MB (binary units: 1KB = 1024 bytes). Repeat
     /// for a size-vs-throughput curve.
