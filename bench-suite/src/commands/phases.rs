@@ -134,18 +134,23 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-fn outlier_warnings(run: &Run) -> Vec<Warning> {
-    run.phases
-        .iter()
-        .filter_map(|(phase, stats)| {
-            let count = outliers(&stats.samples_ns).len();
-            (count > 0).then(|| Warning::Outliers {
-                what: format!("{phase} on {}", run.label()),
-                count,
-                total: stats.samples_ns.len(),
-            })
-        })
-        .collect()
+/// One warning per run that has outliers, naming the phases they are in.
+fn outlier_warning(run: &Run) -> Option<Warning> {
+    let mut phases = Vec::new();
+    let (mut count, mut total) = (0, 0);
+    for (phase, stats) in &run.phases {
+        let flagged = outliers(&stats.samples_ns).len();
+        total += stats.samples_ns.len();
+        if flagged > 0 {
+            count += flagged;
+            phases.push(phase.name());
+        }
+    }
+    (count > 0).then(|| Warning::Outliers {
+        what: format!("{} (in {})", run.label(), phases.join(", ")),
+        count,
+        total,
+    })
 }
 
 impl PhasesCommand {
@@ -267,7 +272,7 @@ impl Command for PhasesCommand {
                     engine: ENGINE.to_string(),
                 };
                 let run = run_from_records(key, &records)?;
-                notes.extend(outlier_warnings(&run));
+                notes.extend(outlier_warning(&run));
                 report.runs.push(run);
             }
             let tables = render::phases::tables(&report);

@@ -73,7 +73,7 @@ fn module_table(runs: &[&Run]) -> Table {
     rows.push(total);
     Table {
         title: format!(
-            "{} ({}, {} functions, sha256 {})",
+            "{} ({}, {} function(s), sha256 {})",
             module.name,
             format_bytes(module.bytes),
             module.functions,
