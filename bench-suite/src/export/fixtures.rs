@@ -1,0 +1,167 @@
+//! Small reports for the exporters' unit tests, built from synthetic phase records.
+
+use wasm_prof_runtime::phases::{FunctionTiming, PassTime, Phase, PhaseRecord, PhaseSpan};
+
+use crate::{
+    analysis::{
+        recommend::recommend,
+        runs::{RunKey, run_from_records},
+    },
+    model::{
+        EngineInfo, HASHES_SCHEMA, HashResult, HashesReport, Host, ModuleInfo, PHASES_SCHEMA,
+        PathKind, PhasesReport, Report, SkippedAlgo,
+    },
+};
+
+fn host() -> Host {
+    Host {
+        os: "linux".into(),
+        arch: "x86_64".into(),
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        hostname: "test".into(),
+        rustc: "rustc 1.95.0".into(),
+        wasm_prof_version: "0.1.0".into(),
+    }
+}
+
+fn record(phases: &[Phase], scale: u64, with_functions: bool) -> PhaseRecord {
+    let mut at = 0;
+    let spans = phases
+        .iter()
+        .enumerate()
+        .map(|(i, &phase)| {
+            let duration_ns = (i as u64 + 1) * 1000 * scale;
+            let span = PhaseSpan {
+                phase,
+                start_ns: at,
+                duration_ns,
+            };
+            at += duration_ns;
+            span
+        })
+        .collect();
+    let functions = if with_functions {
+        (0..4)
+            .map(|i| FunctionTiming {
+                func_index: i,
+                thread: i % 2,
+                start_ns: 5000 + u64::from(i) * 100,
+                translate_ns: 40,
+                codegen_ns: 50,
+                code_bytes: 64,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    PhaseRecord {
+        spans,
+        functions,
+        passes: vec![PassTime {
+            pass: "regalloc".into(),
+            total_ns: 1234,
+        }],
+    }
+}
+
+/// A phases report for module `demo` with cold, cached and no-cache runs.
+pub fn phases_report() -> Report {
+    use Phase::*;
+    let module = ModuleInfo {
+        name: "demo".into(),
+        sha256: "ab".repeat(32),
+        bytes: 4096,
+        functions: 4,
+    };
+    let paths = [
+        (
+            PathKind::Cold,
+            "blake3",
+            vec![
+                Read,
+                Hash,
+                CacheLookup,
+                ParseValidate,
+                Translate,
+                Codegen,
+                Link,
+                Serialize,
+                CacheStore,
+                Instantiate,
+            ],
+        ),
+        (
+            PathKind::Cached,
+            "blake3",
+            vec![Read, Hash, CacheLookup, CacheLoad, Instantiate],
+        ),
+        (
+            PathKind::Nocache,
+            "none",
+            vec![Read, ParseValidate, Translate, Codegen, Link, Instantiate],
+        ),
+    ];
+    let runs = paths
+        .into_iter()
+        .map(|(path, hash, phases)| {
+            let records: Vec<PhaseRecord> = (1..=5)
+                .map(|s| record(&phases, 10 + s, path != PathKind::Cached))
+                .collect();
+            let key = RunKey {
+                module: module.clone(),
+                path,
+                hash: hash.into(),
+                engine: "wasm-prof".into(),
+            };
+            run_from_records(key, &records).unwrap()
+        })
+        .collect();
+    Report::Phases(PhasesReport {
+        schema: PHASES_SCHEMA.into(),
+        host: host(),
+        engine: EngineInfo {
+            fingerprint: "test".into(),
+        },
+        runs,
+    })
+}
+
+/// A hashes report over two sizes, with meowhash skipped.
+pub fn hashes_report() -> Report {
+    let results: Vec<HashResult> = [1024u64, 1 << 20]
+        .into_iter()
+        .flat_map(|size| {
+            [
+                ("sha256", true, 1.0e9),
+                ("blake3", true, 4.0e9),
+                ("xxh3", false, 20.0e9),
+            ]
+            .into_iter()
+            .map(move |(algo, cryptographic, rate)| {
+                let ns = (size as f64 / rate * 1e9) as u64 + 1;
+                HashResult {
+                    algo: algo.into(),
+                    cryptographic,
+                    size_bytes: size,
+                    median_ns: ns as f64,
+                    min_ns: ns,
+                    max_ns: ns,
+                    mad_ns: 0.0,
+                    samples_ns: vec![ns],
+                    bytes_per_s: size as f64 / (ns as f64 / 1e9),
+                }
+            })
+        })
+        .collect();
+    Report::Hashes(HashesReport {
+        schema: HASHES_SCHEMA.into(),
+        host: host(),
+        recommendation: recommend(&results),
+        results,
+        skipped: vec![SkippedAlgo {
+            algo: "meowhash".into(),
+            reason: "needs AES-NI".into(),
+        }],
+    })
+}

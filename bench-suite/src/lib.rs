@@ -1,0 +1,20 @@
+//! wasm-prof, the harness: measures where the start-up time of a WebAssembly program goes and
+//! what a compiled-module cache saves, and fails a CI build when a phase gets slower.
+//!
+//! The binary is a thin shell over [`commands`]; the modules are public so that integration
+//! tests can build reports with the same types the tool writes.
+
+#![warn(missing_docs)]
+
+pub mod analysis;
+pub mod commands;
+pub mod corpus;
+pub mod export;
+pub mod host;
+pub mod model;
+pub mod module_file;
+pub mod render;
+pub mod sample;
+pub mod sampler;
+pub mod units;
+pub mod warnings;

@@ -1,0 +1,287 @@
+//! The versioned JSON schema of wasm-prof's reports.
+//!
+//! Two documents exist, told apart by their `schema` field: a phases report
+//! ([`PHASES_SCHEMA`]) and a hashes report ([`HASHES_SCHEMA`]). Every duration is in
+//! nanoseconds; computed statistics (medians, MADs, confidence bounds) are floats, raw samples
+//! and extremes are integers.
+
+use std::{collections::BTreeMap, fmt};
+
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+use wasm_prof_runtime::phases::{FunctionTiming, PassTime, Phase, PhaseSpan};
+
+/// The `schema` value of a phases report.
+pub const PHASES_SCHEMA: &str = "wasm-prof/phases/v1";
+/// The `schema` value of a hashes report.
+pub const HASHES_SCHEMA: &str = "wasm-prof/hashes/v1";
+
+/// The machine a report was measured on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Operating system (`linux`, `macos`, ...).
+    pub os: String,
+    /// CPU architecture (`x86_64`, `aarch64`, ...).
+    pub arch: String,
+    /// CPU model name as the kernel reports it.
+    pub cpu_model: String,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// The machine's host name.
+    pub hostname: String,
+    /// The compiler that built wasm-prof.
+    pub rustc: String,
+    /// wasm-prof's own version.
+    pub wasm_prof_version: String,
+}
+
+/// The engine configuration every run of a phases report used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineInfo {
+    /// Everything that changes generated code, as one string.
+    pub fingerprint: String,
+}
+
+/// Which cache state a sample started from.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum PathKind {
+    /// Cache enabled and empty: compile, then store.
+    Cold,
+    /// Cache enabled and primed: load the stored artifact.
+    Cached,
+    /// Cache disabled: compile and store nothing.
+    Nocache,
+}
+
+impl PathKind {
+    /// The path's name in reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PathKind::Cold => "cold",
+            PathKind::Cached => "cached",
+            PathKind::Nocache => "nocache",
+        }
+    }
+}
+
+impl fmt::Display for PathKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Summary statistics of a set of duration samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stats {
+    /// Median of the samples.
+    pub median_ns: f64,
+    /// Smallest sample.
+    pub min_ns: u64,
+    /// Largest sample.
+    pub max_ns: u64,
+    /// Median absolute deviation from the median (unscaled).
+    pub mad_ns: f64,
+    /// Lower bound of the percentile-bootstrap 95% confidence interval of the median.
+    pub ci95_low_ns: f64,
+    /// Upper bound of that interval.
+    pub ci95_high_ns: f64,
+    /// Every sample, in the order it was taken.
+    pub samples_ns: Vec<u64>,
+}
+
+/// The module a run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleInfo {
+    /// Short name (the file stem, or the corpus name).
+    pub name: String,
+    /// SHA-256 of the module bytes, lower-case hex.
+    pub sha256: String,
+    /// Size of the module in bytes.
+    pub bytes: u64,
+    /// Number of functions the module defines (imports excluded).
+    pub functions: u32,
+}
+
+/// Every sample of one module on one path with one hash algorithm.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    /// The module.
+    pub module: ModuleInfo,
+    /// The cache path.
+    pub path: PathKind,
+    /// The cache-key hash algorithm, or `none` on the no-cache path.
+    pub hash: String,
+    /// The engine that ran the samples (`wasm-prof`, or a peer runtime).
+    pub engine: String,
+    /// Statistics per phase; phases that did not run on this path are absent.
+    pub phases: BTreeMap<Phase, Stats>,
+    /// Statistics of the wall time from the first phase's start to the last phase's end.
+    pub total: Stats,
+    /// Per-function compile timings of the median sample (empty when nothing was compiled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionTiming>,
+    /// Per-Cranelift-pass totals of the median sample.
+    #[serde(default)]
+    pub passes: Vec<PassTime>,
+    /// The phase spans of the median sample, for trace exports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<PhaseSpan>,
+}
+
+impl Run {
+    /// The label that identifies this run in tables and charts.
+    pub fn label(&self) -> String {
+        format!("{} · {} · {}", self.module.name, self.path, self.hash)
+    }
+}
+
+/// A phases report: where start-up time goes, per module, path and hash algorithm.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhasesReport {
+    /// Always [`PHASES_SCHEMA`].
+    pub schema: String,
+    /// The machine.
+    pub host: Host,
+    /// The engine configuration.
+    pub engine: EngineInfo,
+    /// One entry per (module, path, hash, engine).
+    pub runs: Vec<Run>,
+}
+
+/// The throughput of one hash algorithm on one buffer size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashResult {
+    /// Algorithm name.
+    pub algo: String,
+    /// Whether collisions are believed infeasible to craft.
+    pub cryptographic: bool,
+    /// Bytes hashed per sample.
+    pub size_bytes: u64,
+    /// Median time per sample.
+    pub median_ns: f64,
+    /// Fastest sample.
+    pub min_ns: u64,
+    /// Slowest sample.
+    pub max_ns: u64,
+    /// Median absolute deviation of the samples.
+    pub mad_ns: f64,
+    /// Every sample.
+    pub samples_ns: Vec<u64>,
+    /// Throughput at the median, in bytes per second.
+    pub bytes_per_s: f64,
+}
+
+/// An algorithm that could not run on this machine.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedAlgo {
+    /// Algorithm name.
+    pub algo: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// One algorithm picked by the recommendation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pick {
+    /// Algorithm name.
+    pub algo: String,
+    /// Median throughput in bytes per second.
+    pub bytes_per_s: f64,
+    /// Whether it is cryptographic.
+    pub cryptographic: bool,
+}
+
+/// Which algorithm to key the cache with on this CPU.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recommendation {
+    /// The buffer size the choice was made on (the largest measured).
+    pub size_bytes: u64,
+    /// The fastest cryptographic algorithm, if any ran.
+    pub cryptographic: Option<Pick>,
+    /// The fastest algorithm overall.
+    pub fastest: Pick,
+    /// What choosing `fastest` costs when it is not cryptographic.
+    pub caveat: Option<String>,
+}
+
+/// A hashes report: throughput of every hash algorithm on this CPU.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashesReport {
+    /// Always [`HASHES_SCHEMA`].
+    pub schema: String,
+    /// The machine.
+    pub host: Host,
+    /// One entry per (size, algorithm) that ran.
+    pub results: Vec<HashResult>,
+    /// Algorithms that could not run here.
+    #[serde(default)]
+    pub skipped: Vec<SkippedAlgo>,
+    /// The suggested cache-key algorithm, when anything ran.
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Any report wasm-prof writes.
+#[derive(Clone, Debug)]
+pub enum Report {
+    /// A phases report.
+    Phases(PhasesReport),
+    /// A hashes report.
+    Hashes(HashesReport),
+}
+
+impl Report {
+    /// Parses a report, telling the kind apart by its `schema` field.
+    ///
+    /// # Errors
+    /// When the bytes are not JSON, the schema is unknown, or the document does not match it.
+    pub fn from_json(bytes: &[u8]) -> anyhow::Result<Report> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).context("the file is not valid JSON")?;
+        let schema = value
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .context("the file has no `schema` field, so it is not a wasm-prof report")?
+            .to_string();
+        match schema.as_str() {
+            PHASES_SCHEMA => Ok(Report::Phases(
+                serde_json::from_value(value)
+                    .context("the phases report does not match its schema")?,
+            )),
+            HASHES_SCHEMA => Ok(Report::Hashes(
+                serde_json::from_value(value)
+                    .context("the hashes report does not match its schema")?,
+            )),
+            other => bail!(
+                "unknown report schema `{other}` (expected {PHASES_SCHEMA} or {HASHES_SCHEMA})"
+            ),
+        }
+    }
+
+    /// Serializes the report as pretty-printed JSON.
+    ///
+    /// # Errors
+    /// Only if serialization itself fails.
+    pub fn to_json(&self) -> anyhow::Result<Vec<u8>> {
+        let mut out = match self {
+            Report::Phases(r) => serde_json::to_vec_pretty(r)?,
+            Report::Hashes(r) => serde_json::to_vec_pretty(r)?,
+        };
+        out.push(b'\n');
+        Ok(out)
+    }
+}

@@ -1,0 +1,129 @@
+//! The phases table: one per module, phases down, (path, hash) across.
+
+use wasm_prof_runtime::phases::Phase;
+
+use crate::{
+    model::{PathKind, PhasesReport, Run, Stats},
+    render::table::Table,
+    units::{format_bytes, format_ns},
+};
+
+/// How many phases the "where the time goes" line names.
+const TOP_PHASES: usize = 3;
+
+fn cell(stats: Option<&Stats>) -> String {
+    stats.map_or_else(
+        || "—".to_string(),
+        |s| format!("{} ± {}", format_ns(s.median_ns), format_ns(s.mad_ns)),
+    )
+}
+
+fn column_name(run: &Run, several_hashes: bool) -> String {
+    if several_hashes && run.path != PathKind::Nocache {
+        format!("{} ({})", run.path, run.hash)
+    } else {
+        run.path.to_string()
+    }
+}
+
+/// One table per module, in the order modules first appear in the report.
+pub fn tables(report: &PhasesReport) -> Vec<Table> {
+    let mut modules: Vec<&str> = Vec::new();
+    for run in &report.runs {
+        if !modules.contains(&run.module.name.as_str()) {
+            modules.push(&run.module.name);
+        }
+    }
+    modules
+        .into_iter()
+        .map(|name| {
+            let runs: Vec<&Run> = report
+                .runs
+                .iter()
+                .filter(|r| r.module.name == name)
+                .collect();
+            module_table(&runs)
+        })
+        .collect()
+}
+
+fn module_table(runs: &[&Run]) -> Table {
+    let module = &runs[0].module;
+    let mut hashes: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.path != PathKind::Nocache)
+        .map(|r| r.hash.as_str())
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let several_hashes = hashes.len() > 1;
+    let mut header = vec!["phase".to_string()];
+    header.extend(runs.iter().map(|r| column_name(r, several_hashes)));
+    let mut rows: Vec<Vec<String>> = Phase::ALL
+        .into_iter()
+        .filter(|p| runs.iter().any(|r| r.phases.contains_key(p)))
+        .map(|phase| {
+            let mut row = vec![phase.name().to_string()];
+            row.extend(runs.iter().map(|r| cell(r.phases.get(&phase))));
+            row
+        })
+        .collect();
+    let mut total = vec!["total".to_string()];
+    total.extend(runs.iter().map(|r| cell(Some(&r.total))));
+    rows.push(total);
+    Table {
+        title: format!(
+            "{} ({}, {} function(s), sha256 {})",
+            module.name,
+            format_bytes(module.bytes),
+            module.functions,
+            &module.sha256[..module.sha256.len().min(8)]
+        ),
+        header,
+        rows,
+        notes: notes(runs),
+    }
+}
+
+fn notes(runs: &[&Run]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for cold in runs.iter().filter(|r| r.path == PathKind::Cold) {
+        let cached = runs
+            .iter()
+            .find(|r| r.path == PathKind::Cached && r.hash == cold.hash);
+        if let Some(cached) = cached
+            && cached.total.median_ns > 0.0
+        {
+            notes.push(format!(
+                "cold/cached ({}): {:.1}x",
+                cold.hash,
+                cold.total.median_ns / cached.total.median_ns
+            ));
+        }
+        if let Some(line) = where_time_goes(cold) {
+            notes.push(line);
+        }
+    }
+    notes
+}
+
+/// "where the time goes" on a run: its largest phases with their share of the phase sum.
+pub fn where_time_goes(run: &Run) -> Option<String> {
+    let sum: f64 = run.phases.values().map(|s| s.median_ns).sum();
+    if sum <= 0.0 {
+        return None;
+    }
+    let mut phases: Vec<(Phase, f64)> = run.phases.iter().map(|(p, s)| (*p, s.median_ns)).collect();
+    phases.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top: Vec<String> = phases
+        .iter()
+        .take(TOP_PHASES)
+        .map(|(p, ns)| format!("{p} {:.0}%", ns / sum * 100.0))
+        .collect();
+    Some(format!(
+        "where the time goes ({} {}): {}",
+        run.path,
+        run.hash,
+        top.join(", ")
+    ))
+}

@@ -1,0 +1,125 @@
+//! The parent side of sampling: prepares the cache state for a path and runs one sample in a
+//! fresh child process of this same executable.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, bail};
+use wasm_prof_runtime::{cache::HashAlgo, phases::PhaseRecord};
+
+use crate::{model::PathKind, sample::CacheMode};
+
+/// Runs samples of one module in child processes, managing the cache directories under a root.
+pub struct Sampler {
+    exe: PathBuf,
+    cache_root: PathBuf,
+}
+
+impl Sampler {
+    /// A sampler whose cache directories live under `cache_root`.
+    ///
+    /// # Errors
+    /// When this executable's path cannot be found.
+    pub fn new(cache_root: &Path) -> anyhow::Result<Self> {
+        Ok(Self {
+            exe: std::env::current_exe()
+                .context("cannot find the wasm-prof executable to re-run")?,
+            cache_root: cache_root.to_path_buf(),
+        })
+    }
+
+    fn dir(&self, path: PathKind, hash: HashAlgo) -> PathBuf {
+        self.cache_root.join(format!("{path}-{hash}"))
+    }
+
+    fn reset(dir: &Path) -> anyhow::Result<()> {
+        if dir.exists() {
+            fs::remove_dir_all(dir)
+                .with_context(|| format!("cannot empty the cache directory {}", dir.display()))?;
+        }
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the cache directory {}", dir.display()))
+    }
+
+    /// Prepares the cache for a series of samples on `path`: the cached path gets an empty
+    /// directory primed by one cold sample; the other paths need nothing yet.
+    ///
+    /// # Errors
+    /// When the directory cannot be prepared or the priming sample fails.
+    pub fn prepare(&self, module: &Path, path: PathKind, hash: HashAlgo) -> anyhow::Result<()> {
+        if path == PathKind::Cached {
+            let dir = self.dir(path, hash);
+            Self::reset(&dir)?;
+            self.spawn(module, PathKind::Cold, hash, &CacheMode::Dir(dir))
+                .context("the sample that primes the cache failed")?;
+        }
+        Ok(())
+    }
+
+    /// Takes one sample on `path`; the cold path starts from an emptied cache each time.
+    ///
+    /// # Errors
+    /// When the cache cannot be prepared or the child fails.
+    pub fn sample(
+        &self,
+        module: &Path,
+        path: PathKind,
+        hash: HashAlgo,
+    ) -> anyhow::Result<PhaseRecord> {
+        let cache = match path {
+            PathKind::Cold => {
+                let dir = self.dir(path, hash);
+                Self::reset(&dir)?;
+                CacheMode::Dir(dir)
+            }
+            PathKind::Cached => CacheMode::Dir(self.dir(path, hash)),
+            PathKind::Nocache => CacheMode::Disabled,
+        };
+        self.spawn(module, path, hash, &cache)
+    }
+
+    fn spawn(
+        &self,
+        module: &Path,
+        path: PathKind,
+        hash: HashAlgo,
+        cache: &CacheMode,
+    ) -> anyhow::Result<PhaseRecord> {
+        let mut command = Command::new(&self.exe);
+        command
+            .arg("sample")
+            .args(["--path", path.name(), "--hash", hash.name()])
+            .arg("--module")
+            .arg(module);
+        match cache {
+            CacheMode::Dir(dir) => command.arg("--cache-dir").arg(dir),
+            CacheMode::Disabled => command.arg("--disable-cache"),
+        };
+        let output = command
+            .output()
+            .with_context(|| format!("cannot start the sampling process {}", self.exe.display()))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let reason = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("it printed nothing")
+                .trim_start_matches("error: ");
+            bail!(
+                "sampling {} on the {path} path failed ({}): {reason}",
+                module.display(),
+                output.status
+            );
+        }
+        serde_json::from_slice(&output.stdout).with_context(|| {
+            format!(
+                "the sampling process for {} printed something that is not a phase record",
+                module.display()
+            )
+        })
+    }
+}

@@ -1,0 +1,7 @@
+//! Command-line tests of `wasm-prof`, one binary; each test gets its own temporary directory.
+
+mod gate;
+mod hashes;
+mod phases;
+mod report;
+mod util;
