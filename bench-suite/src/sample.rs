@@ -6,7 +6,12 @@
 
 use std::path::PathBuf;
 
-use wasm_prof_runtime::{cache::HashAlgo, phases::PhaseRecord};
+use anyhow::Context;
+use wasm_prof_runtime::{
+    CacheOutcome, Config, Engine, Linker, Module, Store,
+    cache::HashAlgo,
+    phases::{PhaseClock, PhaseRecord},
+};
 
 use crate::model::PathKind;
 
@@ -33,25 +38,61 @@ pub struct SampleRequest {
     pub cache: CacheMode,
 }
 
-/// The engine fingerprint written into phases reports: everything that changes generated code.
-pub fn engine_fingerprint() -> String {
-    format!("wasm-prof-runtime {}", env!("CARGO_PKG_VERSION"))
+/// The runtime configuration a sample runs with.
+fn config(hash: HashAlgo, cache: &CacheMode) -> Config {
+    let mut config = Config::new();
+    config.hash_algo(hash);
+    match cache {
+        CacheMode::Dir(dir) => config.cache_dir(dir),
+        CacheMode::Disabled => config.cache(false),
+    };
+    config
 }
 
-/// Reads, hashes, looks up, compiles or loads, stores, instantiates and runs the module with an
-/// enabled phase clock, and returns what the clock recorded.
+/// The engine fingerprint written into phases reports: everything that changes generated code.
 ///
 /// # Errors
-/// Any failure of the runtime, with the module's path in the message.
+/// When no engine can be built for this CPU.
+pub fn engine_fingerprint() -> anyhow::Result<String> {
+    let engine = Engine::new(Config::new()).context("cannot create the engine")?;
+    Ok(engine.fingerprint().to_string())
+}
+
+/// Reads, hashes, looks up, compiles or loads, stores and instantiates the module with an
+/// enabled phase clock, and returns what the clock recorded. Imports the runtime does not
+/// provide are stubbed so that every module instantiates.
+///
+/// # Errors
+/// Any failure of the runtime, with the module's path in the message; a cached-path sample
+/// that did not hit the cache (or a cold one that did), since its numbers would be mislabelled.
 pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
-    let cache = match &request.cache {
-        CacheMode::Dir(dir) => format!("the cache in {}", dir.display()),
-        CacheMode::Disabled => "the cache disabled".to_string(),
+    let module_path = request.module.display();
+    let engine = Engine::new(config(request.hash, &request.cache))
+        .with_context(|| format!("cannot create an engine for {module_path}"))?;
+    let mut clock = PhaseClock::enabled();
+    let module = Module::from_file_with_clock(&engine, &request.module, &mut clock)
+        .with_context(|| format!("cannot load {module_path}"))?;
+    for warning in module.cache_warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let expected = match request.path {
+        PathKind::Cold => CacheOutcome::Miss,
+        PathKind::Cached => CacheOutcome::Hit,
+        PathKind::Nocache => CacheOutcome::Disabled,
     };
-    anyhow::bail!(
-        "the runtime is not wired in yet, so {} cannot be sampled on the {} path with {} and {cache}",
-        request.module.display(),
+    anyhow::ensure!(
+        *module.cache_outcome() == expected,
+        "{module_path} on the {} path gave a cache outcome of {:?} instead of {expected:?}",
         request.path,
-        request.hash,
-    )
+        module.cache_outcome()
+    );
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    linker
+        .define_unknown_imports_as_traps(&mut store, &module)
+        .with_context(|| format!("cannot stub the imports of {module_path}"))?;
+    linker
+        .instantiate_with_clock(&mut store, &module, &mut clock)
+        .with_context(|| format!("cannot instantiate {module_path}"))?;
+    Ok(clock.into_record())
 }

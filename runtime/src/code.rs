@@ -31,7 +31,7 @@ impl CodeMemory {
 
     /// Makes `range` of an existing private mapping (a cache artifact) executable in place.
     pub fn from_mapping(map: MmapMut, range: Range<usize>) -> Result<Self> {
-        if range.end > map.len() || range.start % region::page::size() != 0 {
+        if range.end > map.len() || !range.start.is_multiple_of(region::page::size()) {
             return Err(Error::CodeMemory(
                 "code range is outside the mapping or not page-aligned".into(),
             ));

@@ -72,6 +72,10 @@ pub enum Extern {
 }
 
 /// Owner of all runtime state of the instances created in it. Not shareable across threads.
+///
+/// Items are boxed because compiled code holds their addresses: growing a vector must not
+/// move them.
+#[allow(clippy::vec_box)]
 pub struct Store {
     engine: Engine,
     limits: Box<VMLimits>,

@@ -257,7 +257,7 @@ impl Command for PhasesCommand {
             schema: PHASES_SCHEMA.to_string(),
             host: host::detect(),
             engine: EngineInfo {
-                fingerprint: engine_fingerprint(),
+                fingerprint: engine_fingerprint()?,
             },
             runs: Vec::new(),
         };

@@ -62,10 +62,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
 
 fn read_section(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     match payload {
-        Payload::Version { encoding, .. } => {
-            if encoding != wasmparser::Encoding::Module {
-                return Err(Error::Unsupported("components".into()));
-            }
+        Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+            return Err(Error::Unsupported("components".into()));
         }
         Payload::TypeSection(reader) => {
             for ty in reader.into_iter_err_on_gc_types() {

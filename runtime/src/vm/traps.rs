@@ -127,10 +127,10 @@ fn resolve(raw: Option<RawTrap>) -> Trap {
             break;
         };
         let offset = (lookup - module.code_base()) as u32;
-        if i == 0 {
-            if let Some(k) = module.trap_at(pc - module.code_base()) {
-                kind = k;
-            }
+        if i == 0
+            && let Some(k) = module.trap_at(pc - module.code_base())
+        {
+            kind = k;
         }
         if let Some(index) = module.func_at(offset) {
             backtrace.push(Frame {
