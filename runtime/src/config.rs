@@ -167,9 +167,11 @@ fn bool_str(b: bool) -> &'static str {
 
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD).
-pub(crate) fn wasm_features() -> wasmparser::WasmFeatures {
+/// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
+pub fn wasm_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
-    F::MUTABLE_GLOBAL
+    F::GC_TYPES
+        | F::MUTABLE_GLOBAL
         | F::SATURATING_FLOAT_TO_INT
         | F::SIGN_EXTENSION
         | F::MULTI_VALUE
