@@ -211,6 +211,72 @@ fn unprovided_functions_link_and_return_enosys() {
     assert_eq!(status.code, 2 * 52, "ENOSYS is 52 in WASI");
 }
 
+/// Every path call refuses to leave the preopen, whichever way it is tried, with
+/// `ENOTCAPABLE` (76), while the same calls inside it work.
+#[test]
+fn path_calls_cannot_leave_the_preopen() {
+    let outer = sandbox();
+    let root = outer.path().join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(outer.path().join("outside.txt"), "secret").unwrap();
+    std::fs::write(root.join("inside.txt"), "fine").unwrap();
+    std::os::unix::fs::symlink("../outside.txt", root.join("escape")).unwrap();
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_filestat_get" (func $stat (param i32 i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_unlink_file" (func $unlink (param i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_create_directory" (func $mkdir (param i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_rename" (func $rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "path_symlink" (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 100) "escape")
+        (data (i32.const 110) "../outside.txt")
+        (data (i32.const 130) "sub/../../x")
+        (data (i32.const 150) "inside.txt")
+        (data (i32.const 170) "/etc/passwd")
+        (data (i32.const 190) "link")
+        (func $put (param $i i32) (param $errno i32)
+          (i32.store8 (i32.add (i32.const 500) (local.get $i)) (local.get $errno)))
+        (func (export "_start")
+          (call $put (i32.const 0) (call $open (i32.const 3) (i32.const 1) (i32.const 100) (i32.const 6)
+            (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 400)))
+          (call $put (i32.const 1) (call $stat (i32.const 3) (i32.const 1) (i32.const 110) (i32.const 14) (i32.const 400)))
+          (call $put (i32.const 2) (call $unlink (i32.const 3) (i32.const 110) (i32.const 14)))
+          (call $put (i32.const 3) (call $mkdir (i32.const 3) (i32.const 130) (i32.const 11)))
+          (call $put (i32.const 4) (call $rename (i32.const 3) (i32.const 150) (i32.const 10)
+            (i32.const 3) (i32.const 110) (i32.const 14)))
+          (call $put (i32.const 5) (call $symlink (i32.const 170) (i32.const 11) (i32.const 3) (i32.const 190) (i32.const 4)))
+          (call $put (i32.const 6) (call $open (i32.const 3) (i32.const 0) (i32.const 170) (i32.const 11)
+            (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 400)))
+          (call $put (i32.const 7) (call $stat (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 6) (i32.const 400)))
+          (call $put (i32.const 8) (call $open (i32.const 3) (i32.const 1) (i32.const 150) (i32.const 10)
+            (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 400)))
+          (i32.store (i32.const 0) (i32.const 500))
+          (i32.store (i32.const 4) (i32.const 9))
+          (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))))"#;
+    let engine = engine();
+    let module = Module::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
+    let stdout = OutputPipe::new();
+    let mut config = WasiConfig::new();
+    config
+        .preopen_dir(&root, ".")
+        .stdout(OutputStream::Pipe(stdout.clone()));
+    assert_eq!(
+        wasi::run_command(&engine, &module, &config).unwrap().code,
+        0
+    );
+    // open via an escaping link, stat/unlink `..`, mkdir through `..`, rename out, absolute
+    // link target, absolute path: refused; lstat of the link and opening inside: fine.
+    assert_eq!(stdout.contents(), [76, 76, 76, 76, 76, 76, 76, 0, 0]);
+    assert_eq!(
+        std::fs::read_to_string(outer.path().join("outside.txt")).unwrap(),
+        "secret"
+    );
+    assert!(root.join("inside.txt").exists());
+    assert!(!outer.path().join("x").exists());
+}
+
 /// A guest reading a directory through a tiny buffer: records are cut at the buffer's end,
 /// the guest resumes from the last complete record's cookie, and sees `.`, `..` and the files.
 #[test]
