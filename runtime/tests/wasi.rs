@@ -277,6 +277,68 @@ fn path_calls_cannot_leave_the_preopen() {
     assert!(!outer.path().join("x").exists());
 }
 
+/// `poll_oneoff` on stdin and a 10-second clock returns at once with stdin readable (and
+/// the bytes available); a lone 30 ms clock returns after its deadline.
+#[test]
+fn poll_oneoff_reports_stdin_readiness_and_clock_deadlines() {
+    let wat = r#"(module
+        (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func $emit (param $ptr i32) (param $len i32)
+          (i32.store (i32.const 0) (local.get $ptr))
+          (i32.store (i32.const 4) (local.get $len))
+          (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+        (func (export "_start")
+          ;; subscription 0 at 1000: userdata 7, fd_read on fd 0
+          (i64.store (i32.const 1000) (i64.const 7))
+          (i32.store8 (i32.const 1008) (i32.const 1))
+          (i32.store (i32.const 1016) (i32.const 0))
+          ;; subscription 1 at 1048: userdata 9, monotonic clock, 10 s relative
+          (i64.store (i32.const 1048) (i64.const 9))
+          (i32.store8 (i32.const 1056) (i32.const 0))
+          (i32.store (i32.const 1064) (i32.const 1))
+          (i64.store (i32.const 1072) (i64.const 10000000000))
+          ;; events at 2000, count at 1996
+          (i32.store (i32.const 1992) (call $poll (i32.const 1000) (i32.const 2000) (i32.const 2) (i32.const 1996)))
+          (call $emit (i32.const 1992) (i32.const 8))
+          (call $emit (i32.const 2000) (i32.const 32))
+          ;; the clock alone, 30 ms
+          (i64.store (i32.const 1072) (i64.const 30000000))
+          (i32.store (i32.const 1992) (call $poll (i32.const 1048) (i32.const 2000) (i32.const 1) (i32.const 1996)))
+          (call $emit (i32.const 1992) (i32.const 8))
+          (call $emit (i32.const 2000) (i32.const 32))))"#;
+    let engine = engine();
+    let module = Module::new(&engine, &wat::parse_str(wat).unwrap()).unwrap();
+    let stdout = OutputPipe::new();
+    let mut config = WasiConfig::new();
+    config
+        .stdin(InputStream::Bytes(b"abc".to_vec()))
+        .stdout(OutputStream::Pipe(stdout.clone()));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        wasi::run_command(&engine, &module, &config).unwrap().code,
+        0
+    );
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the stdin poll must not wait for the clock"
+    );
+    let out = stdout.contents();
+    let u32_at = |at: usize| u32::from_le_bytes(out[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(out[at..at + 8].try_into().unwrap());
+    // First poll: errno 0, one event: userdata 7, no error, type fd_read, 3 bytes.
+    assert_eq!((u32_at(0), u32_at(4)), (0, 1));
+    assert_eq!(
+        (u64_at(8), out[16], out[17], out[18], u64_at(24)),
+        (7, 0, 0, 1, 3)
+    );
+    // Second poll: one clock event with userdata 9.
+    assert_eq!((u32_at(40), u32_at(44)), (0, 1));
+    assert_eq!((u64_at(48), out[56], out[58]), (9, 0, 0));
+}
+
 /// A guest reading a directory through a tiny buffer: records are cut at the buffer's end,
 /// the guest resumes from the last complete record's cookie, and sees `.`, `..` and the files.
 #[test]
