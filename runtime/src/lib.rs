@@ -20,6 +20,7 @@ pub mod phases;
 mod store;
 pub mod types;
 mod vm;
+pub mod wasi;
 
 pub use config::{Config, OptLevel};
 pub use engine::Engine;
