@@ -11,6 +11,7 @@ use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Linker, Module, Store,
     cache::HashAlgo,
     phases::{PhaseClock, PhaseRecord},
+    wasi::{self, WasiConfig},
 };
 
 use crate::model::PathKind;
@@ -59,8 +60,10 @@ pub fn engine_fingerprint() -> anyhow::Result<String> {
 }
 
 /// Reads, hashes, looks up, compiles or loads, stores and instantiates the module with an
-/// enabled phase clock, and returns what the clock recorded. Imports the runtime does not
-/// provide are stubbed so that every module instantiates.
+/// enabled phase clock, and returns what the clock recorded. A WASI command (like the embedded
+/// workload) also runs to completion, with no arguments and its output discarded, so the
+/// `execute` phase is measured; other modules get stubbed imports so that every module
+/// instantiates.
 ///
 /// # Errors
 /// Any failure of the runtime, with the module's path in the message; a cached-path sample
@@ -87,12 +90,33 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
         module.cache_outcome()
     );
     let mut store = Store::new(&engine);
-    let mut linker = Linker::new();
-    linker
-        .define_unknown_imports_as_traps(&mut store, &module)
-        .with_context(|| format!("cannot stub the imports of {module_path}"))?;
-    linker
-        .instantiate_with_clock(&mut store, &module, &mut clock)
-        .with_context(|| format!("cannot instantiate {module_path}"))?;
+    if is_wasi_command(&module) {
+        // The guest's output would corrupt the JSON record this process prints.
+        let mut wasi_config = WasiConfig::new();
+        wasi_config.arg(module_path.to_string());
+        let status =
+            wasi::run_command_with_clock(&mut store, &module, &wasi_config, None, &mut clock)
+                .with_context(|| format!("cannot run {module_path}"))?;
+        anyhow::ensure!(
+            status.success(),
+            "{module_path} exited with code {}",
+            status.code
+        );
+    } else {
+        let mut linker = Linker::new();
+        linker
+            .define_unknown_imports_as_traps(&mut store, &module)
+            .with_context(|| format!("cannot stub the imports of {module_path}"))?;
+        linker
+            .instantiate_with_clock(&mut store, &module, &mut clock)
+            .with_context(|| format!("cannot instantiate {module_path}"))?;
+    }
     Ok(clock.into_record())
+}
+
+/// Whether the module is a WASI command the sample can run to completion: it exports `_start`
+/// and imports nothing but WASI.
+fn is_wasi_command(module: &Module) -> bool {
+    let info = module.info();
+    info.export("_start").is_some() && info.imports.iter().all(|i| i.module == wasi::MODULE)
 }

@@ -4,6 +4,7 @@ pub mod gate;
 pub mod hashes;
 pub mod phases;
 pub mod report;
+pub mod run;
 pub mod sample;
 
 use std::{
@@ -34,6 +35,8 @@ pub enum Outcome {
     Success,
     /// A comparison against a baseline found a significant regression.
     Regressed,
+    /// Exit with this code (a guest program's own exit code).
+    Exit(u8),
 }
 
 impl Outcome {
@@ -42,6 +45,7 @@ impl Outcome {
         match self {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Regressed => ExitCode::from(3),
+            Outcome::Exit(code) => ExitCode::from(code),
         }
     }
 }
@@ -63,6 +67,8 @@ pub enum CommandKind {
     Report(report::ReportCommand),
     /// Compare two phases reports and exit with 3 when a phase regressed significantly.
     Gate(gate::GateCommand),
+    /// Run a WASI program, timed from file to exit; exits with the guest's exit code.
+    Run(run::RunCommand),
     /// Run one sample in this process and print its phase record as JSON (used by `phases`).
     #[command(hide = true)]
     Sample(sample::SampleCommand),
@@ -75,6 +81,7 @@ impl Command for CommandKind {
             CommandKind::Hashes(c) => c.execute(),
             CommandKind::Report(c) => c.execute(),
             CommandKind::Gate(c) => c.execute(),
+            CommandKind::Run(c) => c.execute(),
             CommandKind::Sample(c) => c.execute(),
         }
     }

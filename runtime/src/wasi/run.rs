@@ -3,6 +3,7 @@
 
 use crate::{
     Engine, Error, Linker, Module, Store,
+    phases::{Phase, PhaseClock},
     wasi::{WasiConfig, WasiCtx, WasiError, add_to_linker, define_unknown_as_enosys},
 };
 
@@ -46,18 +47,48 @@ pub fn run_command_in(
     module: &Module,
     config: &WasiConfig,
 ) -> Result<ExitStatus, WasiError> {
+    run_command_with_clock(store, module, config, None, &mut PhaseClock::disabled())
+}
+
+/// As [`run_command_in`], recording the `instantiate`, `start` and `execute` phases on `clock`.
+/// With `invoke`, a reactor's `_initialize` (when exported) runs first, then the export
+/// called `invoke` (which must take no arguments) instead of `_start`.
+///
+/// # Errors
+/// As [`run_command_in`]; [`WasiError::NoEntryPoint`] when `invoke` is not an exported
+/// function.
+pub fn run_command_with_clock(
+    store: &mut Store,
+    module: &Module,
+    config: &WasiConfig,
+    invoke: Option<&str>,
+    clock: &mut PhaseClock,
+) -> Result<ExitStatus, WasiError> {
     let mut linker = Linker::new();
     add_to_linker(&mut linker, WasiCtx::new(config)?);
     define_unknown_as_enosys(&mut linker, module);
-    let outcome = linker.instantiate(store, module).and_then(|instance| {
-        let entry = ["_start", "_initialize"]
-            .into_iter()
-            .find_map(|name| instance.get_func(store, name));
-        match entry {
-            Some(func) => func.call(store, &[]).map(Some),
-            None => Ok(None),
-        }
-    });
+    let outcome = linker
+        .instantiate_with_clock(store, module, clock)
+        .and_then(|instance| {
+            let span = clock.start(Phase::Execute);
+            let entry = match invoke {
+                Some(name) => {
+                    if let Some(init) = instance.get_func(store, "_initialize") {
+                        init.call(store, &[])?;
+                    }
+                    instance.get_func(store, name)
+                }
+                None => ["_start", "_initialize"]
+                    .into_iter()
+                    .find_map(|name| instance.get_func(store, name)),
+            };
+            let ran = match entry {
+                Some(func) => func.call(store, &[]).map(Some),
+                None => Ok(None),
+            };
+            clock.end(span);
+            ran
+        });
     match outcome {
         Ok(Some(_)) => Ok(ExitStatus { code: 0 }),
         Ok(None) => Err(WasiError::NoEntryPoint),

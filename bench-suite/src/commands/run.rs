@@ -1,0 +1,186 @@
+//! `wasm-prof run`: runs a WASI program from file to exit, timed by phase, with stdio
+//! inherited; the process exits with the guest's exit code.
+
+use std::{path::PathBuf, thread, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use wasm_prof_runtime::{
+    CacheOutcome, Config, Engine, Error, Module, Store, TrapKind,
+    cache::HashAlgo,
+    phases::PhaseClock,
+    wasi::{self, InputStream, OutputStream, WasiConfig, WasiError},
+};
+
+use crate::{
+    analysis::runs::{RunKey, run_from_records},
+    commands::{Command, Outcome},
+    export::write_file,
+    host,
+    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
+    module_file::ModuleFile,
+};
+
+/// Exit code for a guest that trapped (as a process killed by SIGABRT would report).
+const TRAP_EXIT: u8 = 134;
+/// Exit code for a guest stopped by `--timeout` (as timeout(1) reports).
+const TIMEOUT_EXIT: u8 = 124;
+
+/// Runs a WASI program (`_start`, or `--invoke NAME` of a reactor) with stdio inherited.
+#[derive(Debug, Args)]
+pub struct RunCommand {
+    /// The module to run.
+    #[arg(value_name = "FILE")]
+    module: PathBuf,
+    /// Grant the guest a host directory, seen as GUEST (default: the host path as given).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+    /// Set an environment variable for the guest.
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Cache directory (default: $WASM_PROF_CACHE_DIR or the user's cache directory).
+    #[arg(long, value_name = "DIR", conflicts_with = "disable_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile without reading or writing the cache.
+    #[arg(long)]
+    disable_cache: bool,
+    /// Cache-key hash algorithm (sha256, blake2b, blake2bp, blake3, xxh3, meowhash).
+    #[arg(long, default_value = "blake3")]
+    hash: HashAlgo,
+    /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
+    #[arg(long, value_name = "OUT.json")]
+    profile: Option<PathBuf>,
+    /// Stop the guest after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Call this export (after `_initialize` when the module exports it) instead of `_start`.
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+    /// Arguments for the guest (after `--`).
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+impl RunCommand {
+    fn wasi_config(&self) -> anyhow::Result<WasiConfig> {
+        let mut config = WasiConfig::new();
+        let name = self.module.file_name().map_or_else(
+            || "module".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        config.arg(name).args(self.args.iter().cloned());
+        for pair in &self.env {
+            let Some((key, value)) = pair.split_once('=') else {
+                bail!("--env {pair}: expected KEY=VALUE");
+            };
+            config.env(key, value);
+        }
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            config.preopen_dir(host, guest);
+        }
+        config
+            .stdin(InputStream::Inherit)
+            .stdout(OutputStream::Inherit)
+            .stderr(OutputStream::Inherit);
+        Ok(config)
+    }
+
+    fn engine(&self) -> anyhow::Result<Engine> {
+        let mut config = Config::new();
+        config.hash_algo(self.hash);
+        config.epoch_interruption(self.timeout.is_some());
+        if self.disable_cache {
+            config.cache(false);
+        } else if let Some(dir) = &self.cache_dir {
+            config.cache_dir(dir);
+        }
+        Engine::new(config).context("cannot create the engine")
+    }
+
+    fn write_profile(
+        &self,
+        engine: &Engine,
+        module: &Module,
+        clock: PhaseClock,
+    ) -> anyhow::Result<()> {
+        let Some(out) = &self.profile else {
+            return Ok(());
+        };
+        let (path, hash) = match module.cache_outcome() {
+            CacheOutcome::Disabled => (PathKind::Nocache, "none".to_string()),
+            CacheOutcome::Miss => (PathKind::Cold, self.hash.name().to_string()),
+            CacheOutcome::Hit => (PathKind::Cached, self.hash.name().to_string()),
+        };
+        let key = RunKey {
+            module: ModuleFile::from_path(&self.module)?.info,
+            path,
+            hash,
+            engine: "wasm-prof".to_string(),
+        };
+        let report = PhasesReport {
+            schema: PHASES_SCHEMA.to_string(),
+            host: host::detect(),
+            engine: EngineInfo {
+                fingerprint: engine.fingerprint().to_string(),
+            },
+            runs: vec![run_from_records(key, &[clock.into_record()])?],
+        };
+        let json = serde_json::to_vec_pretty(&report).context("cannot serialize the profile")?;
+        write_file(out, &json)
+    }
+}
+
+impl Command for RunCommand {
+    fn execute(self) -> anyhow::Result<Outcome> {
+        let engine = self.engine()?;
+        let wasi_config = self.wasi_config()?;
+        let mut clock = PhaseClock::enabled();
+        let module = Module::from_file_with_clock(&engine, &self.module, &mut clock)
+            .with_context(|| format!("cannot load {}", self.module.display()))?;
+        for warning in module.cache_warnings() {
+            eprintln!("warning: {warning}");
+        }
+        let mut store = Store::new(&engine);
+        if let Some(seconds) = self.timeout {
+            anyhow::ensure!(seconds > 0.0, "--timeout must be positive");
+            store.set_epoch_deadline(1);
+            let watchdog = engine.clone();
+            thread::spawn(move || {
+                thread::sleep(Duration::from_secs_f64(seconds));
+                watchdog.increment_epoch();
+            });
+        }
+        let status = wasi::run_command_with_clock(
+            &mut store,
+            &module,
+            &wasi_config,
+            self.invoke.as_deref(),
+            &mut clock,
+        );
+        self.write_profile(&engine, &module, clock)?;
+        match status {
+            Ok(status) => Ok(Outcome::Exit(status.code as u8)),
+            Err(WasiError::Runtime(Error::Trap(trap))) if trap.kind == TrapKind::Interrupt => {
+                eprintln!(
+                    "error: {} timed out after {}s",
+                    self.module.display(),
+                    self.timeout.unwrap_or_default()
+                );
+                Ok(Outcome::Exit(TIMEOUT_EXIT))
+            }
+            Err(WasiError::Runtime(Error::Trap(trap))) => {
+                eprintln!("error: {} trapped: {}", self.module.display(), trap.kind);
+                if let Some(message) = &trap.message {
+                    eprintln!("  {message}");
+                }
+                eprintln!("wasm backtrace:");
+                for (i, frame) in trap.backtrace.iter().enumerate() {
+                    eprintln!("  {i:>2}: {frame}");
+                }
+                Ok(Outcome::Exit(TRAP_EXIT))
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot run {}", self.module.display())),
+        }
+    }
+}
