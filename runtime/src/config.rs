@@ -191,14 +191,15 @@ pub(crate) fn fingerprint(config: &Config, isa: &Arc<dyn TargetIsa>) -> String {
         env!("CARGO_PKG_VERSION"),
         isa.triple()
     );
-    let _ = write!(s, "flags [{}]; ", isa.flags());
+    let flags: Vec<String> = isa.flags().iter().map(|v| v.to_string()).collect();
+    let _ = write!(s, "flags [{}]; ", flags.join(", "));
     let isa_flags: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     let _ = write!(s, "isa [{}]; ", isa_flags.join(", "));
     let _ = write!(s, "wasm {:#x}; ", wasm_features().bits());
     let _ = write!(
         s,
-        "memory reservation {MEMORY_RESERVATION} guard {MEMORY_GUARD}; stack {}; epochs {}",
-        config.max_wasm_stack, config.epoch_interruption
+        "memory reservation {MEMORY_RESERVATION} guard {MEMORY_GUARD}; epochs {}",
+        config.epoch_interruption
     );
     s
 }

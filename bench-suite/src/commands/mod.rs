@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, all sharing the [`Command`] trait.
 
+pub mod cache;
 pub mod gate;
 pub mod hashes;
 pub mod phases;
@@ -69,6 +70,8 @@ pub enum CommandKind {
     Gate(gate::GateCommand),
     /// Run a WASI program, timed from file to exit; exits with the guest's exit code.
     Run(run::RunCommand),
+    /// Show or clear the compiled-module cache.
+    Cache(cache::CacheCommand),
     /// Run one sample in this process and print its phase record as JSON (used by `phases`).
     #[command(hide = true)]
     Sample(sample::SampleCommand),
@@ -82,6 +85,7 @@ impl Command for CommandKind {
             CommandKind::Report(c) => c.execute(),
             CommandKind::Gate(c) => c.execute(),
             CommandKind::Run(c) => c.execute(),
+            CommandKind::Cache(c) => c.execute(),
             CommandKind::Sample(c) => c.execute(),
         }
     }

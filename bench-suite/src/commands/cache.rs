@@ -1,0 +1,63 @@
+//! `wasm-prof cache`: what the compiled-module cache holds, and clearing it.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use wasm_prof_runtime::cache::CacheStore;
+
+use crate::{
+    commands::{Command, Outcome},
+    units::format_bytes,
+};
+
+/// Inspects or clears the compiled-module cache.
+#[derive(Debug, Args)]
+pub struct CacheCommand {
+    /// What to do.
+    #[command(subcommand)]
+    action: CacheAction,
+    /// Cache directory (default: $WASM_PROF_CACHE_DIR or the user's cache directory).
+    #[arg(long, value_name = "DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+}
+
+/// A cache operation.
+#[derive(Debug, Subcommand)]
+enum CacheAction {
+    /// Print the directory, the number of entries and their total size.
+    Stats,
+    /// Remove every entry.
+    Clear,
+}
+
+impl Command for CacheCommand {
+    fn execute(self) -> anyhow::Result<Outcome> {
+        let store = match self.cache_dir {
+            Some(dir) => CacheStore::new(dir),
+            None => CacheStore::from_env().context("cannot find a cache directory")?,
+        };
+        match self.action {
+            CacheAction::Stats => {
+                let stats = store.stats().context("cannot read the cache")?;
+                println!("directory  {}", stats.dir.display());
+                println!("entries    {}", stats.entries);
+                println!(
+                    "size       {} of {} allowed",
+                    format_bytes(stats.total_bytes),
+                    format_bytes(stats.limit)
+                );
+            }
+            CacheAction::Clear => {
+                let removed = store.clear().context("cannot clear the cache")?;
+                println!(
+                    "removed {} entries ({}) from {}",
+                    removed.entries,
+                    format_bytes(removed.bytes),
+                    store.dir().display()
+                );
+            }
+        }
+        Ok(Outcome::Success)
+    }
+}
