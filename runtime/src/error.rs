@@ -5,7 +5,8 @@ use std::{fmt, path::PathBuf};
 use crate::cache::HashAlgoError;
 
 /// Why a guest stopped abnormally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum TrapKind {
     /// Native stack exhausted (too deep recursion).
     StackOverflow,
@@ -38,6 +39,29 @@ pub enum TrapKind {
 }
 
 impl TrapKind {
+    /// Every kind, indexed by its `u8` code.
+    pub const ALL: [TrapKind; 14] = [
+        TrapKind::StackOverflow,
+        TrapKind::MemoryOutOfBounds,
+        TrapKind::HeapMisaligned,
+        TrapKind::TableOutOfBounds,
+        TrapKind::IndirectCallToNull,
+        TrapKind::BadSignature,
+        TrapKind::IntegerOverflow,
+        TrapKind::IntegerDivisionByZero,
+        TrapKind::BadConversionToInteger,
+        TrapKind::UnreachableCodeReached,
+        TrapKind::Interrupt,
+        TrapKind::NullReference,
+        TrapKind::HostError,
+        TrapKind::Unknown,
+    ];
+
+    /// The kind with `code` (as stored in trap tables), if any.
+    pub fn from_code(code: u8) -> Option<TrapKind> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
     /// The message the spec test suite uses for this trap.
     pub fn message(self) -> &'static str {
         match self {
@@ -210,3 +234,17 @@ pub enum Error {
 
 /// The runtime's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_kind_codes_round_trip() {
+        for (code, kind) in TrapKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as u8 as usize, code);
+            assert_eq!(TrapKind::from_code(code as u8), Some(kind));
+        }
+        assert_eq!(TrapKind::from_code(TrapKind::ALL.len() as u8), None);
+    }
+}

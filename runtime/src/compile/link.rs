@@ -1,5 +1,10 @@
 //! Lays compiled functions and trampolines out in one code image and resolves the calls
 //! between them, so the image is position-independent and can be mapped anywhere.
+//!
+//! After the code, the image carries two read-only tables that a cache hit uses straight from
+//! the mapped artifact, without deserializing them: the trap table (sorted code offsets as
+//! little-endian `u32`s, then one [`TrapKind`] code byte per offset) and the data segments'
+//! bytes.
 
 use std::collections::HashMap;
 
@@ -25,8 +30,47 @@ pub(crate) struct CodeLayout {
     pub entry_trampolines: Vec<u32>,
     /// Wasm-to-host trampoline offset per type index ([`NONE`] when absent).
     pub host_trampolines: Vec<u32>,
-    /// Trap sites (image offset, kind), sorted by offset.
-    pub traps: Vec<(u32, TrapKind)>,
+    /// Image offset of the trap table and its number of entries.
+    pub traps: (u32, u32),
+    /// Image offset and length of the data segments' bytes.
+    pub data: (u32, u32),
+}
+
+impl CodeLayout {
+    /// Whether every range the layout names lies within an image of `len` bytes.
+    pub fn fits(&self, len: usize) -> bool {
+        let inside = |offset: u32, size: u64| u64::from(offset) + size <= len as u64;
+        self.funcs.iter().all(|(o, l)| inside(*o, u64::from(*l)))
+            && self
+                .entry_trampolines
+                .iter()
+                .chain(&self.host_trampolines)
+                .all(|o| *o == NONE || inside(*o, 1))
+            && inside(self.traps.0, u64::from(self.traps.1) * 5)
+            && self.traps.0 % 4 == 0
+            && inside(self.data.0, u64::from(self.data.1))
+    }
+}
+
+/// The trap recorded at code offset `offset`, read from the image's trap table.
+pub(crate) fn trap_at(image: &[u8], layout: &CodeLayout, offset: u32) -> Option<TrapKind> {
+    let (start, count) = (layout.traps.0 as usize, layout.traps.1 as usize);
+    let offsets = &image[start..start + count * 4];
+    let at = |i: usize| u32::from_le_bytes(offsets[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
+    let (mut low, mut high) = (0, count);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if at(mid) < offset {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    if low < count && at(low) == offset {
+        TrapKind::from_code(image[start + count * 4 + low])
+    } else {
+        None
+    }
 }
 
 fn align(image: &mut Vec<u8>, to: usize) {
@@ -47,11 +91,13 @@ pub(crate) fn link(
     isa: &dyn TargetIsa,
     info: &ModuleInfo,
     functions: Vec<CompiledFunction>,
+    data: &[u8],
 ) -> Result<(Vec<u8>, CodeLayout)> {
     let mut image = Vec::with_capacity(functions.iter().map(|f| f.code.len() + 16).sum());
     let mut layout = CodeLayout::default();
+    let mut traps = Vec::new();
     for f in &functions {
-        let offset = place(&mut image, &mut layout.traps, f);
+        let offset = place(&mut image, &mut traps, f);
         layout.funcs.push((offset, f.code.len() as u32));
     }
     let imported_types: Vec<u32> = info.functions[..info.num_imported_funcs as usize].to_vec();
@@ -61,7 +107,7 @@ pub(crate) fn link(
         let entry = match entry_done.get(ty) {
             Some(offset) => *offset,
             None => {
-                let offset = place(&mut image, &mut layout.traps, &trampolines::entry(isa, ty)?);
+                let offset = place(&mut image, &mut traps, &trampolines::entry(isa, ty)?);
                 entry_done.insert(ty, offset);
                 offset
             }
@@ -72,7 +118,7 @@ pub(crate) fn link(
         } else if let Some(offset) = host_done.get(ty) {
             *offset
         } else {
-            let offset = place(&mut image, &mut layout.traps, &trampolines::host(isa, ty)?);
+            let offset = place(&mut image, &mut traps, &trampolines::host(isa, ty)?);
             host_done.insert(ty, offset);
             offset
         };
@@ -97,7 +143,13 @@ pub(crate) fn link(
             )?;
         }
     }
-    layout.traps.sort_by_key(|(offset, _)| *offset);
+    traps.sort_by_key(|(offset, _)| *offset);
+    align(&mut image, 4);
+    layout.traps = (image.len() as u32, traps.len() as u32);
+    image.extend(traps.iter().flat_map(|(offset, _)| offset.to_le_bytes()));
+    image.extend(traps.iter().map(|(_, kind)| *kind as u8));
+    layout.data = (image.len() as u32, data.len() as u32);
+    image.extend_from_slice(data);
     Ok((image, layout))
 }
 

@@ -128,13 +128,16 @@ pub struct ElementSegment {
     pub items: ElementItems,
 }
 
-/// A data segment.
+/// A data segment. Its bytes live in the module's data blob (copied into the code image, so a
+/// cache hit reads them from the mapped artifact without deserializing them).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
     /// For an active segment, the memory and offset; `None` for a passive one.
     pub active: Option<(u32, ConstExpr)>,
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// Offset of the bytes in the data blob.
+    pub offset: u32,
+    /// Number of bytes.
+    pub len: u32,
 }
 
 /// A parsed, validated module without its code.

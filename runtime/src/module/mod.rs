@@ -73,12 +73,14 @@ impl ModuleInner {
     /// The trap recorded at image offset `offset`.
     pub fn trap_at(&self, offset: usize) -> Option<TrapKind> {
         let offset = u32::try_from(offset).ok()?;
-        let i = self
-            .layout
-            .traps
-            .binary_search_by_key(&offset, |(o, _)| *o)
-            .ok()?;
-        Some(self.layout.traps[i].1)
+        compile::link::trap_at(self.code.bytes(), &self.layout, offset)
+    }
+
+    /// The bytes of data segment `index`.
+    pub fn data_segment(&self, index: usize) -> &[u8] {
+        let segment = &self.info.data[index];
+        let start = (self.layout.data.0 + segment.offset) as usize;
+        &self.code.bytes()[start..start + segment.len as usize]
     }
 
     /// The function index (imports included) whose code contains image offset `offset`.
@@ -122,7 +124,7 @@ impl Module {
     ) -> Result<Module> {
         let path = path.as_ref();
         let bytes = clock
-            .time(Phase::Read, || std::fs::read(path))
+            .time(Phase::Read, || map_file(path))
             .map_err(|source| Error::Read {
                 path: path.to_path_buf(),
                 source,
@@ -262,7 +264,7 @@ fn compile_bytes(
         clock,
     )?;
     let span = clock.start(Phase::Link);
-    let (image, layout) = compile::link::link(engine.isa(), &parsed.info, functions)?;
+    let (image, layout) = compile::link::link(engine.isa(), &parsed.info, functions, &parsed.data)?;
     clock.end(span);
     Ok((parsed.info, image, layout))
 }
@@ -318,17 +320,14 @@ fn load_artifact(
 ) -> std::result::Result<(ModuleInfo, CodeLayout, CodeMemory), String> {
     let (info, layout): (ModuleInfo, CodeLayout) =
         bincode::deserialize(artifact.meta()).map_err(|e| format!("bad metadata: {e}"))?;
-    let code_len = artifact.code().len() as u64;
-    let inside = |offset: u32, len: u32| u64::from(offset) + u64::from(len) <= code_len;
     let consistent = layout.funcs.len() == info.num_defined_funcs()
-        && layout.funcs.iter().all(|(o, l)| inside(*o, *l))
         && layout.entry_trampolines.len() == info.types.len()
         && layout.host_trampolines.len() == info.types.len()
-        && layout
-            .entry_trampolines
+        && layout.fits(artifact.code().len())
+        && info
+            .data
             .iter()
-            .chain(&layout.host_trampolines)
-            .all(|o| *o == compile::link::NONE || inside(*o, 1));
+            .all(|d| u64::from(d.offset) + u64::from(d.len) <= u64::from(layout.data.1));
     if !consistent {
         return Err("its layout does not match its code".into());
     }
@@ -347,4 +346,15 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     line
+}
+
+/// Maps a module file read-only (pages come straight from the page cache: no copy).
+///
+/// The mapping is private and the bytes are only read while the module is hashed and compiled;
+/// a file truncated by another process during that window would fault, as it would for any
+/// program that maps its input.
+fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
+    let file = std::fs::File::open(path)?;
+    // SAFETY: the mapping is read-only and private; see above for concurrent truncation.
+    unsafe { memmap2::MmapOptions::new().populate().map(&file) }
 }

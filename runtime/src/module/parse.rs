@@ -25,10 +25,12 @@ pub(crate) struct PendingBody<'a> {
     pub body: FunctionBody<'a>,
 }
 
-/// A parsed module: its info and the bodies of its defined functions.
+/// A parsed module: its info, the bodies of its defined functions and the bytes of its data
+/// segments, one after another.
 pub(crate) struct ParsedModule<'a> {
     pub info: ModuleInfo,
     pub bodies: Vec<PendingBody<'a>>,
+    pub data: Vec<u8>,
 }
 
 fn invalid(e: wasmparser::BinaryReaderError) -> Error {
@@ -44,6 +46,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
     let mut validator = Validator::new_with_features(wasm_features());
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
+    let mut data = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(invalid)?;
         match validator.payload(&payload).map_err(invalid)? {
@@ -55,12 +58,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
             ValidPayload::End(_) => break,
             ValidPayload::Ok | ValidPayload::Parser(_) => {}
         }
-        read_section(&mut info, payload)?;
+        read_section(&mut info, &mut data, payload)?;
     }
-    Ok(ParsedModule { info, bodies })
+    Ok(ParsedModule { info, bodies, data })
 }
 
-fn read_section(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
+fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
             return Err(Error::Unsupported("components".into()));
@@ -171,9 +174,13 @@ fn read_section(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         offset_expr,
                     } => Some((memory_index, convert_const(&offset_expr)?)),
                 };
+                let offset = u32::try_from(blob.len())
+                    .map_err(|_| Error::Limit("more than 4 GiB of data segments".into()))?;
+                blob.extend_from_slice(data.data);
                 info.data.push(DataSegment {
                     active,
-                    bytes: data.data.to_vec(),
+                    offset,
+                    len: data.data.len() as u32,
                 });
             }
         }

@@ -68,7 +68,7 @@ impl Instance {
         if self.dropped_data[index as usize] {
             &[]
         } else {
-            &self.module.0.info.data[index as usize].bytes
+            self.module.0.data_segment(index as usize)
         }
     }
 
@@ -385,14 +385,15 @@ fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
             continue;
         };
         let at = instance.eval(offset) as u32 as usize;
+        let bytes = module.0.data_segment(i);
         let data = instance.memory_mut(*memory).data_mut();
         let fits = at
-            .checked_add(segment.bytes.len())
+            .checked_add(bytes.len())
             .is_some_and(|end| end <= data.len());
         if !fits {
             return Err(trap(TrapKind::MemoryOutOfBounds));
         }
-        data[at..at + segment.bytes.len()].copy_from_slice(&segment.bytes);
+        data[at..at + bytes.len()].copy_from_slice(bytes);
         instance.dropped_data[i] = true;
     }
     Ok(())
