@@ -47,7 +47,7 @@ impl CodeLayout {
                 .chain(&self.host_trampolines)
                 .all(|o| *o == NONE || inside(*o, 1))
             && inside(self.traps.0, u64::from(self.traps.1) * 5)
-            && self.traps.0 % 4 == 0
+            && self.traps.0.is_multiple_of(4)
             && inside(self.data.0, u64::from(self.data.1))
     }
 }
