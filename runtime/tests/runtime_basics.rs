@@ -205,3 +205,18 @@ fn host_functions_are_called_and_their_errors_trap() {
     let err = call(&mut store, instance, "fail", &[]).unwrap_err();
     assert!(err.to_string().contains("no luck"), "{err}");
 }
+
+#[test]
+fn typed_calls_check_the_signature_once() {
+    let engine = engine();
+    let (mut store, instance) = instantiate(&engine, GUEST);
+    let add = instance.get_func(&store, "add").unwrap();
+    let typed = add.typed::<(i32, i32), i32>(&store).unwrap();
+    assert_eq!(typed.call(&mut store, (40, 2)).unwrap(), 42);
+    assert!(add.typed::<i64, i32>(&store).is_err());
+    let multi = instance.get_func(&store, "multi").unwrap();
+    let typed = multi
+        .typed::<(), (i32, i64, f32, f64, i32, i32)>(&store)
+        .unwrap();
+    assert_eq!(typed.call(&mut store, ()).unwrap(), (1, 2, 3.0, 4.0, 5, 6));
+}
