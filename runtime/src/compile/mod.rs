@@ -122,6 +122,7 @@ fn wasm_error(func_index: u32, e: WasmError) -> Error {
 struct Worker {
     translator: FuncTranslator,
     allocations: FuncValidatorAllocations,
+    context: Context,
 }
 
 struct Output {
@@ -155,14 +156,16 @@ fn compile_one(
         .map_err(|e| wasm_error(func_index, e))?;
     worker.allocations = validator.into_allocations();
     let translated = Instant::now();
-    let mut context = Context::for_function(func);
+    let context = &mut worker.context;
+    context.clear();
+    context.func = func;
     context
         .compile(isa, &mut ControlPlane::default())
         .map_err(|e| Error::Compile {
             func_index,
             message: format!("{:?}", e.inner),
         })?;
-    let function = collect(&context, func_index)?;
+    let function = collect(context, func_index)?;
     let timing = origin.zip(passes).map(|(origin, passes)| {
         let done = Instant::now();
         let timing = FunctionTiming {
@@ -197,6 +200,7 @@ pub(crate) fn compile_functions(
     let new_worker = || Worker {
         translator: FuncTranslator::new(),
         allocations: FuncValidatorAllocations::default(),
+        context: Context::new(),
     };
     let outputs: Vec<Output> = if config.parallel_compile {
         bodies
