@@ -30,28 +30,23 @@ impl CodeMemory {
     }
 
     /// Makes `range` of an existing private mapping (a cache artifact) executable in place.
+    /// Where the file system forbids executing mapped files (a `noexec` mount), the code is
+    /// copied into fresh pages instead.
     pub fn from_mapping(map: MmapMut, range: Range<usize>) -> Result<Self> {
         if range.end > map.len() || !range.start.is_multiple_of(region::page::size()) {
             return Err(Error::CodeMemory(
                 "code range is outside the mapping or not page-aligned".into(),
             ));
         }
-        Self::publish(map, range)
+        match protect_executable(&map, &range) {
+            Ok(()) => Ok(Self { map, range }),
+            Err(_) => Self::from_image(&map[range]),
+        }
     }
 
     fn publish(map: MmapMut, range: Range<usize>) -> Result<Self> {
-        if !range.is_empty() {
-            // SAFETY: the range lies inside `map`, which this value owns; no Rust reference to
-            // those bytes outlives this call, and from now on they are only executed or read.
-            unsafe {
-                region::protect(
-                    map.as_ptr().add(range.start),
-                    range.len(),
-                    region::Protection::READ_EXECUTE,
-                )
-            }
+        protect_executable(&map, &range)
             .map_err(|e| Error::CodeMemory(format!("cannot make code executable: {e}")))?;
-        }
         Ok(Self { map, range })
     }
 
@@ -70,6 +65,25 @@ impl CodeMemory {
     pub fn address_range(&self) -> Range<usize> {
         let start = self.base() as usize;
         start..start + self.range.len()
+    }
+}
+
+/// Makes `range` of `map` read+execute (and no longer writable).
+fn protect_executable(
+    map: &MmapMut,
+    range: &Range<usize>,
+) -> std::result::Result<(), region::Error> {
+    if range.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: the range lies inside `map`; its owner keeps no Rust reference to those bytes
+    // that writes through them, and from now on they are only executed or read.
+    unsafe {
+        region::protect(
+            map.as_ptr().add(range.start),
+            range.len(),
+            region::Protection::READ_EXECUTE,
+        )
     }
 }
 
