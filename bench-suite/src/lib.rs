@@ -18,3 +18,4 @@ pub mod sample;
 pub mod sampler;
 pub mod units;
 pub mod warnings;
+pub mod wast;

@@ -47,7 +47,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
     let mut data = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
+    // The parser's features decide how bodies are decoded (e.g. whether `memory.grow`'s
+    // reserved byte must be a single zero), so they must be the validator's.
+    let mut parser = Parser::new(0);
+    parser.set_features(wasm_features());
+    for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(invalid)?;
         match validator.payload(&payload).map_err(invalid)? {
             ValidPayload::Func(validator, body) => {

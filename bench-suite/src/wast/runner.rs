@@ -1,0 +1,95 @@
+//! [`WastRunner`]: runs scripts on threads with room for deep guest recursion, one fresh store
+//! per script, several scripts at once.
+
+use std::{
+    panic::{self, AssertUnwindSafe},
+    path::Path,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    thread,
+};
+
+use anyhow::Context as _;
+use wasm_prof_runtime::{Config, Engine};
+
+use super::{WastReport, script::Script};
+
+/// Native stack of a script thread: the runtime's 1 MiB guest stack plus room for the runner,
+/// the compiler and host calls.
+const SCRIPT_STACK: usize = 16 << 20;
+
+/// Runs `.wast` spec scripts against the runtime.
+#[derive(Clone)]
+pub struct WastRunner {
+    engine: Engine,
+}
+
+impl WastRunner {
+    /// A runner with the runtime's default code generation, the module cache off and
+    /// single-threaded compilation (scripts run in parallel instead).
+    ///
+    /// # Errors
+    /// When the runtime cannot target this machine.
+    pub fn new() -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.cache(false).parallel_compile(false);
+        Ok(Self::with_engine(Engine::new(config)?))
+    }
+
+    /// A runner that compiles with `engine`.
+    pub fn with_engine(engine: Engine) -> Self {
+        Self { engine }
+    }
+
+    /// Runs the script `text`; `name` labels its failures.
+    pub fn run_text(&self, name: &str, text: &str) -> WastReport {
+        let scripts = [(name.to_string(), text.to_string())];
+        self.run_all(&scripts, 1)
+    }
+
+    /// Reads and runs the script in `path`.
+    ///
+    /// # Errors
+    /// When the file cannot be read as UTF-8 text.
+    pub fn run_file(&self, path: &Path) -> anyhow::Result<WastReport> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the script {}", path.display()))?;
+        Ok(self.run_text(&path.display().to_string(), &text))
+    }
+
+    /// Runs `(name, text)` scripts on up to `threads` threads; the report lists failures in
+    /// script order.
+    pub fn run_all(&self, scripts: &[(String, String)], threads: usize) -> WastReport {
+        let next = AtomicUsize::new(0);
+        let reports: Mutex<Vec<Option<WastReport>>> = Mutex::new(vec![None; scripts.len()]);
+        thread::scope(|scope| {
+            for _ in 0..threads.clamp(1, scripts.len().max(1)) {
+                let worker = || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((name, text)) = scripts.get(i) else {
+                            break;
+                        };
+                        let run = || Script::new(&self.engine, name, text).run();
+                        let report = panic::catch_unwind(AssertUnwindSafe(run))
+                            .unwrap_or_else(|payload| WastReport::panicked(name, &*payload));
+                        reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);
+                    }
+                };
+                thread::Builder::new()
+                    .name("wast".into())
+                    .stack_size(SCRIPT_STACK)
+                    .spawn_scoped(scope, worker)
+                    .expect("cannot spawn a script thread");
+            }
+        });
+        let mut total = WastReport::default();
+        let reports = reports.into_inner().unwrap_or_else(|e| e.into_inner());
+        for report in reports.into_iter().flatten() {
+            total.merge(report);
+        }
+        total
+    }
+}
