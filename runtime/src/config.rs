@@ -45,6 +45,7 @@ pub struct Config {
     pub(crate) verifier: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) multi_memory: bool,
 }
 
 impl Default for Config {
@@ -59,6 +60,7 @@ impl Default for Config {
             verifier: cfg!(debug_assertions),
             epoch_interruption: false,
             max_wasm_stack: 1 << 20,
+            multi_memory: false,
         }
     }
 }
@@ -125,6 +127,21 @@ impl Config {
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self
+    }
+
+    /// Accepts modules with more than one memory (the multi-memory proposal; default off, as in
+    /// WebAssembly 2.0).
+    pub fn multi_memory(&mut self, on: bool) -> &mut Self {
+        self.multi_memory = on;
+        self
+    }
+
+    /// The wasm features modules may use under this configuration: [`wasm_features`], plus
+    /// multi-memory when enabled.
+    pub fn features(&self) -> wasmparser::WasmFeatures {
+        let mut features = wasm_features();
+        features.set(wasmparser::WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features
     }
 
     /// Builds the Cranelift target for this machine.
@@ -195,7 +212,7 @@ pub(crate) fn fingerprint(config: &Config, isa: &Arc<dyn TargetIsa>) -> String {
     let _ = write!(s, "flags [{}]; ", flags.join(", "));
     let isa_flags: Vec<String> = isa.isa_flags().iter().map(|v| v.to_string()).collect();
     let _ = write!(s, "isa [{}]; ", isa_flags.join(", "));
-    let _ = write!(s, "wasm {:#x}; ", wasm_features().bits());
+    let _ = write!(s, "wasm {:#x}; ", config.features().bits());
     let _ = write!(
         s,
         "memory reservation {MEMORY_RESERVATION} guard {MEMORY_GUARD}; epochs {}",

@@ -7,6 +7,7 @@ pub mod phases;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod wast;
 
 use std::{
     io::{ErrorKind, Write as _},
@@ -72,6 +73,8 @@ pub enum CommandKind {
     Run(run::RunCommand),
     /// Show or clear the compiled-module cache.
     Cache(cache::CacheCommand),
+    /// Run .wast spec scripts against the runtime; exits 1 when any directive failed.
+    Wast(wast::WastCommand),
     /// Run one sample in this process and print its phase record as JSON (used by `phases`).
     #[command(hide = true)]
     Sample(sample::SampleCommand),
@@ -86,6 +89,7 @@ impl Command for CommandKind {
             CommandKind::Gate(c) => c.execute(),
             CommandKind::Run(c) => c.execute(),
             CommandKind::Cache(c) => c.execute(),
+            CommandKind::Wast(c) => c.execute(),
             CommandKind::Sample(c) => c.execute(),
         }
     }

@@ -24,6 +24,7 @@ const SCRIPT_STACK: usize = 16 << 20;
 #[derive(Clone)]
 pub struct WastRunner {
     engine: Engine,
+    multi_memory: Engine,
 }
 
 impl WastRunner {
@@ -32,15 +33,37 @@ impl WastRunner {
     ///
     /// # Errors
     /// When the runtime cannot target this machine.
+    ///
+    /// Scripts run with the WebAssembly 2.0 feature set, where a second memory is invalid,
+    /// except scripts written for the multi-memory proposal (their name mentions
+    /// `multi-memory` or `memory-multi`, like the SIMD proposal's `simd_memory-multi.wast`),
+    /// which run with multi-memory on.
     pub fn new() -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.cache(false).parallel_compile(false);
-        Ok(Self::with_engine(Engine::new(config)?))
+        let engine = Engine::new(config.clone())?;
+        let multi_memory = Engine::new(config.multi_memory(true).clone())?;
+        Ok(Self {
+            engine,
+            multi_memory,
+        })
     }
 
-    /// A runner that compiles with `engine`.
+    /// A runner that compiles every script with `engine`.
     pub fn with_engine(engine: Engine) -> Self {
-        Self { engine }
+        Self {
+            multi_memory: engine.clone(),
+            engine,
+        }
+    }
+
+    /// The engine for the script called `name`.
+    fn engine_for(&self, name: &str) -> &Engine {
+        if name.contains("multi-memory") || name.contains("memory-multi") {
+            &self.multi_memory
+        } else {
+            &self.engine
+        }
     }
 
     /// Runs the script `text`; `name` labels its failures.
@@ -72,7 +95,7 @@ impl WastRunner {
                         let Some((name, text)) = scripts.get(i) else {
                             break;
                         };
-                        let run = || Script::new(&self.engine, name, text).run();
+                        let run = || Script::new(self.engine_for(name), name, text).run();
                         let report = panic::catch_unwind(AssertUnwindSafe(run))
                             .unwrap_or_else(|payload| WastReport::panicked(name, &*payload));
                         reports.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(report);

@@ -254,7 +254,7 @@ fn compile_bytes(
     clock: &mut PhaseClock,
 ) -> Result<(ModuleInfo, Vec<u8>, CodeLayout)> {
     let span = clock.start(Phase::ParseValidate);
-    let parsed = parse::parse(bytes)?;
+    let parsed = parse::parse(bytes, engine.config().features())?;
     clock.end(span);
     let functions = compile::compile_functions(
         engine.isa(),

@@ -4,7 +4,7 @@
 use wasmparser::{
     AbstractHeapType, ExternalKind, FuncToValidate, FunctionBody, HeapType, KnownCustom, Name,
     Operator, Parser, Payload, RefType, TableInit, TypeRef, ValidPayload, Validator,
-    ValidatorResources,
+    ValidatorResources, WasmFeatures,
 };
 
 use super::info::{
@@ -12,7 +12,6 @@ use super::info::{
     Import, ModuleInfo,
 };
 use crate::{
-    config::wasm_features,
     error::{Error, Result},
     types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
 };
@@ -41,16 +40,17 @@ fn invalid(e: wasmparser::BinaryReaderError) -> Error {
     ))
 }
 
-/// Parses and validates `bytes` (function bodies are validated later, while being translated).
-pub(crate) fn parse(bytes: &[u8]) -> Result<ParsedModule<'_>> {
-    let mut validator = Validator::new_with_features(wasm_features());
+/// Parses and validates `bytes` with `features` (function bodies are validated later, while
+/// being translated).
+pub(crate) fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
+    let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
     let mut data = Vec::new();
     // The parser's features decide how bodies are decoded (e.g. whether `memory.grow`'s
     // reserved byte must be a single zero), so they must be the validator's.
     let mut parser = Parser::new(0);
-    parser.set_features(wasm_features());
+    parser.set_features(features);
     for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(invalid)?;
         match validator.payload(&payload).map_err(invalid)? {
