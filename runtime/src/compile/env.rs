@@ -203,9 +203,11 @@ impl<'a> FuncEnv<'a> {
         let epoch_ptr = builder
             .ins()
             .load(ptr, readonly(), limits, vmctx::LIMITS_EPOCH);
+        // Another thread advances the epoch: an atomic load is never merged with an earlier
+        // one, so a loop with no calls or stores still sees it change.
         let epoch = builder
             .ins()
-            .load(types::I64, MemFlags::trusted(), epoch_ptr, 0);
+            .atomic_load(types::I64, MemFlags::trusted(), epoch_ptr);
         let deadline = builder.ins().load(
             types::I64,
             MemFlags::trusted(),

@@ -348,13 +348,38 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     line
 }
 
-/// Maps a module file read-only (pages come straight from the page cache: no copy).
+/// A module file's bytes: mapped when the file can be mapped, read otherwise (pipes).
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Maps a module file read-only (pages come straight from the page cache: no copy), or reads
+/// it when it cannot be mapped.
 ///
 /// The mapping is private and the bytes are only read while the module is hashed and compiled;
 /// a file truncated by another process during that window would fault, as it would for any
 /// program that maps its input.
-fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
-    let file = std::fs::File::open(path)?;
-    // SAFETY: the mapping is read-only and private; see above for concurrent truncation.
-    unsafe { memmap2::MmapOptions::new().populate().map(&file) }
+fn map_file(path: &Path) -> std::io::Result<FileBytes> {
+    let mut file = std::fs::File::open(path)?;
+    if file.metadata()?.is_file() {
+        // SAFETY: the mapping is read-only and private; see above for concurrent truncation.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+            return Ok(FileBytes::Mapped(map));
+        }
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok(FileBytes::Read(bytes))
 }
