@@ -20,6 +20,7 @@ use crate::inputs::modules;
 /// Benchmarks both variants for each module, each in its own primed temporary cache.
 pub fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache_hit");
+    group.sample_size(50);
     for input in modules() {
         let dir = TempDir::new().expect("a temporary cache directory");
         let mut config = Config::new();

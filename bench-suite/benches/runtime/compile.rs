@@ -13,7 +13,7 @@ pub fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
     group.sampling_mode(SamplingMode::Flat);
     for input in modules() {
-        let (samples, seconds) = if input.large { (10, 20) } else { (20, 10) };
+        let (samples, seconds) = if input.large { (10, 30) } else { (20, 10) };
         group
             .sample_size(samples)
             .measurement_time(Duration::from_secs(seconds));

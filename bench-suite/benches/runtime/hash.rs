@@ -16,7 +16,9 @@ const SIZES: [(&str, usize, usize); 3] = [
 pub fn bench(c: &mut Criterion) {
     let data = pseudo_random(SIZES[SIZES.len() - 1].1);
     let mut group = c.benchmark_group("hash");
-    group.measurement_time(Duration::from_secs(3));
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (label, len, samples) in SIZES {
         group.throughput(Throughput::Bytes(len as u64));
         group.sample_size(samples);

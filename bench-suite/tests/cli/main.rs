@@ -4,4 +4,5 @@ mod gate;
 mod hashes;
 mod phases;
 mod report;
+mod sample;
 mod util;
