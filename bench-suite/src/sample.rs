@@ -37,13 +37,17 @@ pub struct SampleRequest {
     pub hash: HashAlgo,
     /// The cache.
     pub cache: CacheMode,
+    /// Compile functions on all cores (the runtime's default) or on this thread only.
+    pub parallel_compile: bool,
 }
 
 /// The runtime configuration a sample runs with.
-fn config(hash: HashAlgo, cache: &CacheMode) -> Config {
+fn config(request: &SampleRequest) -> Config {
     let mut config = Config::new();
-    config.hash_algo(hash);
-    match cache {
+    config
+        .hash_algo(request.hash)
+        .parallel_compile(request.parallel_compile);
+    match &request.cache {
         CacheMode::Dir(dir) => config.cache_dir(dir),
         CacheMode::Disabled => config.cache(false),
     };
@@ -70,7 +74,7 @@ pub fn engine_fingerprint() -> anyhow::Result<String> {
 /// that did not hit the cache (or a cold one that did), since its numbers would be mislabelled.
 pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
     let module_path = request.module.display();
-    let engine = Engine::new(config(request.hash, &request.cache))
+    let engine = Engine::new(config(request))
         .with_context(|| format!("cannot create an engine for {module_path}"))?;
     let mut clock = PhaseClock::enabled();
     let module = Module::from_file_with_clock(&engine, &request.module, &mut clock)

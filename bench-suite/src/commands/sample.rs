@@ -30,6 +30,10 @@ pub struct SampleCommand {
     /// The module file.
     #[arg(long, value_name = "FILE")]
     module: PathBuf,
+    /// Compile every function on this thread, so that instruction counts (as under callgrind)
+    /// repeat from run to run; by default functions compile in parallel.
+    #[arg(long)]
+    sequential: bool,
 }
 
 impl Command for SampleCommand {
@@ -43,6 +47,7 @@ impl Command for SampleCommand {
             path: self.path,
             hash: self.hash,
             cache,
+            parallel_compile: !self.sequential,
         };
         let record = run_sample(&request)?;
         let json = serde_json::to_string(&record).context("cannot serialize the phase record")?;

@@ -5,4 +5,5 @@ mod hashes;
 mod phases;
 mod report;
 mod run;
+mod sample;
 mod util;
