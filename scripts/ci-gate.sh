@@ -9,7 +9,8 @@
 #
 # Measures, on the embedded workload (corpora/wasm/workload.wasm) with blake3 keys: code and
 # artifact bytes after a cold sample, and callgrind instruction counts (Ir) of one cold, one
-# cached and one no-cache `wasm-prof sample`, compiled on one thread (`--sequential`) so that
+# cached and one no-cache `wasm-prof sample` (loading only: `--no-execute`), compiled on one
+# thread (`--sequential`) so that
 # counts repeat. Every sample runs under valgrind, priming included: valgrind reports its own
 # CPU features, which changes the engine fingerprint and with it the cache key.
 #
@@ -69,9 +70,9 @@ measure() {
     echo "ci-gate: measured $name"
 }
 
-measure cold --path cold --cache-dir "$work/cache" --sequential
-measure cached --path cached --cache-dir "$work/cache"
-measure nocache --path nocache --disable-cache --sequential
+measure cold --path cold --cache-dir "$work/cache" --sequential --no-execute
+measure cached --path cached --cache-dir "$work/cache" --no-execute
+measure nocache --path nocache --disable-cache --sequential --no-execute
 
 if [ "$mode" = update ]; then
     "${gate[@]}" collect "$work" --module "$module" --hash "$hash" --out "$baseline"

@@ -110,15 +110,17 @@ def compare(baseline: dict, current: dict) -> tuple[list[list[str]], list[str], 
     rows = [["measure", "baseline", "current", "change", "tolerance", "verdict"]]
     notes = []
     regressed = False
+    comparable = True
     for key, label in (
         ("module_sha256", "the workload"),
         ("fingerprint", "the engine fingerprint (CPU features as valgrind reports them)"),
         ("valgrind", "the valgrind version"),
     ):
         if baseline.get(key) != current.get(key):
+            comparable = False
             notes.append(
-                f"{label} differs from the baseline's, so the numbers may differ for that "
-                "reason alone; if the change is intended, run scripts/ci-gate.sh --update"
+                f"{label} differs from the baseline's, so the numbers are not comparable and "
+                "nothing is judged; if the change is intended, run scripts/ci-gate.sh --update"
             )
     for name, tolerance in MEASURES.items():
         old = baseline["measures"].get(name)
@@ -130,7 +132,9 @@ def compare(baseline: dict, current: dict) -> tuple[list[list[str]], list[str], 
             notes.append(f"{name} is not in the baseline: run scripts/ci-gate.sh --update")
             continue
         change = (new - old) / old * 100 if old else (0.0 if new == old else float("inf"))
-        if change > tolerance:
+        if not comparable:
+            verdict = "n/a"
+        elif change > tolerance:
             verdict = "REGRESSED"
             regressed = True
         elif change < -tolerance:
@@ -212,11 +216,12 @@ class GateTests(unittest.TestCase):
         with self.assertRaises(GateError):
             compare(self.report(), current)
 
-    def test_fingerprint_change_is_noted(self):
+    def test_fingerprint_change_is_noted_and_not_judged(self):
         current = self.report()
         current["fingerprint"] = "other"
+        current["measures"]["ir_cold"] *= 2
         _, notes, regressed = compare(self.report(), current)
-        self.assertFalse(regressed)
+        self.assertFalse(regressed, "numbers from another CPU are not comparable")
         self.assertTrue(any("fingerprint" in n for n in notes))
 
     def test_callgrind_summary_is_read(self):

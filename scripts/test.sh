@@ -10,3 +10,5 @@ scripts/fetch-corpus.sh
 export WASM_PROF_REQUIRE_CORPUS=1
 cargo build --release --workspace --all-targets
 cargo test --release --workspace
+scripts/ci-gate.sh --self-test
+scripts/ci-gate.sh

@@ -39,6 +39,8 @@ pub struct SampleRequest {
     pub cache: CacheMode,
     /// Compile functions on all cores (the runtime's default) or on this thread only.
     pub parallel_compile: bool,
+    /// Run a WASI command to completion (measuring `execute`); otherwise only instantiate.
+    pub execute: bool,
 }
 
 /// The runtime configuration a sample runs with.
@@ -94,7 +96,7 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
         module.cache_outcome()
     );
     let mut store = Store::new(&engine);
-    if is_wasi_command(&module) {
+    if request.execute && is_wasi_command(&module) {
         // The guest's output would corrupt the JSON record this process prints.
         let mut wasi_config = WasiConfig::new();
         wasi_config.arg(module_path.to_string());

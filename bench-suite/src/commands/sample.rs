@@ -34,6 +34,10 @@ pub struct SampleCommand {
     /// repeat from run to run; by default functions compile in parallel.
     #[arg(long)]
     sequential: bool,
+    /// Only instantiate (with stubbed imports), even a WASI command: the sample then measures
+    /// loading alone, as the CI gate wants.
+    #[arg(long)]
+    no_execute: bool,
 }
 
 impl Command for SampleCommand {
@@ -48,6 +52,7 @@ impl Command for SampleCommand {
             hash: self.hash,
             cache,
             parallel_compile: !self.sequential,
+            execute: !self.no_execute,
         };
         let record = run_sample(&request)?;
         let json = serde_json::to_string(&record).context("cannot serialize the phase record")?;
