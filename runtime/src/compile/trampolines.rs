@@ -39,11 +39,7 @@ pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFuncti
     let mut func = Function::with_name_signature(UserFuncName::default(), sig);
     let mut context = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut context);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let params = b.block_params(block).to_vec();
+    let params = entry_block(&mut b);
     let (callee_vmctx, caller_vmctx, func_ptr, values) =
         (params[0], params[1], params[2], params[3]);
     let mut args = vec![callee_vmctx, caller_vmctx];
@@ -71,11 +67,7 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     let mut func = Function::with_name_signature(UserFuncName::default(), wasm_signature(isa, ty));
     let mut context = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut context);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let params = b.block_params(block).to_vec();
+    let params = entry_block(&mut b);
     let (host_ctx, caller_vmctx) = (params[0], params[1]);
     let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(
@@ -110,6 +102,15 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     b.ins().return_(&results);
     b.finalize();
     finish(isa, func)
+}
+
+/// Starts the function's single block and returns its parameters.
+fn entry_block(b: &mut FunctionBuilder) -> Vec<cranelift_codegen::ir::Value> {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    b.block_params(block).to_vec()
 }
 
 fn finish(isa: &dyn TargetIsa, func: Function) -> Result<CompiledFunction> {
