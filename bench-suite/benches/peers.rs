@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use tempfile::TempDir;
 use wasm_prof::{
     corpus::{self, DEFAULT_WORKLOAD},
@@ -39,25 +39,40 @@ fn wasm_prof_engine(cache_dir: Option<&Path>) -> Engine {
     Engine::new(config).expect("a wasm-prof engine")
 }
 
-/// A compile and a cache hit of one peer on one module.
-fn bench_peer<P: Peer>(c: &mut Criterion, engine: &str, name: &str, bytes: &[u8], peers: [P; 2]) {
-    let [plain, cached] = peers;
-    c.benchmark_group("compile")
-        .sample_size(10)
-        .bench_function(BenchmarkId::new(engine, name), |b| {
-            b.iter(|| plain.compile(bytes).expect("compile"))
-        });
+/// A compile and a cache hit of one peer on one module. Each iteration gets a fresh engine
+/// from `make` (built outside the timing), since wasmer keeps the code of every module it
+/// loaded mapped until its engine is dropped, and a long run would run out of mappings.
+fn bench_peer<P: Peer>(
+    c: &mut Criterion,
+    engine: &str,
+    name: &str,
+    bytes: &[u8],
+    make: impl Fn(bool) -> P,
+) {
+    c.benchmark_group("compile").sample_size(10).bench_function(
+        BenchmarkId::new(engine, name),
+        |b| {
+            b.iter_batched(
+                || make(false),
+                |peer| peer.compile(bytes).expect("compile"),
+                BatchSize::PerIteration,
+            )
+        },
+    );
     let mut clock = PhaseClock::disabled();
-    cached
+    make(true)
         .through_builtin_cache(bytes, false, &mut clock)
         .expect("prime the cache");
     c.benchmark_group("cache_hit")
         .bench_function(BenchmarkId::new(engine, name), |b| {
-            b.iter(|| {
-                cached
-                    .through_builtin_cache(bytes, true, &mut clock)
-                    .expect("cache hit")
-            })
+            b.iter_batched(
+                || make(true),
+                |peer| {
+                    peer.through_builtin_cache(bytes, true, &mut PhaseClock::disabled())
+                        .expect("cache hit")
+                },
+                BatchSize::PerIteration,
+            )
         });
 }
 
@@ -79,18 +94,18 @@ fn peers(c: &mut Criterion) {
                 b.iter(|| Module::new(&cached, &bytes).expect("cache hit"))
             });
         let wasmtime_dir = TempDir::new().expect("a cache directory");
-        let builtin = CacheMode::Builtin(wasmtime_dir.path().to_path_buf());
-        let wasmtime = [CacheMode::Off, builtin].map(|m| Wasmtime::new(&m).expect("wasmtime"));
-        bench_peer(c, "wasmtime", &name, &bytes, wasmtime);
+        let wasmtime_mode = |cached| match cached {
+            true => CacheMode::Builtin(wasmtime_dir.path().to_path_buf()),
+            false => CacheMode::Off,
+        };
+        bench_peer(c, "wasmtime", &name, &bytes, |cached| {
+            Wasmtime::new(&wasmtime_mode(cached)).expect("a wasmtime engine")
+        });
         let wasmer_dir = TempDir::new().expect("a cache directory");
-        let builtin = CacheMode::Builtin(wasmer_dir.path().to_path_buf());
-        bench_peer(
-            c,
-            "wasmer",
-            &name,
-            &bytes,
-            [CacheMode::Off, builtin].map(|m| Wasmer::new(&m)),
-        );
+        bench_peer(c, "wasmer", &name, &bytes, |cached| match cached {
+            true => Wasmer::new(&CacheMode::Builtin(wasmer_dir.path().to_path_buf())),
+            false => Wasmer::new(&CacheMode::Off),
+        });
     }
 }
 
