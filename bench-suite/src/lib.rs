@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod commands;
 pub mod corpus;
+pub mod engines;
 pub mod export;
 pub mod host;
 pub mod model;

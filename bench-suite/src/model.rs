@@ -14,6 +14,8 @@ use wasm_prof_runtime::phases::{FunctionTiming, PassTime, Phase, PhaseSpan};
 
 /// The `schema` value of a phases report.
 pub const PHASES_SCHEMA: &str = "wasm-prof/phases/v1";
+/// The `engine` of runs measured on wasm-prof's own runtime.
+pub const WASM_PROF_ENGINE: &str = "wasm-prof";
 /// The `schema` value of a hashes report.
 pub const HASHES_SCHEMA: &str = "wasm-prof/hashes/v1";
 
@@ -135,12 +137,23 @@ pub struct Run {
     /// The phase spans of the median sample, for trace exports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<PhaseSpan>,
+    /// Bytes of the compiled artifact the engine stored on the cold path (wasm-prof: its `.wpa`
+    /// file; a peer: its serialized module, or its built-in cache's files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_bytes: Option<u64>,
 }
 
 impl Run {
-    /// The label that identifies this run in tables and charts.
+    /// The label that identifies this run in tables and charts (a peer engine's runs name it).
     pub fn label(&self) -> String {
-        format!("{} · {} · {}", self.module.name, self.path, self.hash)
+        if self.engine == WASM_PROF_ENGINE {
+            format!("{} · {} · {}", self.module.name, self.path, self.hash)
+        } else {
+            format!(
+                "{} · {} · {} · {}",
+                self.module.name, self.engine, self.path, self.hash
+            )
+        }
     }
 }
 

@@ -2,11 +2,15 @@
 //!
 //! `wasm-prof phases` runs every sample in a fresh child process (`wasm-prof sample ...`) so
 //! that no sample benefits from another's warm caches, allocator state or loaded pages. The
-//! child calls [`run_sample`] and prints the [`PhaseRecord`] it returns as JSON.
+//! child calls [`run_sample`] (or a peer engine's sample) and prints a [`SampleOutput`] as JSON.
 
-use std::path::PathBuf;
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Linker, Module, Store,
     cache::HashAlgo,
@@ -41,6 +45,44 @@ pub struct SampleRequest {
     pub parallel_compile: bool,
     /// Run a WASI command to completion (measuring `execute`); otherwise only instantiate.
     pub execute: bool,
+}
+
+/// What a sampling process prints: its phase record and, after a cold sample, the size of
+/// the compiled artifact it stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SampleOutput {
+    /// The phases the sample recorded.
+    #[serde(flatten)]
+    pub record: PhaseRecord,
+    /// Bytes of the compiled artifact on disk after a cold sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_bytes: Option<u64>,
+}
+
+/// Total size of the files under `dir` (recursively) whose paths `keep` accepts.
+///
+/// # Errors
+/// When the directory cannot be listed.
+pub fn dir_bytes(dir: &Path, keep: impl Fn(&Path) -> bool + Copy) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let (path, kind) = (entry.path(), entry.file_type()?);
+        if kind.is_dir() {
+            total += dir_bytes(&path, keep)?;
+        } else if kind.is_file() && keep(&path) {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// The bytes of wasm-prof's artifacts (`.wpa` files) in a cache directory.
+///
+/// # Errors
+/// When the directory cannot be listed.
+pub fn artifact_bytes(dir: &Path) -> anyhow::Result<u64> {
+    dir_bytes(dir, |p| p.extension().is_some_and(|e| e == "wpa"))
 }
 
 /// The runtime configuration a sample runs with.

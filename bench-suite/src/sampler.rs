@@ -8,9 +8,22 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use wasm_prof_runtime::{cache::HashAlgo, phases::PhaseRecord};
 
-use crate::{model::PathKind, sample::CacheMode};
+use crate::{
+    engines::EngineName,
+    model::PathKind,
+    sample::{CacheMode, SampleOutput},
+};
+
+/// Which engine a series of samples runs on, and the `hash` it passes: a hash algorithm's name
+/// for wasm-prof, a caching mechanism for a peer (see [`EngineName::peer_hashes`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The engine.
+    pub engine: EngineName,
+    /// The `--hash` value of its samples.
+    pub hash: &'a str,
+}
 
 /// Runs samples of one module in child processes, managing the cache directories under a root.
 pub struct Sampler {
@@ -31,8 +44,12 @@ impl Sampler {
         })
     }
 
-    fn dir(&self, path: PathKind, hash: HashAlgo) -> PathBuf {
-        self.cache_root.join(format!("{path}-{hash}"))
+    fn dir(&self, path: PathKind, target: Target) -> PathBuf {
+        let Target { engine, hash } = target;
+        match engine {
+            EngineName::WasmProf => self.cache_root.join(format!("{path}-{hash}")),
+            peer => self.cache_root.join(format!("{peer}-{path}-{hash}")),
+        }
     }
 
     fn reset(dir: &Path) -> anyhow::Result<()> {
@@ -49,11 +66,11 @@ impl Sampler {
     ///
     /// # Errors
     /// When the directory cannot be prepared or the priming sample fails.
-    pub fn prepare(&self, module: &Path, path: PathKind, hash: HashAlgo) -> anyhow::Result<()> {
+    pub fn prepare(&self, module: &Path, path: PathKind, target: Target) -> anyhow::Result<()> {
         if path == PathKind::Cached {
-            let dir = self.dir(path, hash);
+            let dir = self.dir(path, target);
             Self::reset(&dir)?;
-            self.spawn(module, PathKind::Cold, hash, &CacheMode::Dir(dir))
+            self.spawn(module, PathKind::Cold, target, &CacheMode::Dir(dir))
                 .context("the sample that primes the cache failed")?;
         }
         Ok(())
@@ -67,31 +84,32 @@ impl Sampler {
         &self,
         module: &Path,
         path: PathKind,
-        hash: HashAlgo,
-    ) -> anyhow::Result<PhaseRecord> {
+        target: Target,
+    ) -> anyhow::Result<SampleOutput> {
         let cache = match path {
             PathKind::Cold => {
-                let dir = self.dir(path, hash);
+                let dir = self.dir(path, target);
                 Self::reset(&dir)?;
                 CacheMode::Dir(dir)
             }
-            PathKind::Cached => CacheMode::Dir(self.dir(path, hash)),
+            PathKind::Cached => CacheMode::Dir(self.dir(path, target)),
             PathKind::Nocache => CacheMode::Disabled,
         };
-        self.spawn(module, path, hash, &cache)
+        self.spawn(module, path, target, &cache)
     }
 
     fn spawn(
         &self,
         module: &Path,
         path: PathKind,
-        hash: HashAlgo,
+        target: Target,
         cache: &CacheMode,
-    ) -> anyhow::Result<PhaseRecord> {
+    ) -> anyhow::Result<SampleOutput> {
         let mut command = Command::new(&self.exe);
         command
             .arg("sample")
-            .args(["--path", path.name(), "--hash", hash.name()])
+            .args(["--engine", target.engine.name()])
+            .args(["--path", path.name(), "--hash", target.hash])
             .arg("--module")
             .arg(module);
         match cache {
@@ -110,8 +128,9 @@ impl Sampler {
                 .unwrap_or("it printed nothing")
                 .trim_start_matches("error: ");
             bail!(
-                "sampling {} on the {path} path failed ({}): {reason}",
+                "sampling {} with {} on the {path} path failed ({}): {reason}",
                 module.display(),
+                target.engine,
                 output.status
             );
         }

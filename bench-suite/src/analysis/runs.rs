@@ -76,6 +76,7 @@ pub fn run_from_records(key: RunKey, records: &[PhaseRecord]) -> anyhow::Result<
         functions: median.functions.clone(),
         passes: median.passes.clone(),
         timeline: median.spans.clone(),
+        artifact_bytes: None,
     })
 }
 

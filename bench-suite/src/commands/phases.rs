@@ -9,7 +9,7 @@ use std::{
 use anyhow::{Context, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use wasm_prof_runtime::{cache::HashAlgo, phases::PhaseRecord};
+use wasm_prof_runtime::cache::HashAlgo;
 
 use crate::{
     analysis::{
@@ -22,19 +22,17 @@ use crate::{
         print_tables,
     },
     corpus::{self, DEFAULT_WORKLOAD},
+    engines::EngineName,
     export::{ExportArgs, ExportManager, write_file},
     host,
     model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, Report, Run},
     module_file::ModuleFile,
     render,
-    sample::engine_fingerprint,
-    sampler::Sampler,
+    sample::{SampleOutput, engine_fingerprint},
+    sampler::{Sampler, Target},
     units::parse_threshold,
     warnings::{self, Warning},
 };
-
-/// The engine name recorded on every run this command measures.
-const ENGINE: &str = "wasm-prof";
 
 /// Which hash algorithms to key the cache with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +62,10 @@ pub struct PhasesCommand {
     /// Also measure every fetched module listed in corpora/manifest.toml.
     #[arg(long)]
     corpus: bool,
+    /// Engines to measure, comma-separated: wasm-prof, and with the `peers` feature wasmtime
+    /// and wasmer.
+    #[arg(long, value_delimiter = ',', default_value = "wasm-prof")]
+    engine: Vec<EngineName>,
     /// Cache paths to measure, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [PathKind::Cold, PathKind::Cached, PathKind::Nocache])]
     paths: Vec<PathKind>,
@@ -92,28 +94,50 @@ pub struct PhasesCommand {
     exports: ExportArgs,
 }
 
-/// What to sample: a path, the hash algorithm the child is given, and the name reports use.
+/// What to sample: an engine, a path, the `--hash` the child is given, and the name reports
+/// use.
 struct Series {
+    engine: EngineName,
     path: PathKind,
-    algo: HashAlgo,
+    arg: String,
     hash_name: String,
 }
 
-fn series(paths: &[PathKind], algos: &[HashAlgo]) -> Vec<Series> {
+impl Series {
+    fn target(&self) -> Target<'_> {
+        Target {
+            engine: self.engine,
+            hash: &self.arg,
+        }
+    }
+}
+
+fn series(engines: &[EngineName], paths: &[PathKind], algos: &[HashAlgo]) -> Vec<Series> {
     let mut out = Vec::new();
-    for &path in paths {
-        if path == PathKind::Nocache {
-            out.push(Series {
-                path,
-                algo: algos[0],
-                hash_name: "none".to_string(),
-            });
-        } else {
-            out.extend(algos.iter().map(|&algo| Series {
-                path,
-                algo,
-                hash_name: algo.name().to_string(),
-            }));
+    for &engine in engines {
+        for &path in paths {
+            if engine != EngineName::WasmProf {
+                out.extend(engine.peer_hashes(path).into_iter().map(|hash| Series {
+                    engine,
+                    path,
+                    arg: hash.clone(),
+                    hash_name: hash,
+                }));
+            } else if path == PathKind::Nocache {
+                out.push(Series {
+                    engine,
+                    path,
+                    arg: algos[0].name().to_string(),
+                    hash_name: "none".to_string(),
+                });
+            } else {
+                out.extend(algos.iter().map(|&algo| Series {
+                    engine,
+                    path,
+                    arg: algo.name().to_string(),
+                    hash_name: algo.name().to_string(),
+                }));
+            }
         }
     }
     out
@@ -221,16 +245,19 @@ fn collect(
     warmup: u64,
     runs: u64,
     bar: &ProgressBar,
-) -> anyhow::Result<Vec<PhaseRecord>> {
-    bar.set_message(format!("{} {} {}", module.info.name, s.path, s.hash_name));
-    sampler.prepare(&module.path, s.path, s.algo)?;
+) -> anyhow::Result<Vec<SampleOutput>> {
+    bar.set_message(format!(
+        "{} {} {} {}",
+        module.info.name, s.engine, s.path, s.hash_name
+    ));
+    sampler.prepare(&module.path, s.path, s.target())?;
     for _ in 0..warmup {
-        sampler.sample(&module.path, s.path, s.algo)?;
+        sampler.sample(&module.path, s.path, s.target())?;
         bar.inc(1);
     }
     (0..runs)
         .map(|_| {
-            let record = sampler.sample(&module.path, s.path, s.algo);
+            let record = sampler.sample(&module.path, s.path, s.target());
             bar.inc(1);
             record
         })
@@ -244,6 +271,9 @@ impl Command for PhasesCommand {
         let mut notes = warnings::environment(self.runs as usize);
         let algos = self.algos(&mut notes)?;
         ensure!(!algos.is_empty(), "no hash algorithm can run on this CPU");
+        for engine in &self.engine {
+            engine.check_available()?;
+        }
         let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
         let cache_root = self
             .cache_dir
@@ -251,7 +281,7 @@ impl Command for PhasesCommand {
             .unwrap_or_else(|| scratch.path().join("cache"));
         let modules = self.modules(scratch.path())?;
         let sampler = Sampler::new(&cache_root)?;
-        let series = series(&self.paths, &algos);
+        let series = series(&self.engine, &self.paths, &algos);
         let bar = progress_bar((modules.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {
             schema: PHASES_SCHEMA.to_string(),
@@ -264,14 +294,16 @@ impl Command for PhasesCommand {
         let to_stderr = exports.uses_stdout();
         for module in &modules {
             for s in &series {
-                let records = collect(&sampler, module, s, self.warmup, self.runs, &bar)?;
+                let outputs = collect(&sampler, module, s, self.warmup, self.runs, &bar)?;
                 let key = RunKey {
                     module: module.info.clone(),
                     path: s.path,
                     hash: s.hash_name.clone(),
-                    engine: ENGINE.to_string(),
+                    engine: s.engine.to_string(),
                 };
-                let run = run_from_records(key, &records)?;
+                let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
+                let mut run = run_from_records(key, &records)?;
+                run.artifact_bytes = outputs.iter().filter_map(|o| o.artifact_bytes).max();
                 notes.extend(outlier_warning(&run));
                 report.runs.push(run);
             }

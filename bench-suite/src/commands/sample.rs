@@ -1,4 +1,4 @@
-//! `wasm-prof sample` (hidden): one sample in this process, printed as a JSON phase record.
+//! `wasm-prof sample` (hidden): one sample in this process, printed as a JSON sample output.
 
 use std::path::PathBuf;
 
@@ -8,19 +8,24 @@ use wasm_prof_runtime::cache::HashAlgo;
 
 use crate::{
     commands::{Command, Outcome},
+    engines::{EngineName, run_peer_sample},
     model::PathKind,
-    sample::{CacheMode, SampleRequest, run_sample},
+    sample::{CacheMode, SampleOutput, SampleRequest, artifact_bytes, run_sample},
 };
 
-/// Runs one sample and prints its phase record as JSON on stdout.
+/// Runs one sample and prints its phase record (and artifact size) as JSON on stdout.
 #[derive(Debug, Args)]
 pub struct SampleCommand {
+    /// The engine to sample.
+    #[arg(long, default_value = "wasm-prof")]
+    engine: EngineName,
     /// The cache path the parent prepared.
     #[arg(long, value_enum)]
     path: PathKind,
-    /// The cache-key hash algorithm.
+    /// The cache-key hash algorithm; for a peer engine, `none` (its own artifact file) or its
+    /// built-in cache's hash.
     #[arg(long)]
-    hash: HashAlgo,
+    hash: String,
     /// The cache directory.
     #[arg(long, value_name = "DIR", required_unless_present = "disable_cache")]
     cache_dir: Option<PathBuf>,
@@ -40,22 +45,40 @@ pub struct SampleCommand {
     no_execute: bool,
 }
 
-impl Command for SampleCommand {
-    fn execute(self) -> anyhow::Result<Outcome> {
-        let cache = match self.cache_dir {
-            Some(dir) if !self.disable_cache => CacheMode::Dir(dir),
-            _ => CacheMode::Disabled,
-        };
+impl SampleCommand {
+    fn wasm_prof_sample(self, cache: CacheMode) -> anyhow::Result<SampleOutput> {
+        let hash: HashAlgo = self.hash.parse()?;
         let request = SampleRequest {
             module: self.module,
             path: self.path,
-            hash: self.hash,
+            hash,
             cache,
             parallel_compile: !self.sequential,
             execute: !self.no_execute,
         };
         let record = run_sample(&request)?;
-        let json = serde_json::to_string(&record).context("cannot serialize the phase record")?;
+        let artifact_bytes = match (&request.cache, request.path) {
+            (CacheMode::Dir(dir), PathKind::Cold) => Some(artifact_bytes(dir)?),
+            _ => None,
+        };
+        Ok(SampleOutput {
+            record,
+            artifact_bytes,
+        })
+    }
+}
+
+impl Command for SampleCommand {
+    fn execute(self) -> anyhow::Result<Outcome> {
+        let cache = match &self.cache_dir {
+            Some(dir) if !self.disable_cache => CacheMode::Dir(dir.clone()),
+            _ => CacheMode::Disabled,
+        };
+        let output = match self.engine {
+            EngineName::WasmProf => self.wasm_prof_sample(cache)?,
+            peer => run_peer_sample(peer, &self.module, self.path, &cache, &self.hash)?,
+        };
+        let json = serde_json::to_string(&output).context("cannot serialize the phase record")?;
         println!("{json}");
         Ok(Outcome::Success)
     }

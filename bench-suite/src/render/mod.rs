@@ -2,6 +2,7 @@
 
 pub mod gate;
 pub mod hashes;
+pub mod peers;
 pub mod phases;
 pub mod table;
 

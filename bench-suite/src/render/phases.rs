@@ -4,7 +4,7 @@ use wasm_prof_runtime::phases::Phase;
 
 use crate::{
     model::{PathKind, PhasesReport, Run, Stats},
-    render::table::Table,
+    render::{peers, table::Table},
     units::{format_bytes, format_ns},
 };
 
@@ -19,7 +19,9 @@ fn cell(stats: Option<&Stats>) -> String {
 }
 
 fn column_name(run: &Run, several_hashes: bool) -> String {
-    if several_hashes && run.path != PathKind::Nocache {
+    if peers::is_peer(run) {
+        format!("{} {} ({})", run.engine, run.path, run.hash)
+    } else if several_hashes && run.path != PathKind::Nocache {
         format!("{} ({})", run.path, run.hash)
     } else {
         run.path.to_string()
@@ -51,7 +53,7 @@ fn module_table(runs: &[&Run]) -> Table {
     let module = &runs[0].module;
     let mut hashes: Vec<&str> = runs
         .iter()
-        .filter(|r| r.path != PathKind::Nocache)
+        .filter(|r| r.path != PathKind::Nocache && !peers::is_peer(r))
         .map(|r| r.hash.as_str())
         .collect();
     hashes.sort_unstable();
@@ -64,12 +66,19 @@ fn module_table(runs: &[&Run]) -> Table {
         .filter(|p| runs.iter().any(|r| r.phases.contains_key(p)))
         .map(|phase| {
             let mut row = vec![phase.name().to_string()];
-            row.extend(runs.iter().map(|r| cell(r.phases.get(&phase))));
+            row.extend(runs.iter().map(|r| {
+                let stats = r.phases.get(&phase);
+                let vs = peers::reference(runs, r).and_then(|o| peers::reference_ns(o, phase));
+                peer_cell(runs, r, stats, vs)
+            }));
             row
         })
         .collect();
     let mut total = vec!["total".to_string()];
-    total.extend(runs.iter().map(|r| cell(Some(&r.total))));
+    total.extend(runs.iter().map(|r| {
+        let vs = peers::reference(runs, r).map(peers::reference_total_ns);
+        peer_cell(runs, r, Some(&r.total), vs)
+    }));
     rows.push(total);
     Table {
         title: format!(
@@ -85,22 +94,43 @@ fn module_table(runs: &[&Run]) -> Table {
     }
 }
 
+/// A cell, followed for a peer's run by its ratio to wasm-prof's `vs`.
+fn peer_cell(runs: &[&Run], run: &Run, stats: Option<&Stats>, vs: Option<f64>) -> String {
+    match stats {
+        Some(s) if peers::is_peer(run) && peers::reference(runs, run).is_some() => {
+            format!("{}{}", cell(stats), peers::ratio(s.median_ns, vs))
+        }
+        _ => cell(stats),
+    }
+}
+
 fn notes(runs: &[&Run]) -> Vec<String> {
     let mut notes = Vec::new();
+    if runs.iter().any(|r| peers::is_peer(r)) {
+        notes.push(peers::RATIO_NOTE.to_string());
+    }
+    notes.extend(peers::artifact_note(runs));
     for cold in runs.iter().filter(|r| r.path == PathKind::Cold) {
         let cached = runs
             .iter()
-            .find(|r| r.path == PathKind::Cached && r.hash == cold.hash);
+            .find(|r| r.path == PathKind::Cached && r.hash == cold.hash && r.engine == cold.engine);
+        let engine = if peers::is_peer(cold) {
+            format!("{} ", cold.engine)
+        } else {
+            String::new()
+        };
         if let Some(cached) = cached
             && cached.total.median_ns > 0.0
         {
             notes.push(format!(
-                "cold/cached ({}): {:.1}x",
+                "cold/cached ({engine}{}): {:.1}x",
                 cold.hash,
                 cold.total.median_ns / cached.total.median_ns
             ));
         }
-        if let Some(line) = where_time_goes(cold) {
+        if !peers::is_peer(cold)
+            && let Some(line) = where_time_goes(cold)
+        {
             notes.push(line);
         }
     }
