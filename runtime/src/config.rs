@@ -115,7 +115,7 @@ impl Config {
     }
 
     /// Emits a deadline check at every function entry and loop header, so that
-    /// [`crate::Engine::interrupt`] can stop a running guest (default off: it costs a load and a
+    /// [`crate::Engine::increment_epoch`] can stop a running guest (default off: it costs a load and a
     /// compare per loop iteration).
     pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
         self.epoch_interruption = on;
