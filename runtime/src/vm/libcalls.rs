@@ -110,6 +110,47 @@ extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
         .map_or(u32::MAX, |old| old as u32)
 }
 
+/// The bytes of memory `index`.
+fn memory_bytes(instance: &mut Instance, index: u32) -> &mut [u8] {
+    instance.memory_mut(index).data_mut()
+}
+
+/// The elements of table `index`.
+fn table_elements(instance: &mut Instance, index: u32) -> &mut [usize] {
+    instance.table_mut(index).elements_mut()
+}
+
+/// `memory.copy` and `table.copy`: within one memory or table (ranges may overlap) or from
+/// one to another, with both ranges checked.
+fn copy_items<T: Copy>(
+    instance: &mut Instance,
+    items: fn(&mut Instance, u32) -> &mut [T],
+    (dst_index, src_index): (u32, u32),
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    if dst_index == src_index {
+        return status(copy_within_checked(
+            items(instance, dst_index),
+            dst,
+            src,
+            len,
+        ));
+    }
+    let src_items: *const [T] = items(instance, src_index);
+    // SAFETY: distinct memories or tables own distinct storage, and nothing resizes it while
+    // copying.
+    let src_items = unsafe { &*src_items };
+    status(copy_checked(
+        items(instance, dst_index),
+        dst,
+        src_items,
+        src,
+        len,
+    ))
+}
+
 extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
@@ -119,24 +160,7 @@ extern "C" fn memory_copy(
     len: u32,
 ) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
-    if dst_mem == src_mem {
-        return status(copy_within_checked(
-            instance.memory_mut(dst_mem).data_mut(),
-            dst,
-            src,
-            len,
-        ));
-    }
-    let src_data: *const [u8] = instance.memory_mut(src_mem).data();
-    // SAFETY: distinct memories never overlap; the source slice stays valid while copying.
-    let src_data = unsafe { &*src_data };
-    status(copy_checked(
-        instance.memory_mut(dst_mem).data_mut(),
-        dst,
-        src_data,
-        src,
-        len,
-    ))
+    copy_items(instance, memory_bytes, (dst_mem, src_mem), dst, src, len)
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {
@@ -193,24 +217,14 @@ extern "C" fn table_copy(
     len: u32,
 ) -> u32 {
     let instance = Instance::from_vmctx(vmctx);
-    if dst_table == src_table {
-        return status(copy_within_checked(
-            instance.table_mut(dst_table).elements_mut(),
-            dst,
-            src,
-            len,
-        ));
-    }
-    let src_elems: *const [usize] = instance.table_mut(src_table).elements();
-    // SAFETY: distinct tables own distinct element vectors; nothing resizes them meanwhile.
-    let src_elems = unsafe { &*src_elems };
-    status(copy_checked(
-        instance.table_mut(dst_table).elements_mut(),
+    copy_items(
+        instance,
+        table_elements,
+        (dst_table, src_table),
         dst,
-        src_elems,
         src,
         len,
-    ))
+    )
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
