@@ -41,8 +41,8 @@ MEASURES = {
 
 # The artifact header fields the gate reads (see runtime/src/cache/artifact.rs).
 ARTIFACT_MAGIC = b"WPROFART"
-ARTIFACT_VERSION = 1
-HEADER_LEN = 136
+ARTIFACT_VERSION = 2
+HEADER_LEN = 144
 
 EXIT_REGRESSED = 3
 

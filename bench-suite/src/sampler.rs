@@ -5,9 +5,11 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
+    time::Duration,
 };
 
 use anyhow::{Context, bail};
+use wasm_prof_runtime::cache::verified::SETTLE;
 
 use crate::{
     engines::EngineName,
@@ -64,14 +66,24 @@ impl Sampler {
     /// Prepares the cache for a series of samples on `path`: the cached path gets an empty
     /// directory primed by one cold sample; the other paths need nothing yet.
     ///
+    /// For wasm-prof the cached path then waits until the entry is [`SETTLE`] old and hits it
+    /// once, so that its verification record vouches for it and the timed samples measure the
+    /// state of every entry older than that, not the first hits that checksum the whole code.
+    ///
     /// # Errors
-    /// When the directory cannot be prepared or the priming sample fails.
+    /// When the directory cannot be prepared or the priming samples fail.
     pub fn prepare(&self, module: &Path, path: PathKind, target: Target) -> anyhow::Result<()> {
         if path == PathKind::Cached {
             let dir = self.dir(path, target);
             Self::reset(&dir)?;
-            self.spawn(module, PathKind::Cold, target, &CacheMode::Dir(dir))
+            let cache = CacheMode::Dir(dir);
+            self.spawn(module, PathKind::Cold, target, &cache)
                 .context("the sample that primes the cache failed")?;
+            if target.engine == EngineName::WasmProf {
+                std::thread::sleep(SETTLE + Duration::from_millis(100));
+                self.spawn(module, PathKind::Cached, target, &cache)
+                    .context("the first hit on the primed cache failed")?;
+            }
         }
         Ok(())
     }

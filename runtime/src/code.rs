@@ -1,5 +1,6 @@
-//! Executable memory: publishing a code image read+execute (never writable and executable at
-//! once), and the process-wide registry of code ranges the trap handler consults.
+//! Executable memory: publishing a code image's text read+execute and the rest of it (trap
+//! table, data, memory images) read-only — never writable and executable at once — and the
+//! process-wide registry of code ranges the trap handler consults.
 
 use std::{
     collections::BTreeMap,
@@ -14,40 +15,64 @@ use crate::{
     module::ModuleInner,
 };
 
-/// A module's machine code, mapped read+execute.
+/// A module's code image: the first `text_len` bytes read+execute, the rest read-only.
 pub(crate) struct CodeMemory {
     map: MmapMut,
     range: Range<usize>,
+    text_len: usize,
 }
 
 impl CodeMemory {
-    /// Copies `image` into fresh pages and makes them executable.
-    pub fn from_image(image: &[u8]) -> Result<Self> {
+    /// Copies `image` into fresh pages and publishes it; its first `text_len` bytes are code.
+    pub fn from_image(image: &[u8], text_len: usize) -> Result<Self> {
         let mut map = MmapMut::map_anon(image.len().max(1))
             .map_err(|e| Error::CodeMemory(format!("cannot map {} bytes: {e}", image.len())))?;
         map[..image.len()].copy_from_slice(image);
-        Self::publish(map, 0..image.len())
+        let code = Self {
+            map,
+            range: 0..image.len(),
+            text_len,
+        };
+        code.protect()
+            .map_err(|e| Error::CodeMemory(format!("cannot make code executable: {e}")))?;
+        Ok(code)
     }
 
-    /// Makes `range` of an existing private mapping (a cache artifact) executable in place.
-    /// Where the file system forbids executing mapped files (a `noexec` mount), the code is
-    /// copied into fresh pages instead.
-    pub fn from_mapping(map: MmapMut, range: Range<usize>) -> Result<Self> {
+    /// Publishes `range` of an existing private mapping (a cache artifact) in place; its first
+    /// `text_len` bytes are code. Where the file system forbids executing mapped files (a
+    /// `noexec` mount), the image is copied into fresh pages instead.
+    pub fn from_mapping(map: MmapMut, range: Range<usize>, text_len: usize) -> Result<Self> {
         if range.end > map.len() || !range.start.is_multiple_of(region::page::size()) {
             return Err(Error::CodeMemory(
                 "code range is outside the mapping or not page-aligned".into(),
             ));
         }
-        match protect_executable(&map, &range) {
-            Ok(()) => Ok(Self { map, range }),
-            Err(_) => Self::from_image(&map[range]),
+        let code = Self {
+            map,
+            range,
+            text_len,
+        };
+        match code.protect() {
+            Ok(()) => Ok(code),
+            Err(_) => Self::from_image(code.bytes(), text_len),
         }
     }
 
-    fn publish(map: MmapMut, range: Range<usize>) -> Result<Self> {
-        protect_executable(&map, &range)
-            .map_err(|e| Error::CodeMemory(format!("cannot make code executable: {e}")))?;
-        Ok(Self { map, range })
+    /// Makes the text read+execute and the rest read-only. The text's end is rounded up to
+    /// this system's page size (on a system with larger pages than the image was built for,
+    /// some read-only data is executable too).
+    fn protect(&self) -> std::result::Result<(), region::Error> {
+        let text_end = self
+            .text_len
+            .next_multiple_of(region::page::size())
+            .min(self.range.len());
+        let text = self.range.start..self.range.start + text_end;
+        protect_range(&self.map, &text, region::Protection::READ_EXECUTE)?;
+        protect_range(
+            &self.map,
+            &(text.end..self.range.end),
+            region::Protection::READ,
+        )
     }
 
     /// Address of the first byte of code.
@@ -61,30 +86,25 @@ impl CodeMemory {
         &self.map[self.range.clone()]
     }
 
-    /// Address range of the code.
+    /// Address range of the executable code.
     pub fn address_range(&self) -> Range<usize> {
         let start = self.base() as usize;
-        start..start + self.range.len()
+        start..start + self.text_len.min(self.range.len())
     }
 }
 
-/// Makes `range` of `map` read+execute (and no longer writable).
-fn protect_executable(
+/// Makes `range` of `map` `protection` (never writable again).
+fn protect_range(
     map: &MmapMut,
     range: &Range<usize>,
+    protection: region::Protection,
 ) -> std::result::Result<(), region::Error> {
     if range.is_empty() {
         return Ok(());
     }
     // SAFETY: the range lies inside `map`; its owner keeps no Rust reference to those bytes
     // that writes through them, and from now on they are only executed or read.
-    unsafe {
-        region::protect(
-            map.as_ptr().add(range.start),
-            range.len(),
-            region::Protection::READ_EXECUTE,
-        )
-    }
+    unsafe { region::protect(map.as_ptr().add(range.start), range.len(), protection) }
 }
 
 struct Registered {

@@ -5,10 +5,12 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
+    time::Duration,
 };
 
 use wasm_prof_runtime::{
-    CacheOutcome, Config, Engine, Linker, Module, OptLevel, Store, Val, cache::HashAlgo,
+    CacheOutcome, Config, Engine, Linker, Module, OptLevel, Store, Val,
+    cache::{HashAlgo, verified},
 };
 
 const GUEST: &str = r#"(module
@@ -139,6 +141,48 @@ fn every_corruption_is_a_miss_that_repairs_the_entry() {
 }
 
 #[test]
+fn a_settled_entry_is_vouched_for_and_corruption_is_still_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_in(dir.path());
+    load_and_run(&engine, &guest());
+    let entry = artifacts(dir.path()).pop().unwrap();
+    let record = PathBuf::from(format!("{}{}", entry.display(), verified::SUFFIX));
+    // Byte 96 of a record says whether it vouches for the artifact (see cache::verified).
+    let vouches = || fs::read(&record).is_ok_and(|r| r.get(96) == Some(&1));
+
+    let (outcome, _, _) = load_and_run(&engine, &guest());
+    assert_eq!(outcome, CacheOutcome::Hit);
+    assert!(
+        !vouches(),
+        "an entry younger than SETTLE is not vouched for"
+    );
+    std::thread::sleep(verified::SETTLE + Duration::from_millis(200));
+    for _ in 0..2 {
+        let (outcome, warnings, results) = load_and_run(&engine, &guest());
+        assert_eq!(
+            (outcome, warnings, results),
+            (CacheOutcome::Hit, vec![], EXPECTED.to_vec())
+        );
+        assert!(vouches(), "the settled entry was verified and vouched for");
+    }
+
+    for (what, corrupt) in corruptions() {
+        if what == "unreadable" {
+            continue;
+        }
+        corrupt(&entry);
+        let (outcome, warnings, results) = load_and_run(&engine, &guest());
+        assert_eq!(
+            outcome,
+            CacheOutcome::Miss,
+            "{what} after the entry was vouched for"
+        );
+        assert!(!warnings.is_empty(), "{what}");
+        assert_eq!(results, EXPECTED, "{what}");
+    }
+}
+
+#[test]
 fn foreign_fingerprint_under_this_keys_name_is_a_miss() {
     let dir = tempfile::tempdir().unwrap();
     let fast = engine_in(dir.path());
@@ -253,8 +297,18 @@ fn many_processes_share_one_entry() {
     }
     let entries = artifacts(dir.path());
     assert_eq!(entries.len(), 1, "{entries:?}");
-    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(leftovers.len(), 1, "no temporary files are left behind");
+    // Children that found the entry already stored hit it and wrote its verification record.
+    let record = format!("{}.verified", entries[0].display());
+    let leftovers: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| *p != entries[0] && p.to_str() != Some(&record))
+        .collect();
+    assert_eq!(
+        leftovers,
+        Vec::<PathBuf>::new(),
+        "no temporary files are left behind"
+    );
     let (outcome, _, results) = load_and_run(&engine_in(dir.path()), &guest());
     assert_eq!((outcome, results), (CacheOutcome::Hit, EXPECTED.to_vec()));
 }

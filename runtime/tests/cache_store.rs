@@ -50,6 +50,11 @@ fn set_mtime(path: &Path, time: SystemTime) {
         .unwrap();
 }
 
+/// The file names a hit entry has: the artifact and its verification record.
+fn entry_and_record(key: &CacheKey) -> [String; 2] {
+    [key.file_name(), format!("{}.verified", key.file_name())]
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -260,6 +265,33 @@ fn clear_removes_artifacts_and_stale_temporaries_only() {
 }
 
 #[test]
+fn verification_records_go_with_their_artifacts() {
+    let tmp = TempDir::new().unwrap();
+    let store = CacheStore::new(tmp.path());
+    let (a, b) = (key(b"a"), key(b"b"));
+    store_ok(&store, &a, b"meta", &[1; 100]);
+    store_ok(&store, &b, b"meta", &[2; 100]);
+    hit(&store, &a);
+    hit(&store, &b);
+    let mut both = entry_and_record(&a).to_vec();
+    both.extend(entry_and_record(&b));
+    both.sort();
+    assert_eq!(names(tmp.path()), both);
+    assert_eq!(store.stats().unwrap().entries, 2, "records are not entries");
+
+    // A record whose artifact is gone is removed by the next eviction.
+    fs::remove_file(store.path_for(&a)).unwrap();
+    assert_eq!(store.evict_to(u64::MAX).unwrap(), Removed::default());
+    assert_eq!(names(tmp.path()), entry_and_record(&b));
+
+    // Evicting an entry removes its record; so does a clear.
+    store_ok(&store, &a, b"meta", &[1; 100]);
+    hit(&store, &a);
+    assert_eq!(store.clear().unwrap().entries, 2);
+    assert_eq!(names(tmp.path()), Vec::<String>::new());
+}
+
+#[test]
 fn concurrent_stores_of_one_key_leave_one_whole_entry() {
     let tmp = TempDir::new().unwrap();
     let store = Arc::new(CacheStore::new(tmp.path().join("cache")));
@@ -289,7 +321,7 @@ fn concurrent_stores_of_one_key_leave_one_whole_entry() {
     for thread in threads {
         thread.join().unwrap();
     }
-    assert_eq!(names(store.dir()), [k.file_name()]);
+    assert_eq!(names(store.dir()), entry_and_record(&k));
     hit(&store, &k);
 }
 
@@ -329,7 +361,7 @@ fn concurrent_processes_store_one_key() {
         assert!(child.wait().unwrap().success());
     }
     let store = CacheStore::new(tmp.path());
-    assert_eq!(names(tmp.path()), [key(b"module").file_name()]);
+    assert_eq!(names(tmp.path()), entry_and_record(&key(b"module")));
     hit(&store, &key(b"module"));
 }
 

@@ -1,6 +1,6 @@
 //! The on-disk artifact format.
 //!
-//! All integers are little-endian. An artifact is a fixed 136-byte header, the engine
+//! All integers are little-endian. An artifact is a fixed 144-byte header, the engine
 //! fingerprint, the metadata blob, zero padding (checked, so the encoding is canonical), then
 //! the code image at a page-aligned offset:
 //!
@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `WPROFART` |
 //! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
-//! | 12 | 4 | header length: 136 + fingerprint length |
+//! | 12 | 4 | header length: 144 + fingerprint length |
 //! | 16 | 4 | page alignment the code offset was rounded up to |
 //! | 20 | 1 | hash algorithm code |
 //! | 21 | 1 | module digest length (16 or 32) |
@@ -21,19 +21,22 @@
 //! | 88 | 8 | metadata length |
 //! | 96 | 8 | code offset (metadata end rounded up to the page alignment) |
 //! | 104 | 8 | code length (the file ends with the code) |
-//! | 112 | 16 | body checksum: XXH3-128 of every byte after the header |
-//! | 128 | 8 | header checksum: XXH3-64 of bytes 0..128 then the fingerprint |
-//! | 136 | n | the fingerprint, UTF-8 |
+//! | 112 | 8 | metadata checksum: XXH3-64 of the metadata and the padding |
+//! | 120 | 16 | code checksum: XXH3-128 of the code image |
+//! | 136 | 8 | header checksum: XXH3-64 of bytes 0..136 then the fingerprint |
+//! | 144 | n | the fingerprint, UTF-8 |
 //!
 //! The checksums are XXH3 rather than the key's hash algorithm: they guard against torn writes
-//! and disk corruption, not against an attacker (who could rewrite the checksum too), and XXH3
-//! runs at memory bandwidth, which matters because every hit verifies the whole body. With the
-//! two checksums every byte of the file is covered, so any corruption is an error, never code.
+//! and disk corruption, not against an attacker (who could rewrite the checksums too), and XXH3
+//! runs at memory bandwidth. With the three checksums every byte of the file is covered, so any
+//! corruption is an error, never code. The code checksum is kept apart because it is the one
+//! that costs (51 MB for ruby): a caller that already verified this very file, unchanged since
+//! (see the store's verification records), may skip it with [`CodeCheck::Vouched`].
 
 use std::{fs::File, io, io::Write, ops::Range, path::Path};
 
 use memmap2::{MmapMut, MmapOptions};
-use xxhash_rust::xxh3::{Xxh3Default, xxh3_128};
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64, xxh3_128};
 
 use super::{HashAlgo, key::CacheKey};
 
@@ -41,10 +44,22 @@ use super::{HashAlgo, key::CacheKey};
 pub const MAGIC: [u8; 8] = *b"WPROFART";
 
 /// The version of the format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
-const FIXED_LEN: usize = 136;
-const HEADER_CHECKSUM_AT: usize = 128;
+const FIXED_LEN: usize = 144;
+const META_CHECKSUM_AT: usize = 112;
+const CODE_CHECKSUM_AT: usize = 120;
+const HEADER_CHECKSUM_AT: usize = 136;
+
+/// How much of the code image a load verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Checksum the whole code image.
+    Verify,
+    /// Trust the code image: it was verified earlier and the file has not changed since. The
+    /// header must still carry this code checksum.
+    Vouched(u128),
+}
 
 /// Why an artifact cannot be used. Every variant means "recompile and replace it".
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +106,9 @@ pub enum ArtifactError {
     /// The metadata or code image is corrupt.
     #[error("the artifact body is corrupt (checksum mismatch)")]
     ChecksumMismatch,
+    /// The code checksum differs from the one a verification record vouched for.
+    #[error("the artifact is not the file that was verified")]
+    NotVouched,
     /// The file could not be opened, read or mapped.
     #[error("cannot read the artifact")]
     Io(#[from] io::Error),
@@ -130,10 +148,9 @@ pub fn write_artifact(
     let padding = vec![0; meta_end.next_multiple_of(page) - meta_end];
     let code_offset = meta_end + padding.len();
 
-    let mut body = Xxh3Default::new();
-    for part in [meta, &padding, code] {
-        body.update(part);
-    }
+    let mut meta_checksum = Xxh3Default::new();
+    meta_checksum.update(meta);
+    meta_checksum.update(&padding);
 
     let mut header = Vec::with_capacity(header_len);
     header.extend_from_slice(&MAGIC);
@@ -146,7 +163,8 @@ pub fn write_artifact(
     for n in [header_len, meta.len(), code_offset, code.len()] {
         header.extend_from_slice(&(n as u64).to_le_bytes());
     }
-    header.extend_from_slice(&body.digest128().to_le_bytes());
+    header.extend_from_slice(&meta_checksum.digest().to_le_bytes());
+    header.extend_from_slice(&xxh3_128(code).to_le_bytes());
     debug_assert_eq!(header.len(), HEADER_CHECKSUM_AT);
     header.extend_from_slice(&header_checksum(&header, fingerprint.as_bytes()).to_le_bytes());
     header.extend_from_slice(fingerprint.as_bytes());
@@ -166,29 +184,32 @@ pub fn write_artifact(
 #[derive(Debug)]
 pub struct MappedArtifact {
     mmap: MmapMut,
+    file: File,
     meta: Range<usize>,
     code: Range<usize>,
 }
 
 impl MappedArtifact {
-    /// Opens, maps and validates the artifact at `path` for `key` and `fingerprint`.
+    /// Opens, maps and fully validates the artifact at `path` for `key` and `fingerprint`.
     ///
     /// # Errors
     /// [`ArtifactError::Io`] if the file cannot be opened or mapped; as
     /// [`MappedArtifact::from_file`] otherwise.
     pub fn open(path: &Path, key: &CacheKey, fingerprint: &str) -> Result<Self, ArtifactError> {
-        Self::from_file(&File::open(path)?, key, fingerprint)
+        Self::from_file(File::open(path)?, key, fingerprint, CodeCheck::Verify)
     }
 
     /// Maps and validates an opened artifact for `key` and `fingerprint`: size, magic, version,
-    /// header checksum, fingerprint, key, layout, page alignment of the code, body checksum.
+    /// header checksum, fingerprint, key, layout, page alignment of the code, metadata
+    /// checksum, and the code checksum as `code` says.
     ///
     /// # Errors
     /// An [`ArtifactError`] naming the first check that failed.
     pub fn from_file(
-        file: &File,
+        file: File,
         key: &CacheKey,
         fingerprint: &str,
+        code: CodeCheck,
     ) -> Result<Self, ArtifactError> {
         let len = file.metadata()?.len();
         if len < FIXED_LEN as u64 {
@@ -201,9 +222,24 @@ impl MappedArtifact {
         // file is unsound only if the file is truncated or written in place while mapped; the
         // store never does either (it replaces artifacts by renaming a new file over the name),
         // and nothing else is meant to write into the cache directory.
-        let mmap = unsafe { MmapOptions::new().map_copy(file)? };
-        let (meta, code) = validate(&mmap, key, fingerprint)?;
-        Ok(Self { mmap, meta, code })
+        let mmap = unsafe { MmapOptions::new().map_copy(&file)? };
+        let (meta, code) = validate(&mmap, key, fingerprint, code)?;
+        Ok(Self {
+            mmap,
+            file,
+            meta,
+            code,
+        })
+    }
+
+    /// The open artifact file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The code checksum from the header (verified unless the load was vouched).
+    pub fn code_checksum(&self) -> u128 {
+        u128::from_le_bytes(le_bytes(&self.mmap, CODE_CHECKSUM_AT))
     }
 
     /// The metadata blob.
@@ -226,9 +262,9 @@ impl MappedArtifact {
         &mut self.mmap
     }
 
-    /// Gives up the mapping (take [`MappedArtifact::code_range`] first).
-    pub fn into_mmap(self) -> MmapMut {
-        self.mmap
+    /// Gives up the mapping and the open file (take [`MappedArtifact::code_range`] first).
+    pub fn into_parts(self) -> (MmapMut, File) {
+        (self.mmap, self.file)
     }
 }
 
@@ -236,6 +272,7 @@ fn validate(
     file: &[u8],
     key: &CacheKey,
     fingerprint: &str,
+    code_check: CodeCheck,
 ) -> Result<(Range<usize>, Range<usize>), ArtifactError> {
     let len = file.len() as u64;
     if file.len() < FIXED_LEN {
@@ -324,8 +361,20 @@ fn validate(
     {
         return Err(layout("non-zero padding between the metadata and the code"));
     }
-    if u128::from_le_bytes(le_bytes(file, 112)) != xxh3_128(&file[header_len..]) {
+    if u64::from_le_bytes(le_bytes(file, META_CHECKSUM_AT))
+        != xxh3_64(&file[header_len..code_offset as usize])
+    {
         return Err(ArtifactError::ChecksumMismatch);
+    }
+    let code_checksum = u128::from_le_bytes(le_bytes(file, CODE_CHECKSUM_AT));
+    match code_check {
+        CodeCheck::Verify if code_checksum != xxh3_128(&file[code_offset as usize..]) => {
+            return Err(ArtifactError::ChecksumMismatch);
+        }
+        CodeCheck::Vouched(vouched) if vouched != code_checksum => {
+            return Err(ArtifactError::NotVouched);
+        }
+        _ => {}
     }
     // Every offset is now at most the mapping's length, so the casts are lossless.
     Ok((
@@ -404,7 +453,7 @@ mod tests {
     ) -> Result<MappedArtifact, ArtifactError> {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(bytes).unwrap();
-        MappedArtifact::from_file(&file, key, fingerprint)
+        MappedArtifact::from_file(file, key, fingerprint, CodeCheck::Verify)
     }
 
     fn open_ok(bytes: &[u8]) -> Result<MappedArtifact, ArtifactError> {
@@ -425,7 +474,7 @@ mod tests {
             assert_eq!(artifact.code(), code);
             let range = artifact.code_range();
             assert_eq!(range.start % page_size(), 0);
-            let mut mmap = artifact.into_mmap();
+            let (mut mmap, _) = artifact.into_parts();
             assert_eq!(mmap.as_ptr() as usize % page_size(), 0);
             assert_eq!(&mmap[range.clone()], code);
             // The mapping is private: writing to it leaves the file alone.
@@ -507,7 +556,12 @@ mod tests {
                 flipped[at] ^= bit;
                 file.set_len(0).unwrap();
                 std::os::unix::fs::FileExt::write_all_at(&file, &flipped, 0).unwrap();
-                let result = MappedArtifact::from_file(&file, &k, FINGERPRINT);
+                let result = MappedArtifact::from_file(
+                    file.try_clone().unwrap(),
+                    &k,
+                    FINGERPRINT,
+                    CodeCheck::Verify,
+                );
                 assert!(result.is_err(), "byte {at} bit {bit:#x} went unnoticed");
             }
         }
@@ -565,12 +619,46 @@ mod tests {
             open_ok(&bytes),
             Err(ArtifactError::ChecksumMismatch)
         ));
-        let body = xxh3_128(&bytes[FIXED_LEN + FINGERPRINT.len()..]);
-        bytes[112..128].copy_from_slice(&body.to_le_bytes());
+        let code = xxh3_128(&bytes[page_size()..]);
+        bytes[CODE_CHECKSUM_AT..HEADER_CHECKSUM_AT].copy_from_slice(&code.to_le_bytes());
         assert!(matches!(
             open_ok(&bytes),
             Err(ArtifactError::HeaderChecksumMismatch)
         ));
+    }
+
+    #[test]
+    fn a_vouched_load_skips_only_the_code_checksum() {
+        let bytes = encode(b"metadata", &[0xcc; 100]);
+        let k = key(FINGERPRINT);
+        let vouched = |bytes: &[u8], checksum| {
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(bytes).unwrap();
+            MappedArtifact::from_file(file, &k, FINGERPRINT, CodeCheck::Vouched(checksum))
+        };
+        let checksum = open_ok(&bytes).unwrap().code_checksum();
+        assert_eq!(checksum, xxh3_128(&[0xcc; 100]));
+        assert!(vouched(&bytes, checksum).is_ok());
+        assert!(matches!(
+            vouched(&bytes, checksum ^ 1),
+            Err(ArtifactError::NotVouched)
+        ));
+        // The metadata and header are still checked in full.
+        let mut meta_flip = bytes.clone();
+        meta_flip[FIXED_LEN + FINGERPRINT.len()] ^= 1;
+        assert!(matches!(
+            vouched(&meta_flip, checksum),
+            Err(ArtifactError::ChecksumMismatch)
+        ));
+        let mut header_flip = bytes.clone();
+        header_flip[100] ^= 1;
+        assert!(vouched(&header_flip, checksum).is_err());
+        // A code byte changed behind the voucher's back is what the voucher promises cannot
+        // happen (the store only vouches for files unchanged since their verification).
+        let mut code_flip = bytes;
+        code_flip[page_size()] ^= 1;
+        assert!(vouched(&code_flip, checksum).is_ok());
+        assert!(open_ok(&code_flip).is_err());
     }
 
     /// Overwrites header bytes and recomputes the header checksum, as a buggy or malicious

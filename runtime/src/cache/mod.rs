@@ -5,8 +5,9 @@ pub mod error;
 pub mod hash;
 pub mod key;
 pub mod store;
+pub mod verified;
 
-pub use artifact::{ArtifactError, MappedArtifact, write_artifact};
+pub use artifact::{ArtifactError, CodeCheck, MappedArtifact, write_artifact};
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};
 pub use key::CacheKey;

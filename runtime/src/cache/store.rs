@@ -7,11 +7,18 @@
 //! recompiles and replaces it. Skipping the fsync keeps a store's cost a small fraction of the
 //! compile it saves.
 //!
-//! Recency is the file's modification time, set to now on every hit (access times are unreliable
-//! under `noatime` and `relatime`). The store only ever touches files named like artifacts
-//! ([`CacheKey::file_name`]) and its own temporary files.
+//! A hit checksums the artifact's code image unless a verification record (see
+//! [`super::verified`]) vouches that this very file was checksummed before, in this boot, and has
+//! not changed since; the record is written after the first full check of a settled file.
+//!
+//! Recency is the later of the artifact's and its record's modification times: a store sets the
+//! first, a hit the second (a hit never touches the artifact, which would void its record; access
+//! times are unreliable under `noatime` and `relatime` anyway). The store only ever touches
+//! files named like artifacts ([`CacheKey::file_name`]), their records and its own temporary
+//! files.
 
 use std::{
+    collections::HashMap,
     ffi::OsString,
     fs::{self, File},
     io,
@@ -21,12 +28,13 @@ use std::{
 
 use super::{
     CacheError, CacheKey,
-    artifact::{ArtifactError, MappedArtifact, artifact_len, write_artifact},
+    artifact::{ArtifactError, CodeCheck, MappedArtifact, artifact_len, write_artifact},
     key::is_artifact_file_name,
+    verified::{self, FileIdentity, Record},
 };
 
 /// The prefix of the temporary files stores write before renaming them.
-const TEMP_PREFIX: &str = ".wpa-tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".wpa-tmp-";
 
 /// How old a temporary file must be before eviction takes it for a crashed writer's leftover.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
@@ -84,7 +92,8 @@ pub enum StoreOutcome {
 struct Entry {
     path: PathBuf,
     bytes: u64,
-    modified: SystemTime,
+    /// When it was last stored or hit.
+    used: SystemTime,
 }
 
 impl CacheStore {
@@ -153,19 +162,31 @@ impl CacheStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(CacheError::Read { path, source }),
         };
-        let artifact = MappedArtifact::from_file(&file, key, fingerprint).map_err(|e| match e {
-            ArtifactError::Io(source) => CacheError::Read {
-                path: path.clone(),
-                source,
-            },
-            source => CacheError::InvalidArtifact {
-                path: path.clone(),
-                source,
-            },
-        })?;
-        // Recency is a hint for eviction: if it cannot be updated (say, on a read-only
-        // filesystem) the hit is still good, so the error is deliberately dropped.
-        let _ = file.set_modified(SystemTime::now());
+        let read_error = |source| CacheError::Read {
+            path: path.clone(),
+            source,
+        };
+        let verified_at = SystemTime::now();
+        let identity = FileIdentity::of(&file.metadata().map_err(read_error)?);
+        let record_path = verified::record_path(&path);
+        let record = Record::read(&record_path, &identity);
+        let check = record
+            .vouched()
+            .map_or(CodeCheck::Verify, CodeCheck::Vouched);
+        let artifact =
+            MappedArtifact::from_file(file, key, fingerprint, check).map_err(|e| match e {
+                ArtifactError::Io(source) => read_error(source),
+                source => CacheError::InvalidArtifact {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        record.after_hit(
+            &record_path,
+            &identity,
+            artifact.code_checksum(),
+            verified_at,
+        );
         Ok(Some(artifact))
     }
 
@@ -236,7 +257,8 @@ impl CacheStore {
         })
     }
 
-    /// Removes every artifact, and temporary files left by crashed writers.
+    /// Removes every artifact and verification record, and temporary files left by crashed
+    /// writers.
     ///
     /// # Errors
     /// [`CacheError::List`] or [`CacheError::Remove`].
@@ -254,12 +276,12 @@ impl CacheStore {
     }
 
     fn evict(&self, limit: u64, keep: Option<&Path>) -> Result<Removed, CacheError> {
-        let (mut entries, stale_temps) = self.scan()?;
-        for path in stale_temps {
+        let (mut entries, leftovers) = self.scan()?;
+        for path in leftovers {
             remove(&path)?;
         }
         let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
-        entries.sort_by(|a, b| (a.modified, &a.path).cmp(&(b.modified, &b.path)));
+        entries.sort_by(|a, b| (a.used, &a.path).cmp(&(b.used, &b.path)));
         let mut removed = Removed::default();
         for entry in entries {
             if total <= limit {
@@ -273,12 +295,14 @@ impl CacheStore {
                 removed.entries += 1;
                 removed.bytes += entry.bytes;
             }
+            remove(&verified::record_path(&entry.path))?;
             total -= entry.bytes;
         }
         Ok(removed)
     }
 
-    /// The artifacts in the directory, and temporary files older than [`STALE_TEMP_AGE`].
+    /// The artifacts in the directory, and leftovers to delete: temporary files older than
+    /// [`STALE_TEMP_AGE`] and verification records whose artifact is gone.
     fn scan(&self) -> Result<(Vec<Entry>, Vec<PathBuf>), CacheError> {
         let list_error = |source| CacheError::List {
             path: self.dir.clone(),
@@ -291,15 +315,23 @@ impl CacheStore {
         };
         let now = SystemTime::now();
         let mut entries = Vec::new();
-        let mut stale_temps = Vec::new();
+        let mut records = HashMap::new();
+        let mut leftovers = Vec::new();
         for dir_entry in dir {
             let dir_entry = dir_entry.map_err(list_error)?;
             let name = dir_entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            let is_artifact = is_artifact_file_name(name);
-            if !is_artifact && !name.starts_with(TEMP_PREFIX) {
+            let kind = if is_artifact_file_name(name) {
+                FileKind::Artifact
+            } else if let Some(artifact) = name.strip_suffix(verified::SUFFIX)
+                && is_artifact_file_name(artifact)
+            {
+                FileKind::Record(artifact.to_owned())
+            } else if name.starts_with(TEMP_PREFIX) {
+                FileKind::Temp
+            } else {
                 continue;
-            }
+            };
             let metadata = match dir_entry.metadata() {
                 Ok(metadata) => metadata,
                 // Removed since the listing, by an eviction or a rename elsewhere.
@@ -311,21 +343,42 @@ impl CacheStore {
             }
             // A file without a modification time counts as the oldest.
             let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            if is_artifact {
-                entries.push(Entry {
+            match kind {
+                FileKind::Artifact => entries.push(Entry {
                     path: dir_entry.path(),
                     bytes: metadata.len(),
-                    modified,
-                });
-            } else if now
-                .duration_since(modified)
-                .is_ok_and(|age| age > STALE_TEMP_AGE)
-            {
-                stale_temps.push(dir_entry.path());
+                    used: modified,
+                }),
+                FileKind::Record(artifact) => {
+                    records.insert(artifact, (dir_entry.path(), modified));
+                }
+                FileKind::Temp => {
+                    if now
+                        .duration_since(modified)
+                        .is_ok_and(|age| age > STALE_TEMP_AGE)
+                    {
+                        leftovers.push(dir_entry.path());
+                    }
+                }
             }
         }
-        Ok((entries, stale_temps))
+        for entry in &mut entries {
+            let name = entry.path.file_name().and_then(|n| n.to_str());
+            if let Some((_, used)) = name.and_then(|n| records.remove(n)) {
+                entry.used = entry.used.max(used);
+            }
+        }
+        leftovers.extend(records.into_values().map(|(path, _)| path));
+        Ok((entries, leftovers))
     }
+}
+
+/// What a file in the cache directory is.
+enum FileKind {
+    Artifact,
+    /// The verification record of the named artifact.
+    Record(String),
+    Temp,
 }
 
 /// Removes `path`; `Ok(false)` if it was already gone.

@@ -1,20 +1,24 @@
 //! Lays compiled functions and trampolines out in one code image and resolves the calls
 //! between them, so the image is position-independent and can be mapped anywhere.
 //!
-//! After the code, the image carries two read-only tables that a cache hit uses straight from
-//! the mapped artifact, without deserializing them: the trap table (sorted code offsets as
-//! little-endian `u32`s, then one [`TrapKind`] code byte per offset) and the data segments'
-//! bytes.
+//! After the code, from the next page on, the image carries read-only data that a cache hit uses
+//! straight from the mapped artifact, without deserializing it: the trap table (sorted code
+//! offsets as little-endian `u32`s, then one [`TrapKind`] code byte per offset), the bytes of the
+//! data segments that are copied at instantiation, and the page-aligned memory images.
 
 use std::collections::HashMap;
 
 use cranelift_codegen::{binemit::Reloc, isa::TargetIsa};
 use serde::{Deserialize, Serialize};
 
-use super::{CompiledFunction, trampolines};
+use super::{
+    CompiledFunction,
+    memory_image::{DataPlan, MemoryImage},
+    trampolines,
+};
 use crate::{
     error::{Error, Result, TrapKind},
-    module::info::ModuleInfo,
+    module::info::{DataMode, ModuleInfo},
     types::FuncType,
 };
 
@@ -24,6 +28,9 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// Where everything is in a code image; serialized into cache artifacts.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct CodeLayout {
+    /// Length of the executable part (functions and trampolines), a multiple of the page size
+    /// the image was built for; everything after it is read-only data.
+    pub text_len: u32,
     /// Offset and length of each defined function.
     pub funcs: Vec<(u32, u32)>,
     /// Host-to-wasm trampoline offset per type index ([`NONE`] when absent).
@@ -34,21 +41,59 @@ pub(crate) struct CodeLayout {
     pub traps: (u32, u32),
     /// Image offset and length of the data segments' bytes.
     pub data: (u32, u32),
+    /// The memory images, at most one per defined memory.
+    pub memory_images: Vec<MemoryImage>,
 }
 
 impl CodeLayout {
+    /// Whether the layout fits an image of `len` bytes and agrees with `info`: one entry per
+    /// defined function and per type, data segments inside the data blob, and each memory
+    /// image inside the initial size of a memory the module defines.
+    pub fn matches(&self, info: &ModuleInfo, len: usize) -> bool {
+        let initial_bytes = |memory: u32| {
+            (memory >= info.num_imported_memories)
+                .then(|| info.memories.get(memory as usize))
+                .flatten()
+                .map(|m| m.limits.min << 16)
+        };
+        self.funcs.len() == info.num_defined_funcs()
+            && self.entry_trampolines.len() == info.types.len()
+            && self.host_trampolines.len() == info.types.len()
+            && self.fits(len)
+            && info
+                .data
+                .iter()
+                .all(|d| u64::from(d.offset) + u64::from(d.len) <= u64::from(self.data.1))
+            && self.memory_images.iter().all(|i| {
+                initial_bytes(i.memory)
+                    .is_some_and(|size| i.memory_offset.saturating_add(u64::from(i.len)) <= size)
+            })
+            && info.data.iter().all(|d| match d.mode {
+                DataMode::InImage { memory } => {
+                    self.memory_images.iter().any(|i| i.memory == memory)
+                }
+                _ => true,
+            })
+    }
+
     /// Whether every range the layout names lies within an image of `len` bytes.
-    pub fn fits(&self, len: usize) -> bool {
+    fn fits(&self, len: usize) -> bool {
         let inside = |offset: u32, size: u64| u64::from(offset) + size <= len as u64;
-        self.funcs.iter().all(|(o, l)| inside(*o, u64::from(*l)))
+        let text = |offset: u32, size: u64| u64::from(offset) + size <= u64::from(self.text_len);
+        inside(self.text_len, 0)
+            && self.funcs.iter().all(|(o, l)| text(*o, u64::from(*l)))
             && self
                 .entry_trampolines
                 .iter()
                 .chain(&self.host_trampolines)
-                .all(|o| *o == NONE || inside(*o, 1))
+                .all(|o| *o == NONE || text(*o, 1))
             && inside(self.traps.0, u64::from(self.traps.1) * 5)
             && self.traps.0.is_multiple_of(4)
             && inside(self.data.0, u64::from(self.data.1))
+            && self
+                .memory_images
+                .iter()
+                .all(|i| inside(i.image_offset, u64::from(i.len)))
     }
 }
 
@@ -86,12 +131,14 @@ fn place(image: &mut Vec<u8>, traps: &mut Vec<(u32, TrapKind)>, f: &CompiledFunc
     offset
 }
 
-/// Compiles trampolines (one per distinct signature) and lays out the image.
+/// Compiles trampolines (one per distinct signature) and lays out the image: code, then from
+/// the next multiple of `page` the trap table, the data blob and the memory images.
 pub(crate) fn link(
     isa: &dyn TargetIsa,
     info: &ModuleInfo,
     functions: Vec<CompiledFunction>,
-    data: &[u8],
+    data: DataPlan,
+    page: usize,
 ) -> Result<(Vec<u8>, CodeLayout)> {
     let mut image = Vec::with_capacity(functions.iter().map(|f| f.code.len() + 16).sum());
     let mut layout = CodeLayout::default();
@@ -144,12 +191,27 @@ pub(crate) fn link(
         }
     }
     traps.sort_by_key(|(offset, _)| *offset);
-    align(&mut image, 4);
+    align(&mut image, page);
+    layout.text_len = image.len() as u32;
     layout.traps = (image.len() as u32, traps.len() as u32);
     image.extend(traps.iter().flat_map(|(offset, _)| offset.to_le_bytes()));
     image.extend(traps.iter().map(|(_, kind)| *kind as u8));
-    layout.data = (image.len() as u32, data.len() as u32);
-    image.extend_from_slice(data);
+    layout.data = (image.len() as u32, data.blob.len() as u32);
+    image.extend_from_slice(&data.blob);
+    for planned in data.images {
+        align(&mut image, page);
+        let image_offset = u32::try_from(image.len())
+            .map_err(|_| Error::Limit("a code image larger than 4 GiB".into()))?;
+        layout.memory_images.push(MemoryImage {
+            memory: planned.memory,
+            memory_offset: planned.memory_offset,
+            image_offset,
+            len: planned.bytes.len() as u32,
+        });
+        image.extend_from_slice(&planned.bytes);
+    }
+    u32::try_from(image.len())
+        .map_err(|_| Error::Limit("a code image larger than 4 GiB".into()))?;
     Ok((image, layout))
 }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod env;
 pub(crate) mod link;
+pub(crate) mod memory_image;
 pub(crate) mod trampolines;
 
 use std::time::Instant;

@@ -129,15 +129,36 @@ pub struct ElementSegment {
 }
 
 /// A data segment. Its bytes live in the module's data blob (copied into the code image, so a
-/// cache hit reads them from the mapped artifact without deserializing them).
+/// cache hit reads them from the mapped artifact without deserializing them), unless the
+/// segment is part of a memory image.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
-    /// For an active segment, the memory and offset; `None` for a passive one.
-    pub active: Option<(u32, ConstExpr)>,
-    /// Offset of the bytes in the data blob.
+    /// Whether and how the segment initializes a memory.
+    pub mode: DataMode,
+    /// Offset of the bytes in the data blob (0 for a segment in a memory image).
     pub offset: u32,
-    /// Number of bytes.
+    /// Number of bytes in the data blob (0 for a segment in a memory image).
     pub len: u32,
+}
+
+/// How a data segment is used.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum DataMode {
+    /// Copied by `memory.init` only.
+    Passive,
+    /// Copied into `memory` at `offset` when the module is instantiated.
+    Active {
+        /// The memory index.
+        memory: u32,
+        /// Where the bytes go.
+        offset: ConstExpr,
+    },
+    /// Active, and already part of `memory`'s memory image (see the compiler's
+    /// `memory_image` module): instantiation maps or copies the image instead.
+    InImage {
+        /// The memory index.
+        memory: u32,
+    },
 }
 
 /// A parsed, validated module without its code.

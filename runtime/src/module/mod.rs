@@ -3,12 +3,16 @@
 pub mod info;
 pub(crate) mod parse;
 
-use std::{path::Path, sync::Arc};
+use std::{fs::File, path::Path, sync::Arc};
 
 use crate::{
     cache::{CacheKey, CacheStore, MappedArtifact},
     code::{self, CodeMemory},
-    compile::{self, link::CodeLayout},
+    compile::{
+        self,
+        link::CodeLayout,
+        memory_image::{self, MemoryImage},
+    },
     engine::Engine,
     error::{Error, Result, TrapKind},
     phases::{Phase, PhaseClock},
@@ -34,8 +38,16 @@ pub(crate) struct ModuleInner {
     pub info: ModuleInfo,
     pub layout: CodeLayout,
     code: CodeMemory,
+    /// The artifact the code was loaded from, for mapping memory images copy-on-write.
+    artifact: Option<ArtifactFile>,
     cache: CacheOutcome,
     cache_warnings: Vec<String>,
+}
+
+/// An open cache artifact and where the code image starts in it.
+struct ArtifactFile {
+    file: File,
+    code_offset: u64,
 }
 
 impl Drop for ModuleInner {
@@ -81,6 +93,19 @@ impl ModuleInner {
         let segment = &self.info.data[index];
         let start = (self.layout.data.0 + segment.offset) as usize;
         &self.code.bytes()[start..start + segment.len as usize]
+    }
+
+    /// The initial bytes of a memory image.
+    pub fn memory_image_bytes(&self, image: &MemoryImage) -> &[u8] {
+        &self.code.bytes()[image.image_offset as usize..][..image.len as usize]
+    }
+
+    /// The artifact file holding `image` and the image's offset in it, when the module was
+    /// loaded from the cache (so the image can be mapped rather than copied).
+    pub fn memory_image_file(&self, image: &MemoryImage) -> Option<(&File, u64)> {
+        self.artifact
+            .as_ref()
+            .map(|a| (&a.file, a.code_offset + u64::from(image.image_offset)))
     }
 
     /// The function index (imports included) whose code contains image offset `offset`.
@@ -174,11 +199,14 @@ impl Module {
                 let loaded = load_artifact(artifact);
                 clock.end(span);
                 match loaded {
-                    Ok((info, layout, code)) => {
+                    Ok((info, layout, code, artifact)) => {
                         return Ok(Self::assemble(
-                            info,
-                            layout,
-                            code,
+                            ModuleParts {
+                                info,
+                                layout,
+                                code,
+                                artifact: Some(artifact),
+                            },
                             CacheOutcome::Hit,
                             warnings,
                         ));
@@ -204,20 +232,15 @@ impl Module {
         publish(info, layout, &image, CacheOutcome::Miss, warnings, clock)
     }
 
-    fn assemble(
-        info: ModuleInfo,
-        layout: CodeLayout,
-        code: CodeMemory,
-        cache: CacheOutcome,
-        cache_warnings: Vec<String>,
-    ) -> Module {
-        let range = code.address_range();
+    fn assemble(parts: ModuleParts, cache: CacheOutcome, cache_warnings: Vec<String>) -> Module {
+        let range = parts.code.address_range();
         let inner = Arc::new_cyclic(|weak| {
             code::register(range, weak.clone());
             ModuleInner {
-                info,
-                layout,
-                code,
+                info: parts.info,
+                layout: parts.layout,
+                code: parts.code,
+                artifact: parts.artifact,
                 cache,
                 cache_warnings,
             }
@@ -247,6 +270,14 @@ impl Module {
     }
 }
 
+/// What a module is made of, before it is registered.
+struct ModuleParts {
+    info: ModuleInfo,
+    layout: CodeLayout,
+    code: CodeMemory,
+    artifact: Option<ArtifactFile>,
+}
+
 /// Parses, validates, compiles and links `bytes`, recording each phase.
 fn compile_bytes(
     engine: &Engine,
@@ -254,7 +285,7 @@ fn compile_bytes(
     clock: &mut PhaseClock,
 ) -> Result<(ModuleInfo, Vec<u8>, CodeLayout)> {
     let span = clock.start(Phase::ParseValidate);
-    let parsed = parse::parse(bytes, engine.config().features())?;
+    let mut parsed = parse::parse(bytes, engine.config().features())?;
     clock.end(span);
     let functions = compile::compile_functions(
         engine.isa(),
@@ -264,7 +295,9 @@ fn compile_bytes(
         clock,
     )?;
     let span = clock.start(Phase::Link);
-    let (image, layout) = compile::link::link(engine.isa(), &parsed.info, functions, &parsed.data)?;
+    let page = region::page::size();
+    let data = memory_image::plan(&mut parsed.info, &parsed.data, page as u64);
+    let (image, layout) = compile::link::link(engine.isa(), &parsed.info, functions, data, page)?;
     clock.end(span);
     Ok((parsed.info, image, layout))
 }
@@ -279,8 +312,14 @@ fn publish(
     clock: &mut PhaseClock,
 ) -> Result<Module> {
     let span = clock.start(Phase::Link);
-    let code = CodeMemory::from_image(image)?;
-    let module = Module::assemble(info, layout, code, outcome, warnings);
+    let code = CodeMemory::from_image(image, layout.text_len as usize)?;
+    let parts = ModuleParts {
+        info,
+        layout,
+        code,
+        artifact: None,
+    };
+    let module = Module::assemble(parts, outcome, warnings);
     clock.end(span);
     Ok(module)
 }
@@ -317,23 +356,21 @@ impl CacheEntry<'_> {
 /// Turns a validated artifact into module parts, its code made executable in place.
 fn load_artifact(
     artifact: MappedArtifact,
-) -> std::result::Result<(ModuleInfo, CodeLayout, CodeMemory), String> {
+) -> std::result::Result<(ModuleInfo, CodeLayout, CodeMemory, ArtifactFile), String> {
     let (info, layout): (ModuleInfo, CodeLayout) =
         bincode::deserialize(artifact.meta()).map_err(|e| format!("bad metadata: {e}"))?;
-    let consistent = layout.funcs.len() == info.num_defined_funcs()
-        && layout.entry_trampolines.len() == info.types.len()
-        && layout.host_trampolines.len() == info.types.len()
-        && layout.fits(artifact.code().len())
-        && info
-            .data
-            .iter()
-            .all(|d| u64::from(d.offset) + u64::from(d.len) <= u64::from(layout.data.1));
-    if !consistent {
+    if !layout.matches(&info, artifact.code().len()) {
         return Err("its layout does not match its code".into());
     }
     let range = artifact.code_range();
-    let code = CodeMemory::from_mapping(artifact.into_mmap(), range).map_err(|e| e.to_string())?;
-    Ok((info, layout, code))
+    let (mmap, file) = artifact.into_parts();
+    let code = CodeMemory::from_mapping(mmap, range.clone(), layout.text_len as usize)
+        .map_err(|e| e.to_string())?;
+    let artifact = ArtifactFile {
+        file,
+        code_offset: range.start as u64,
+    };
+    Ok((info, layout, code, artifact))
 }
 
 /// An error and its sources, as one line.

@@ -8,8 +8,8 @@ use wasmparser::{
 };
 
 use super::info::{
-    ConstExpr, ConstOp, DataSegment, ElementItems, ElementMode, ElementSegment, Export, ExternKind,
-    Import, ModuleInfo,
+    ConstExpr, ConstOp, DataMode, DataSegment, ElementItems, ElementMode, ElementSegment, Export,
+    ExternKind, Import, ModuleInfo,
 };
 use crate::{
     error::{Error, Result},
@@ -171,18 +171,21 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
         Payload::DataSection(reader) => {
             for data in reader {
                 let data = data.map_err(invalid)?;
-                let active = match data.kind {
-                    wasmparser::DataKind::Passive => None,
+                let mode = match data.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
                     wasmparser::DataKind::Active {
                         memory_index,
                         offset_expr,
-                    } => Some((memory_index, convert_const(&offset_expr)?)),
+                    } => DataMode::Active {
+                        memory: memory_index,
+                        offset: convert_const(&offset_expr)?,
+                    },
                 };
                 let offset = u32::try_from(blob.len())
                     .map_err(|_| Error::Limit("more than 4 GiB of data segments".into()))?;
                 blob.extend_from_slice(data.data);
                 info.data.push(DataSegment {
-                    active,
+                    mode,
                     offset,
                     len: data.data.len() as u32,
                 });

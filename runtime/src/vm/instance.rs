@@ -5,7 +5,7 @@ use crate::{
     error::{Error, Result, Trap, TrapKind},
     module::{
         Module,
-        info::{ConstExpr, ConstOp, ElementItems, ElementMode, ExternKind},
+        info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind},
     },
     store::{Extern, Func, FuncData, FuncKind, Global, GlobalData, Memory, Store, Table},
     vm::{
@@ -380,9 +380,21 @@ fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
             ElementMode::Declared => {}
         }
     }
+    for image in &module.0.layout.memory_images {
+        instance.memory_mut(image.memory).initialize(
+            image.memory_offset,
+            module.0.memory_image_bytes(image),
+            module.0.memory_image_file(image),
+        )?;
+    }
     for (i, segment) in info.data.iter().enumerate() {
-        let Some((memory, offset)) = &segment.active else {
-            continue;
+        let (memory, offset) = match &segment.mode {
+            DataMode::Passive => continue,
+            DataMode::InImage { .. } => {
+                instance.dropped_data[i] = true;
+                continue;
+            }
+            DataMode::Active { memory, offset } => (memory, offset),
         };
         let at = instance.eval(offset) as u32 as usize;
         let bytes = module.0.data_segment(i);

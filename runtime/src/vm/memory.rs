@@ -2,6 +2,8 @@
 //! current size is readable and writable, so compiled code needs no bounds checks and the pages
 //! stay virtual until touched.
 
+use std::{fs::File, os::fd::AsRawFd};
+
 use crate::{
     config::{MEMORY_GUARD, MEMORY_RESERVATION},
     error::{Error, Result},
@@ -64,6 +66,79 @@ impl MemoryData {
         }
         self.vm.length = new;
         Ok(())
+    }
+
+    /// Puts a memory image's `bytes` at `offset`. When `file` names where the same bytes lie in
+    /// a file, and every boundary is page-aligned, the file's pages are mapped there
+    /// copy-on-write (private, so guest writes never reach the file); otherwise the bytes are
+    /// copied.
+    pub fn initialize(
+        &mut self,
+        offset: u64,
+        bytes: &[u8],
+        file: Option<(&File, u64)>,
+    ) -> Result<()> {
+        let fits = offset
+            .checked_add(bytes.len() as u64)
+            .is_some_and(|end| end <= self.vm.length as u64);
+        if !fits {
+            return Err(Error::Limit(
+                "a memory image extends past the memory's initial size".into(),
+            ));
+        }
+        let offset = offset as usize;
+        if let Some((file, file_offset)) = file
+            && self.map_file(offset, bytes.len(), file, file_offset)
+        {
+            return Ok(());
+        }
+        self.data_mut()[offset..offset + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Maps `len` bytes of `file` from `file_offset` over the accessible bytes at `offset`;
+    /// `false` (with the pages still zero and accessible) when it cannot.
+    fn map_file(&mut self, offset: usize, len: usize, file: &File, file_offset: u64) -> bool {
+        let page = region::page::size();
+        let aligned = [offset, len, file_offset as usize]
+            .iter()
+            .all(|n| n.is_multiple_of(page));
+        let Ok(file_offset) = libc::off_t::try_from(file_offset) else {
+            return false;
+        };
+        if !aligned || len == 0 {
+            return false;
+        }
+        // SAFETY: `[offset, offset + len)` lies inside this memory's accessible bytes (checked
+        // by `initialize`), which this memory owns and nothing else refers to yet; MAP_FIXED
+        // replaces exactly those pages of our own reservation. The mapping is private, so the
+        // file is never written, and the store never truncates or rewrites an artifact in place.
+        let mapped = unsafe {
+            libc::mmap(
+                self.vm.base.add(offset).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                file_offset,
+            )
+        };
+        if mapped != libc::MAP_FAILED {
+            return true;
+        }
+        // A failed MAP_FIXED may have unmapped the range: put fresh zero pages back.
+        // SAFETY: as above; anonymous private pages at the same addresses.
+        let restored = unsafe {
+            libc::mmap(
+                self.vm.base.add(offset).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        restored != libc::MAP_FAILED
     }
 
     /// Current size in pages.

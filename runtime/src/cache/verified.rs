@@ -1,0 +1,299 @@
+//! Verification records: proof that an artifact's code image was checksummed before and that
+//! the file has not changed since, so later hits can skip the code checksum (51 MB for ruby).
+//!
+//! The record `<artifact>.verified` holds the artifact file's identity (device, inode, size,
+//! modification and status-change times), the boot it was verified in and its code checksum.
+//! Writing or truncating a file, or renaming another over its name, gives the name a new inode
+//! or a new status-change time (ctime), which no unprivileged process can set back, so a record
+//! matches only the very file that was verified. Two ways a file can change without that are
+//! excluded:
+//! - a change within the timestamp granularity of the verification keeps the ctime: a record
+//!   vouches only for a file whose ctime was at least [`SETTLE`] old when it was verified (git
+//!   calls this the "racy" case and treats it the same way);
+//! - a crash can lose written blocks without touching the inode: a record names the boot it was
+//!   made in (Linux's `boot_id`), and one from another boot vouches for nothing.
+//!
+//! Left unguarded is silent corruption of the disk itself after the first verification in a
+//! boot, which the file system's and the disk's own checks are there for.
+//!
+//! The record's modification time is also the entry's recency for eviction: a hit never touches
+//! the artifact, since changing any of its times would change its ctime.
+
+use std::{
+    fs::{self, File, Metadata},
+    io::{self, Read, Write},
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The suffix of a record's file name, after the artifact's name.
+pub const SUFFIX: &str = ".verified";
+
+/// How old a file's ctime must be before a record vouches for it: more than the coarsest
+/// timestamp granularity of common file systems (FAT's two seconds).
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+const MAGIC: [u8; 8] = *b"WPROFVR1";
+const LEN: usize = 112;
+const CHECKSUM_AT: usize = LEN - 8;
+
+/// What identifies one version of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileIdentity {
+    /// The identity of the file `metadata` describes.
+    pub fn of(metadata: &Metadata) -> Self {
+        Self {
+            dev: metadata.dev(),
+            ino: metadata.ino(),
+            size: metadata.size(),
+            mtime: (metadata.mtime(), metadata.mtime_nsec()),
+            ctime: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+
+    /// Whether the file's last status change is at least [`SETTLE`] before `now`.
+    fn settled(&self, now: SystemTime) -> bool {
+        let Ok(since_epoch) = now.duration_since(UNIX_EPOCH) else {
+            return false;
+        };
+        let now_ns = i128::from(since_epoch.as_secs()) * 1_000_000_000
+            + i128::from(since_epoch.subsec_nanos());
+        let ctime_ns = i128::from(self.ctime.0) * 1_000_000_000 + i128::from(self.ctime.1);
+        ctime_ns + SETTLE.as_nanos() as i128 <= now_ns
+    }
+}
+
+/// Where the record for the artifact at `artifact` lives.
+pub(crate) fn record_path(artifact: &Path) -> PathBuf {
+    let mut name = artifact.as_os_str().to_owned();
+    name.push(SUFFIX);
+    PathBuf::from(name)
+}
+
+/// An opened record, as a hit found it.
+pub(crate) struct Record {
+    file: Option<File>,
+    vouched: Option<u128>,
+}
+
+impl Record {
+    /// Reads the record at `path` for the artifact file with `identity`. A missing, unreadable,
+    /// corrupt, foreign or stale record vouches for nothing.
+    pub fn read(path: &Path, identity: &FileIdentity) -> Self {
+        let Ok(mut file) = File::open(path) else {
+            return Self {
+                file: None,
+                vouched: None,
+            };
+        };
+        let mut bytes = [0; LEN + 1];
+        let vouched = read_up_to(&mut file, &mut bytes)
+            .ok()
+            .filter(|n| *n == LEN)
+            .and_then(|_| parse(&bytes[..LEN], identity));
+        Self {
+            file: Some(file),
+            vouched,
+        }
+    }
+
+    /// The code checksum the record vouches for, when it vouches for this file.
+    pub fn vouched(&self) -> Option<u128> {
+        self.vouched
+    }
+
+    /// After a hit on the artifact with `identity` (taken before it was verified, at or after
+    /// `verified_at`): marks the entry recently used and, when the code was checksummed now and
+    /// the file is settled, writes a record that vouches for it. Failures only cost speed, so
+    /// they are ignored.
+    pub fn after_hit(
+        self,
+        path: &Path,
+        identity: &FileIdentity,
+        code_checksum: u128,
+        verified_at: SystemTime,
+    ) {
+        if self.vouched.is_some() {
+            if let Some(file) = self.file {
+                let _ = file.set_modified(SystemTime::now());
+            }
+            return;
+        }
+        let vouches = identity.settled(verified_at);
+        let _ = write(path, &encode(identity, code_checksum, vouches));
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+/// The 16 bytes of this boot's id, or `None` where the kernel does not say (then no record
+/// vouches for anything).
+fn boot_id() -> Option<[u8; 16]> {
+    static BOOT_ID: OnceLock<Option<[u8; 16]>> = OnceLock::new();
+    *BOOT_ID.get_or_init(|| {
+        let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let hex: Vec<u8> = text.trim().bytes().filter(|b| *b != b'-').collect();
+        if hex.len() != 32 {
+            return None;
+        }
+        let mut id = [0; 16];
+        for (byte, pair) in id.iter_mut().zip(hex.chunks(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(id)
+    })
+}
+
+fn encode(identity: &FileIdentity, code_checksum: u128, vouches: bool) -> [u8; LEN] {
+    let boot = boot_id();
+    let mut bytes = [0; LEN];
+    bytes[..8].copy_from_slice(&MAGIC);
+    bytes[8..24].copy_from_slice(&boot.unwrap_or_default());
+    let fields = [
+        identity.dev,
+        identity.ino,
+        identity.size,
+        identity.mtime.0 as u64,
+        identity.mtime.1 as u64,
+        identity.ctime.0 as u64,
+        identity.ctime.1 as u64,
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        bytes[24 + i * 8..32 + i * 8].copy_from_slice(&field.to_le_bytes());
+    }
+    bytes[80..96].copy_from_slice(&code_checksum.to_le_bytes());
+    bytes[96] = u8::from(vouches && boot.is_some());
+    let checksum = xxh3_64(&bytes[..CHECKSUM_AT]);
+    bytes[CHECKSUM_AT..].copy_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+/// The code checksum `bytes` vouch for, if they are a valid record that vouches for the file
+/// with `identity` in this boot.
+fn parse(bytes: &[u8], identity: &FileIdentity) -> Option<u128> {
+    boot_id()?;
+    let checksum = u64::from_le_bytes(bytes[CHECKSUM_AT..].try_into().ok()?);
+    if xxh3_64(&bytes[..CHECKSUM_AT]) != checksum || bytes[96] != 1 {
+        return None;
+    }
+    let expected = encode(identity, 0, true);
+    let same_file = bytes[..80] == expected[..80];
+    same_file.then(|| u128::from_le_bytes(bytes[80..96].try_into().expect("16 bytes")))
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a
+/// record.
+fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(super::store::TEMP_PREFIX)
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity_of(path: &Path) -> FileIdentity {
+        FileIdentity::of(&fs::metadata(path).unwrap())
+    }
+
+    /// An artifact stand-in whose ctime is `age` in the past from `now`'s point of view.
+    fn settled_identity(path: &Path) -> (FileIdentity, SystemTime) {
+        let identity = identity_of(path);
+        (
+            identity,
+            SystemTime::now() + SETTLE + Duration::from_secs(1),
+        )
+    }
+
+    #[test]
+    fn a_settled_file_is_vouched_for_until_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let artifact = dir.path().join("a.wpa");
+        fs::write(&artifact, b"artifact bytes").unwrap();
+        let record = record_path(&artifact);
+        let (identity, later) = settled_identity(&artifact);
+
+        let first = Record::read(&record, &identity);
+        assert_eq!(first.vouched(), None, "no record yet");
+        first.after_hit(&record, &identity, 42, later);
+        assert_eq!(Record::read(&record, &identity).vouched(), Some(42));
+
+        // Rewriting the artifact in place changes its ctime: the record no longer applies.
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(&artifact, b"artifact bytez").unwrap();
+        assert_eq!(
+            Record::read(&record, &identity_of(&artifact)).vouched(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_young_file_is_not_vouched_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let artifact = dir.path().join("a.wpa");
+        fs::write(&artifact, b"artifact").unwrap();
+        let record = record_path(&artifact);
+        let identity = identity_of(&artifact);
+        Record::read(&record, &identity).after_hit(&record, &identity, 7, SystemTime::now());
+        assert!(record.exists(), "the record still marks recency");
+        assert_eq!(Record::read(&record, &identity).vouched(), None);
+    }
+
+    #[test]
+    fn damaged_or_foreign_records_vouch_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let artifact = dir.path().join("a.wpa");
+        fs::write(&artifact, b"artifact").unwrap();
+        let record = record_path(&artifact);
+        let (identity, later) = settled_identity(&artifact);
+        Record::read(&record, &identity).after_hit(&record, &identity, 9, later);
+        let good = fs::read(&record).unwrap();
+        assert_eq!(good.len(), LEN);
+        for at in 0..LEN {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            fs::write(&record, &bad).unwrap();
+            assert_eq!(
+                Record::read(&record, &identity).vouched(),
+                None,
+                "byte {at}"
+            );
+        }
+        fs::write(&record, &good[..LEN - 1]).unwrap();
+        assert_eq!(Record::read(&record, &identity).vouched(), None);
+        fs::write(&record, [good.as_slice(), b"x"].concat()).unwrap();
+        assert_eq!(Record::read(&record, &identity).vouched(), None);
+
+        // A record of another file (here: another inode) does not apply.
+        fs::write(&record, &good).unwrap();
+        let other = dir.path().join("b.wpa");
+        fs::write(&other, b"artifact").unwrap();
+        assert_eq!(Record::read(&record, &identity_of(&other)).vouched(), None);
+    }
+}
