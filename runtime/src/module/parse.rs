@@ -9,7 +9,7 @@ use wasmparser::{
 
 use super::info::{
     ConstExpr, ConstOp, DataMode, DataSegment, ElementItems, ElementMode, ElementSegment, Export,
-    ExternKind, Import, ModuleInfo,
+    ExternKind, FuncNames, Import, ModuleInfo,
 };
 use crate::{
     error::{Error, Result},
@@ -206,21 +206,20 @@ fn read_names(
     info: &mut ModuleInfo,
     reader: wasmparser::NameSectionReader<'_>,
 ) -> wasmparser::Result<()> {
+    let mut func_names = Vec::new();
     for name in reader {
         match name? {
             Name::Module { name, .. } => info.name = Some(name.to_string()),
             Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.func_names
-                        .push((naming.index, naming.name.to_string()));
+                    func_names.push((naming.index, naming.name));
                 }
             }
             _ => {}
         }
     }
-    info.func_names.sort_by_key(|(i, _)| *i);
-    info.func_names.dedup_by_key(|(i, _)| *i);
+    info.func_names = FuncNames::from_pairs(func_names);
     Ok(())
 }
 
