@@ -1,9 +1,12 @@
 //! Bounded fuzzing of the parser, validator, compiler and instantiation with modules that
 //! wasm-smith generates from a fixed seed: every valid module within the runtime's feature set
-//! compiles, and nothing panics or crashes. Deterministic, so a failure reproduces.
+//! compiles, nothing panics or crashes, and a module loaded from the cache instantiates to the
+//! same memories as one compiled without it. Deterministic, so a failure reproduces.
 
 use arbitrary::Unstructured;
-use wasm_prof_runtime::{Config, Engine, Error, Linker, Module, Store, config::wasm_features};
+use wasm_prof_runtime::{
+    CacheOutcome, Config, Engine, Error, Extern, Linker, Module, Store, config::wasm_features,
+};
 
 /// xorshift64*: a small deterministic byte source for wasm-smith.
 struct Bytes(u64);
@@ -85,6 +88,69 @@ fn generated_modules_compile_and_instantiate_without_panicking() {
         }
     }
     assert!(compiled > 200, "only {compiled} modules were generated");
+}
+
+/// Instantiates `module` with trapping stubs for its imports; `None` when it cannot be.
+fn instantiate(engine: &Engine, module: &Module) -> Option<(Store, wasm_prof_runtime::Instance)> {
+    let mut store = Store::new(engine);
+    let mut linker = Linker::new();
+    linker
+        .define_unknown_imports_as_traps(&mut store, module)
+        .ok()?;
+    let instance = linker.instantiate(&mut store, module).ok()?;
+    Some((store, instance))
+}
+
+#[test]
+fn cache_hits_instantiate_the_same_memories() {
+    let mut config = Config::new();
+    config.cache(false);
+    let uncached = Engine::new(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new();
+    config.cache_dir(dir.path());
+    let cached = Engine::new(config).unwrap();
+    let smith = wasm_smith::Config {
+        export_everything: true,
+        min_memories: 1,
+        min_data_segments: 1,
+        ..smith_config()
+    };
+    let mut source = Bytes(0x5eed_cafe_f00d_0003);
+    let mut compared = 0;
+    for case in 0..150 {
+        let mut raw = vec![0u8; 2048 + case * 16];
+        source.fill(&mut raw);
+        let Ok(generated) = wasm_smith::Module::new(smith.clone(), &mut Unstructured::new(&raw))
+        else {
+            continue;
+        };
+        let bytes = generated.to_bytes();
+        let Ok(reference) = Module::new(&uncached, &bytes) else {
+            continue;
+        };
+        Module::new(&cached, &bytes).unwrap();
+        let hit = Module::new(&cached, &bytes).unwrap();
+        assert_eq!(hit.cache_outcome(), &CacheOutcome::Hit, "case {case}");
+        let (Some((ref_store, ref_instance)), Some((hit_store, hit_instance))) = (
+            instantiate(&uncached, &reference),
+            instantiate(&cached, &hit),
+        ) else {
+            continue;
+        };
+        for (name, export) in ref_instance.exports(&ref_store) {
+            let Extern::Memory(memory) = export else {
+                continue;
+            };
+            let other = hit_instance.get_memory(&hit_store, name).unwrap();
+            assert!(
+                memory.data(&ref_store) == other.data(&hit_store),
+                "case {case}: memory {name} differs after a cache hit"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 30, "only {compared} memories were compared");
 }
 
 #[test]

@@ -178,9 +178,10 @@ impl FromStr for HashAlgo {
 }
 
 /// Inputs at least this long are hashed by BLAKE3 on every core: its tree splits the input
-/// into independent chunks. Starting the thread pool in a fresh process costs about 0.3 ms on
-/// this project's 2-core machine, so smaller inputs stay on one core (7zip's 1.6 MB: 0.29 ms
-/// serial, 0.48 ms parallel; ruby's 16.7 MB: 3.9 ms serial, 2.4 ms parallel).
+/// into independent chunks. In a fresh process — where a cache hit happens — the second core
+/// joins about 1 ms late on this project's 2-core VM (thread start-up plus waking an idle
+/// vCPU), so smaller inputs stay on one core (7zip's 1.6 MB: 0.29 ms serial, 0.48 ms parallel;
+/// ruby's 16.7 MB: 3.9 ms serial, 2.4 ms parallel).
 const BLAKE3_PARALLEL_MIN: usize = 4 << 20;
 
 /// BLAKE3, on every core for large inputs; the digest is the same either way.

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     error::{Error, Result, TrapKind},
-    module::info::{DataMode, ModuleInfo},
+    module::info::ModuleInfo,
     types::FuncType,
 };
 
@@ -62,18 +62,13 @@ impl CodeLayout {
             && self.fits(len)
             && info
                 .data
-                .iter()
-                .all(|d| u64::from(d.offset) + u64::from(d.len) <= u64::from(self.data.1))
+                .listed()
+                .all(|(_, d)| u64::from(d.offset) + u64::from(d.len) <= u64::from(self.data.1))
             && self.memory_images.iter().all(|i| {
                 initial_bytes(i.memory)
                     .is_some_and(|size| i.memory_offset.saturating_add(u64::from(i.len)) <= size)
             })
-            && info.data.iter().all(|d| match d.mode {
-                DataMode::InImage { memory } => {
-                    self.memory_images.iter().any(|i| i.memory == memory)
-                }
-                _ => true,
-            })
+            && (!info.data.has_imaged() || !self.memory_images.is_empty())
     }
 
     /// Whether every range the layout names lies within an image of `len` bytes.

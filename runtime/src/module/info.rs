@@ -129,15 +129,14 @@ pub struct ElementSegment {
 }
 
 /// A data segment. Its bytes live in the module's data blob (copied into the code image, so a
-/// cache hit reads them from the mapped artifact without deserializing them), unless the
-/// segment is part of a memory image.
+/// cache hit reads them from the mapped artifact without deserializing them).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DataSegment {
     /// Whether and how the segment initializes a memory.
     pub mode: DataMode,
-    /// Offset of the bytes in the data blob (0 for a segment in a memory image).
+    /// Offset of the bytes in the data blob.
     pub offset: u32,
-    /// Number of bytes in the data blob (0 for a segment in a memory image).
+    /// Number of bytes.
     pub len: u32,
 }
 
@@ -153,12 +152,59 @@ pub enum DataMode {
         /// Where the bytes go.
         offset: ConstExpr,
     },
-    /// Active, and already part of `memory`'s memory image (see the compiler's
-    /// `memory_image` module): instantiation maps or copies the image instead.
-    InImage {
-        /// The memory index.
-        memory: u32,
-    },
+}
+
+/// A module's data segments, by index.
+///
+/// Segments that the compiler folded into a memory image are counted but not listed: all they
+/// do at run time is count as dropped, and listing them one by one made loading esbuild (98,450
+/// segments) from the cache milliseconds slower.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DataSegments {
+    /// The segments not in a memory image, with their indices, in index order.
+    listed: Vec<(u32, DataSegment)>,
+    /// The number of segments, listed or not.
+    count: u32,
+}
+
+impl DataSegments {
+    /// Appends the next segment.
+    pub fn push(&mut self, segment: DataSegment) {
+        self.listed.push((self.count, segment));
+        self.count += 1;
+    }
+
+    /// The number of segments.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// Whether the module has no data segments.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Segment `index`; `None` when it is out of range or part of a memory image.
+    pub fn get(&self, index: u32) -> Option<&DataSegment> {
+        let at = self.listed.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+        Some(&self.listed[at].1)
+    }
+
+    /// The listed segments (those not in a memory image) with their indices.
+    pub fn listed(&self) -> impl Iterator<Item = (u32, &DataSegment)> {
+        self.listed.iter().map(|(i, segment)| (*i, segment))
+    }
+
+    /// Whether some segments are part of a memory image.
+    pub fn has_imaged(&self) -> bool {
+        self.listed.len() < self.count as usize
+    }
+
+    /// Keeps the listed segments for which `keep` is true; the others become part of a memory
+    /// image.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&mut DataSegment) -> bool) {
+        self.listed.retain_mut(|(_, segment)| keep(segment));
+    }
 }
 
 /// A parsed, validated module without its code.
@@ -195,7 +241,7 @@ pub struct ModuleInfo {
     /// Element segments.
     pub elements: Vec<ElementSegment>,
     /// Data segments.
-    pub data: Vec<DataSegment>,
+    pub data: DataSegments,
     /// Function names from the name section.
     pub func_names: FuncNames,
     /// Bytes of code in the code section (sum of function body sizes).

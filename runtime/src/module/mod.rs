@@ -88,9 +88,11 @@ impl ModuleInner {
         compile::link::trap_at(self.code.bytes(), &self.layout, offset)
     }
 
-    /// The bytes of data segment `index`.
-    pub fn data_segment(&self, index: usize) -> &[u8] {
-        let segment = &self.info.data[index];
+    /// The bytes of data segment `index` (none for a segment in a memory image).
+    pub fn data_segment(&self, index: u32) -> &[u8] {
+        let Some(segment) = self.info.data.get(index) else {
+            return &[];
+        };
         let start = (self.layout.data.0 + segment.offset) as usize;
         &self.code.bytes()[start..start + segment.len as usize]
     }

@@ -5,7 +5,7 @@ use crate::{
     error::{Error, Result, Trap, TrapKind},
     module::{
         Module,
-        info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind},
+        info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode, ExternKind, ModuleInfo},
     },
     store::{Extern, Func, FuncData, FuncKind, Global, GlobalData, Memory, Store, Table},
     vm::{
@@ -68,7 +68,7 @@ impl Instance {
         if self.dropped_data[index as usize] {
             &[]
         } else {
-            self.module.0.data_segment(index as usize)
+            self.module.0.data_segment(index)
         }
     }
 
@@ -163,7 +163,7 @@ pub(crate) fn instantiate(store: &mut Store, module: &Module, imports: &[Extern]
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
         passive_elements: vec![Vec::new(); info.elements.len()],
-        dropped_data: vec![false; info.data.len()],
+        dropped_data: dropped_at_start(info),
         imported_funcs: Vec::new(),
         exports: Vec::new(),
     });
@@ -354,6 +354,16 @@ fn trap(kind: TrapKind) -> Error {
     Error::Trap(Trap::new(kind))
 }
 
+/// Which data segments count as dropped before instantiation applies any: those folded into a
+/// memory image, which are applied by the image.
+fn dropped_at_start(info: &ModuleInfo) -> Vec<bool> {
+    let mut dropped = vec![true; info.data.len()];
+    for (i, _) in info.data.listed() {
+        dropped[i as usize] = false;
+    }
+    dropped
+}
+
 /// Applies element then data segments in order; the first out-of-bounds one traps.
 fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
     let instance = &mut *store.instances[index];
@@ -387,14 +397,9 @@ fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
             module.0.memory_image_file(image),
         )?;
     }
-    for (i, segment) in info.data.iter().enumerate() {
-        let (memory, offset) = match &segment.mode {
-            DataMode::Passive => continue,
-            DataMode::InImage { .. } => {
-                instance.dropped_data[i] = true;
-                continue;
-            }
-            DataMode::Active { memory, offset } => (memory, offset),
+    for (i, segment) in info.data.listed() {
+        let DataMode::Active { memory, offset } = &segment.mode else {
+            continue;
         };
         let at = instance.eval(offset) as u32 as usize;
         let bytes = module.0.data_segment(i);
@@ -406,7 +411,7 @@ fn initialize_segments(store: &mut Store, index: usize) -> Result<()> {
             return Err(trap(TrapKind::MemoryOutOfBounds));
         }
         data[at..at + bytes.len()].copy_from_slice(bytes);
-        instance.dropped_data[i] = true;
+        instance.dropped_data[i as usize] = true;
     }
     Ok(())
 }
