@@ -284,7 +284,7 @@ pub struct FuncNames {
 impl FuncNames {
     /// Collects `(function index, name)` pairs given in any order; when an index is named twice
     /// the first name wins.
-    pub fn from_pairs<'a>(mut pairs: Vec<(u32, &'a str)>) -> Self {
+    pub fn from_pairs(mut pairs: Vec<(u32, &str)>) -> Self {
         pairs.sort_by_key(|(index, _)| *index);
         pairs.dedup_by_key(|(index, _)| *index);
         let mut names = Self {
