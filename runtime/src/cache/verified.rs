@@ -222,7 +222,16 @@ mod tests {
         FileIdentity::of(&fs::metadata(path).unwrap())
     }
 
-    /// An artifact stand-in whose ctime is `age` in the past from `now`'s point of view.
+    /// A stand-in artifact holding `bytes` in a fresh directory, and its record's path.
+    fn artifact_with(bytes: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let artifact = dir.path().join("a.wpa");
+        fs::write(&artifact, bytes).unwrap();
+        let record = record_path(&artifact);
+        (dir, artifact, record)
+    }
+
+    /// The identity of the file at `path`, and a time at which that file counts as settled.
     fn settled_identity(path: &Path) -> (FileIdentity, SystemTime) {
         let identity = identity_of(path);
         (
@@ -233,10 +242,7 @@ mod tests {
 
     #[test]
     fn a_settled_file_is_vouched_for_until_it_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let artifact = dir.path().join("a.wpa");
-        fs::write(&artifact, b"artifact bytes").unwrap();
-        let record = record_path(&artifact);
+        let (_dir, artifact, record) = artifact_with(b"artifact bytes");
         let (identity, later) = settled_identity(&artifact);
 
         let first = Record::read(&record, &identity);
@@ -255,10 +261,7 @@ mod tests {
 
     #[test]
     fn a_young_file_is_not_vouched_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let artifact = dir.path().join("a.wpa");
-        fs::write(&artifact, b"artifact").unwrap();
-        let record = record_path(&artifact);
+        let (_dir, artifact, record) = artifact_with(b"artifact");
         let identity = identity_of(&artifact);
         Record::read(&record, &identity).after_hit(&record, &identity, 7, SystemTime::now());
         assert!(record.exists(), "the record still marks recency");
@@ -267,10 +270,7 @@ mod tests {
 
     #[test]
     fn damaged_or_foreign_records_vouch_for_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let artifact = dir.path().join("a.wpa");
-        fs::write(&artifact, b"artifact").unwrap();
-        let record = record_path(&artifact);
+        let (dir, artifact, record) = artifact_with(b"artifact");
         let (identity, later) = settled_identity(&artifact);
         Record::read(&record, &identity).after_hit(&record, &identity, 9, later);
         let good = fs::read(&record).unwrap();

@@ -407,14 +407,17 @@ impl std::ops::Deref for FileBytes {
 /// Maps a module file read-only (pages come straight from the page cache: no copy), or reads
 /// it when it cannot be mapped.
 ///
-/// The mapping is private and the bytes are only read while the module is hashed and compiled;
-/// a file truncated by another process during that window would fault, as it would for any
-/// program that maps its input.
+/// Pages are not prefaulted: whoever reads them first (the cache-key hash, or the parser) takes
+/// the faults, which the kernel serves sixteen pages at a time. On 7zip that made read + hash
+/// 0.45 ms against 0.51 ms with `MAP_POPULATE`; the `read` phase is then only the mapping.
+///
+/// The bytes are only read while the module is hashed and compiled; a file truncated by another
+/// process during that window would fault, as it would for any program that maps its input.
 fn map_file(path: &Path) -> std::io::Result<FileBytes> {
     let mut file = std::fs::File::open(path)?;
     if file.metadata()?.is_file() {
-        // SAFETY: the mapping is read-only and private; see above for concurrent truncation.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().populate().map(&file) } {
+        // SAFETY: the mapping is read-only; see above for concurrent truncation.
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
             return Ok(FileBytes::Mapped(map));
         }
     }

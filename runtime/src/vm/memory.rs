@@ -88,7 +88,7 @@ impl MemoryData {
         }
         let offset = offset as usize;
         if let Some((file, file_offset)) = file
-            && self.map_file(offset, bytes.len(), file, file_offset)
+            && self.map_file(offset, bytes.len(), file, file_offset)?
         {
             return Ok(());
         }
@@ -96,49 +96,71 @@ impl MemoryData {
         Ok(())
     }
 
-    /// Maps `len` bytes of `file` from `file_offset` over the accessible bytes at `offset`;
-    /// `false` (with the pages still zero and accessible) when it cannot.
-    fn map_file(&mut self, offset: usize, len: usize, file: &File, file_offset: u64) -> bool {
+    /// Maps `len` bytes of `file` from `file_offset` over the accessible bytes at `offset`:
+    /// `Ok(true)` when mapped, `Ok(false)` (the pages still zero and accessible) when it cannot
+    /// be, an error when the pages could not even be restored.
+    fn map_file(
+        &mut self,
+        offset: usize,
+        len: usize,
+        file: &File,
+        file_offset: u64,
+    ) -> Result<bool> {
         let page = region::page::size();
         let aligned = [offset, len, file_offset as usize]
             .iter()
             .all(|n| n.is_multiple_of(page));
         let Ok(file_offset) = libc::off_t::try_from(file_offset) else {
-            return false;
+            return Ok(false);
         };
         if !aligned || len == 0 {
-            return false;
+            return Ok(false);
         }
-        // SAFETY: `[offset, offset + len)` lies inside this memory's accessible bytes (checked
-        // by `initialize`), which this memory owns and nothing else refers to yet; MAP_FIXED
-        // replaces exactly those pages of our own reservation. The mapping is private, so the
-        // file is never written, and the store never truncates or rewrites an artifact in place.
+        if self.map_fixed(
+            offset,
+            len,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            file_offset,
+        ) {
+            return Ok(true);
+        }
+        // A failed MAP_FIXED may have unmapped the range: put fresh zero pages back.
+        if self.map_fixed(offset, len, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) {
+            Ok(false)
+        } else {
+            Err(Error::Limit(
+                "cannot map a memory image, nor restore the memory's pages".into(),
+            ))
+        }
+    }
+
+    /// Maps `len` bytes at `offset` of the accessible bytes read-write with `flags` (plus
+    /// MAP_FIXED) from `fd` at `file_offset`; whether it worked.
+    fn map_fixed(
+        &mut self,
+        offset: usize,
+        len: usize,
+        flags: libc::c_int,
+        fd: libc::c_int,
+        file_offset: libc::off_t,
+    ) -> bool {
+        // SAFETY: callers pass a page-aligned `[offset, offset + len)` inside this memory's
+        // accessible bytes (checked by `initialize`), which this memory owns and nothing else
+        // refers to yet; MAP_FIXED replaces exactly those pages of our own reservation. The
+        // mappings are private, so a file is never written, and the store never truncates or
+        // rewrites an artifact in place.
         let mapped = unsafe {
             libc::mmap(
                 self.vm.base.add(offset).cast(),
                 len,
                 libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_FIXED,
-                file.as_raw_fd(),
+                flags | libc::MAP_FIXED,
+                fd,
                 file_offset,
             )
         };
-        if mapped != libc::MAP_FAILED {
-            return true;
-        }
-        // A failed MAP_FIXED may have unmapped the range: put fresh zero pages back.
-        // SAFETY: as above; anonymous private pages at the same addresses.
-        let restored = unsafe {
-            libc::mmap(
-                self.vm.base.add(offset).cast(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        restored != libc::MAP_FAILED
+        mapped != libc::MAP_FAILED
     }
 
     /// Current size in pages.
