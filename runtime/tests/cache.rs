@@ -11,6 +11,7 @@ use std::{
 use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Linker, Module, OptLevel, Store, Val,
     cache::{HashAlgo, verified},
+    wasi::{self, OutputPipe, OutputStream, WasiConfig},
 };
 
 const GUEST: &str = r#"(module
@@ -179,6 +180,96 @@ fn a_settled_entry_is_vouched_for_and_corruption_is_still_caught() {
         );
         assert!(!warnings.is_empty(), "{what}");
         assert_eq!(results, EXPECTED, "{what}");
+    }
+}
+
+/// Runs the WASI command `wasm` with `args` on `engine`: cache outcome, warnings, exit code and
+/// standard output.
+fn run_command(engine: &Engine, wasm: &Path, args: &[&str]) -> (CacheOutcome, usize, i32, String) {
+    let module = Module::from_file(engine, wasm).unwrap();
+    let stdout = OutputPipe::new();
+    let mut config = WasiConfig::new();
+    config
+        .args(args.iter().copied())
+        .stdout(OutputStream::Pipe(stdout.clone()));
+    let status = wasi::run_command(engine, &module, &config).unwrap();
+    (
+        module.cache_outcome().clone(),
+        module.cache_warnings().len(),
+        status.code,
+        String::from_utf8(stdout.contents()).unwrap(),
+    )
+}
+
+/// Every corruption kind, and a foreign fingerprint, on the artifacts of real programs: the
+/// project's embedded workload (a C program built from corpora/src/workload) and, when fetched,
+/// the third-party `boolector`. Each damaged entry is recompiled with a warning, the program
+/// prints exactly what it printed before, and the entry is healthy again afterwards.
+#[test]
+fn real_programs_survive_every_corruption_of_their_entry() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workload = repo.join("corpora/wasm/workload.wasm");
+    let boolector = repo.join("corpora/fetched/boolector.wasm");
+    let mut programs = vec![(workload, vec!["workload"], None)];
+    if boolector.exists() {
+        // Compiling boolector takes seconds: two kinds of damage are enough for a second
+        // real program.
+        programs.push((
+            boolector,
+            vec!["boolector", "--version"],
+            Some(["bit flip in code", "truncated"]),
+        ));
+    } else {
+        eprintln!("note: boolector not fetched; run scripts/fetch-corpus.sh --only boolector");
+    }
+    let mut config = Config::new();
+    config.cache(false);
+    let uncached = Engine::new(config).unwrap();
+    let mut kinds = corruptions();
+    kinds.push(("foreign fingerprint", |_| {}));
+    for (wasm, args, only) in programs {
+        let (_, _, code, expected) = run_command(&uncached, &wasm, &args);
+        assert_eq!(code, 0, "{}", wasm.display());
+        assert!(!expected.is_empty());
+        for (what, corrupt) in &kinds {
+            if only.is_some_and(|only| !only.contains(what)) {
+                continue;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let engine = engine_in(dir.path());
+            let first = run_command(&engine, &wasm, &args);
+            assert_eq!(
+                first,
+                (CacheOutcome::Miss, 0, 0, expected.clone()),
+                "{what}"
+            );
+            let entry = artifacts(dir.path()).pop().unwrap();
+            if *what == "foreign fingerprint" {
+                let mut config = Config::new();
+                config.cache_dir(dir.path()).opt_level(OptLevel::None);
+                run_command(&Engine::new(config).unwrap(), &wasm, &args);
+                let foreign = artifacts(dir.path())
+                    .into_iter()
+                    .find(|p| *p != entry)
+                    .unwrap();
+                fs::rename(foreign, &entry).unwrap();
+            } else {
+                corrupt(&entry);
+            }
+            let (outcome, warnings, code, output) = run_command(&engine, &wasm, &args);
+            assert_eq!(outcome, CacheOutcome::Miss, "{what}: {}", wasm.display());
+            assert!(warnings >= 1, "{what}: a warning says what happened");
+            assert_eq!((code, output), (0, expected.clone()), "{what}: same output");
+            if *what == "unreadable" {
+                continue;
+            }
+            let healthy = run_command(&engine, &wasm, &args);
+            assert_eq!(
+                healthy,
+                (CacheOutcome::Hit, 0, 0, expected.clone()),
+                "{what}: the entry is healthy again"
+            );
+        }
     }
 }
 
