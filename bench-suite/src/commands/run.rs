@@ -25,6 +25,9 @@ use crate::{
 const TRAP_EXIT: u8 = 134;
 /// Exit code for a guest stopped by `--timeout` (as timeout(1) reports).
 const TIMEOUT_EXIT: u8 = 124;
+/// How long after `--timeout` a guest that has not reached an epoch check (it is blocked in a
+/// host call) is given before the process exits.
+const HARD_STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// Runs a WASI program (`_start`, or `--invoke NAME` of a reactor) with stdio inherited.
 #[derive(Debug, Args)]
@@ -146,9 +149,19 @@ impl Command for RunCommand {
             anyhow::ensure!(seconds > 0.0, "--timeout must be positive");
             store.set_epoch_deadline(1);
             let watchdog = engine.clone();
+            let module_name = self.module.display().to_string();
             thread::spawn(move || {
                 thread::sleep(Duration::from_secs_f64(seconds));
                 watchdog.increment_epoch();
+                // Guest code stops at its next epoch check; a guest blocked in the host (a
+                // read from a silent stdin, a long poll_oneoff sleep) has none, so after a
+                // grace period the whole process ends, as timeout(1) would end it.
+                thread::sleep(HARD_STOP_GRACE);
+                eprintln!(
+                    "error: {module_name} timed out after {seconds}s while blocked in a host \
+                     call; stopped without writing --profile"
+                );
+                std::process::exit(i32::from(TIMEOUT_EXIT));
             });
         }
         let status = wasi::run_command_with_clock(

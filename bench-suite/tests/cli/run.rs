@@ -130,6 +130,33 @@ fn timeout_stops_a_guest_that_loops_forever() {
 }
 
 #[test]
+fn timeout_stops_a_guest_blocked_on_a_silent_stdin() {
+    // stdin_echo blocks in fd_read; the test keeps the pipe open and writes nothing.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-prof"))
+        .args(["run", "--disable-cache", "--timeout", "0.3"])
+        .arg(program("stdin_echo"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("--timeout 0.3 did not stop a guest blocked on stdin within 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(124), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+}
+
+#[test]
 fn profile_writes_a_phases_report_with_execute() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.json");
