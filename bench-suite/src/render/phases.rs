@@ -3,6 +3,7 @@
 use wasm_prof_runtime::phases::Phase;
 
 use crate::{
+    analysis::summary::summarize,
     model::{PathKind, PhasesReport, Run, Stats},
     render::{peers, table::Table},
     units::{format_bytes, format_ns},
@@ -127,6 +128,17 @@ fn notes(runs: &[&Run]) -> Vec<String> {
                 cold.hash,
                 cold.total.median_ns / cached.total.median_ns
             ));
+            if !peers::is_peer(cold)
+                && let (Some(cold_load), Some(cached_load)) = (load_ns(cold), load_ns(cached))
+                && cached_load > 0.0
+            {
+                notes.push(format!(
+                    "module load cold/cached ({}): {:.1}x (compile and store vs hit, both from \
+                     read on, without instantiate)",
+                    cold.hash,
+                    cold_load / cached_load
+                ));
+            }
         }
         if !peers::is_peer(cold)
             && let Some(line) = where_time_goes(cold)
@@ -135,6 +147,26 @@ fn notes(runs: &[&Run]) -> Vec<String> {
         }
     }
     notes
+}
+
+/// The median over samples of the time a run took to get a loaded module: every phase before
+/// `instantiate` (read, hash, lookup and load on a hit; read through store on a cold run).
+/// `None` when its phases were not sampled alike.
+fn load_ns(run: &Run) -> Option<f64> {
+    let loading: Vec<&Stats> = run
+        .phases
+        .iter()
+        .filter(|(phase, _)| **phase < Phase::Instantiate)
+        .map(|(_, stats)| stats)
+        .collect();
+    let samples = loading.first()?.samples_ns.len();
+    if samples == 0 || loading.iter().any(|s| s.samples_ns.len() != samples) {
+        return None;
+    }
+    let sums: Vec<u64> = (0..samples)
+        .map(|i| loading.iter().map(|s| s.samples_ns[i]).sum())
+        .collect();
+    summarize(&sums).ok().map(|stats| stats.median_ns)
 }
 
 /// "where the time goes" on a run: its largest phases with their share of the phase sum.

@@ -33,6 +33,10 @@ fn measures_every_path_and_exports_valid_reports() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("cold/cached"), "{stdout}");
+    assert!(
+        stdout.contains("module load cold/cached (blake3)"),
+        "{stdout}"
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("p.json")).unwrap()).unwrap();
     assert_eq!(json["schema"], "wasm-prof/phases/v1");
