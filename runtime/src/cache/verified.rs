@@ -98,11 +98,14 @@ impl Record {
                 vouched: None,
             };
         };
-        let mut bytes = [0; LEN + 1];
-        let vouched = read_up_to(&mut file, &mut bytes)
+        // One byte more than a record, so that a longer file is seen to be no record.
+        let mut bytes = Vec::with_capacity(LEN + 1);
+        let vouched = (&mut file)
+            .take(LEN as u64 + 1)
+            .read_to_end(&mut bytes)
             .ok()
             .filter(|n| *n == LEN)
-            .and_then(|_| parse(&bytes[..LEN], identity));
+            .and_then(|_| parse(&bytes, identity));
         Self {
             file: Some(file),
             vouched,
@@ -134,17 +137,6 @@ impl Record {
         let vouches = identity.settled(verified_at);
         let _ = write(path, &encode(identity, code_checksum, vouches));
     }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }
 
 /// The 16 bytes of this boot's id, or `None` where the kernel does not say (then no record
