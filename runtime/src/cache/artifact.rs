@@ -16,7 +16,7 @@
 //! | 24 | 32 | module digest, zero-padded |
 //! | 56 | 16 | fingerprint digest (XXH3-128) |
 //! | 72 | 4 | fingerprint length |
-//! | 76 | 4 | reserved, zero |
+//! | 76 | 4 | metadata schema id ([`METADATA_SCHEMA`]) |
 //! | 80 | 8 | metadata offset (= header length) |
 //! | 88 | 8 | metadata length |
 //! | 96 | 8 | code offset (metadata end rounded up to the page alignment) |
@@ -45,6 +45,11 @@ pub const MAGIC: [u8; 8] = *b"WPROFART";
 
 /// The version of the format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 2;
+
+// `METADATA_SCHEMA`: a hash, made by build.rs, of the sources that define the metadata's layout
+// and the trap codes. Artifacts of a build where any of them differ are refused, so metadata is
+// never read with another build's layout even when nobody bumped `FORMAT_VERSION`.
+include!(concat!(env!("OUT_DIR"), "/schema.rs"));
 
 const FIXED_LEN: usize = 144;
 const META_CHECKSUM_AT: usize = 112;
@@ -83,6 +88,9 @@ pub enum ArtifactError {
         /// [`FORMAT_VERSION`].
         expected: u32,
     },
+    /// The artifact was written by a build whose metadata layout differs from this one's.
+    #[error("the artifact was written by a build with another metadata layout")]
+    SchemaMismatch,
     /// The header's checksum does not match the header.
     #[error("the artifact header is corrupt (checksum mismatch)")]
     HeaderChecksumMismatch,
@@ -159,7 +167,7 @@ pub fn write_artifact(
     header.extend_from_slice(&(page as u32).to_le_bytes());
     header.extend_from_slice(&key_fields(key));
     header.extend_from_slice(&fingerprint_len.to_le_bytes());
-    header.extend_from_slice(&[0; 4]);
+    header.extend_from_slice(&METADATA_SCHEMA.to_le_bytes());
     for n in [header_len, meta.len(), code_offset, code.len()] {
         header.extend_from_slice(&(n as u64).to_le_bytes());
     }
@@ -314,6 +322,9 @@ fn validate(
         != header_checksum(&file[..HEADER_CHECKSUM_AT], stored_fingerprint)
     {
         return Err(ArtifactError::HeaderChecksumMismatch);
+    }
+    if u32_at(76) != METADATA_SCHEMA {
+        return Err(ArtifactError::SchemaMismatch);
     }
     if stored_fingerprint != fingerprint.as_bytes() {
         return Err(ArtifactError::FingerprintMismatch);
@@ -515,6 +526,7 @@ mod tests {
         );
         assert_eq!(bytes[56..72], k.fingerprint_digest());
         assert_eq!(u32_at(72) as usize, FINGERPRINT.len());
+        assert_eq!(u32_at(76), METADATA_SCHEMA);
         assert_eq!(&bytes[FIXED_LEN..header_len], FINGERPRINT.as_bytes());
         assert_eq!(u64_at(80) as usize, header_len);
         assert_eq!(u64_at(88), 3);
@@ -712,6 +724,11 @@ mod tests {
                 Err(ArtifactError::KeyMismatch)
             ));
         }
+        let other_schema = (METADATA_SCHEMA ^ 1).to_le_bytes();
+        assert!(matches!(
+            open_ok(&forge(&bytes, 76, &other_schema)),
+            Err(ArtifactError::SchemaMismatch)
+        ));
     }
 
     #[test]
