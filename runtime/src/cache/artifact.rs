@@ -226,11 +226,14 @@ impl MappedArtifact {
                 needed: FIXED_LEN as u64,
             });
         }
+        // Passed on, so that the mapping does not look the file up again.
+        let map_len = usize::try_from(len)
+            .map_err(|_| ArtifactError::BadLayout("the file is larger than the address space"))?;
         // SAFETY: the mapping is private, so writes through it never reach the file. Mapping a
         // file is unsound only if the file is truncated or written in place while mapped; the
         // store never does either (it replaces artifacts by renaming a new file over the name),
         // and nothing else is meant to write into the cache directory.
-        let mmap = unsafe { MmapOptions::new().map_copy(&file)? };
+        let mmap = unsafe { MmapOptions::new().len(map_len).map_copy(&file)? };
         let (meta, code) = validate(&mmap, key, fingerprint, code)?;
         Ok(Self {
             mmap,

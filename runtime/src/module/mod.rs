@@ -415,9 +415,13 @@ impl std::ops::Deref for FileBytes {
 /// process during that window would fault, as it would for any program that maps its input.
 fn map_file(path: &Path) -> std::io::Result<FileBytes> {
     let mut file = std::fs::File::open(path)?;
-    if file.metadata()?.is_file() {
+    let metadata = file.metadata()?;
+    // The length is passed on, so that the mapping does not look the file up again.
+    if metadata.is_file()
+        && let Ok(len) = usize::try_from(metadata.len())
+    {
         // SAFETY: the mapping is read-only; see above for concurrent truncation.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().map(&file) } {
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
             return Ok(FileBytes::Mapped(map));
         }
     }
