@@ -39,9 +39,9 @@ MEASURES = {
     "ir_cached": 2.0,
 }
 
-# The artifact header fields the gate reads (see runtime/src/cache/artifact.rs).
+# The artifact header fields the gate reads (see runtime/cache/src/artifact.rs).
 ARTIFACT_MAGIC = b"WPROFART"
-ARTIFACT_VERSION = 2
+ARTIFACT_VERSION = 3
 HEADER_LEN = 144
 
 EXIT_REGRESSED = 3

@@ -15,7 +15,7 @@ use crate::{
     },
     commands::{Command, Outcome, print_tables},
     export::{ExportArgs, ExportManager},
-    host,
+    machine,
     model::{HASHES_SCHEMA, HashResult, HashesReport, Report, SkippedAlgo},
     render,
     units::{format_bytes, parse_size},
@@ -119,7 +119,7 @@ impl Command for HashesCommand {
         let mut notes = warnings::environment(self.runs as usize);
         let mut report = HashesReport {
             schema: HASHES_SCHEMA.to_string(),
-            host: host::detect(),
+            host: machine::detect(),
             results: Vec::new(),
             skipped: Vec::new(),
             recommendation: None,

@@ -24,12 +24,12 @@ use crate::{
     corpus::{self, DEFAULT_WORKLOAD},
     engines::EngineName,
     export::{ExportArgs, ExportManager, write_file},
-    host,
+    machine,
     model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, Report, Run},
     module_file::ModuleFile,
     render,
-    sample::{SampleOutput, engine_fingerprint},
-    sampler::{Sampler, Target},
+    sampling::child_process::{Sampler, Target},
+    sampling::in_process::{SampleOutput, engine_fingerprint},
     units::parse_threshold,
     warnings::{self, Warning},
 };
@@ -285,7 +285,7 @@ impl Command for PhasesCommand {
         let bar = progress_bar((modules.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {
             schema: PHASES_SCHEMA.to_string(),
-            host: host::detect(),
+            host: machine::detect(),
             engine: EngineInfo {
                 fingerprint: engine_fingerprint()?,
             },

@@ -6,17 +6,16 @@ use std::{path::PathBuf, thread, time::Duration};
 use anyhow::{Context, bail};
 use clap::Args;
 use wasm_prof_runtime::{
-    CacheOutcome, Config, Engine, Error, Module, Store, TrapKind,
-    cache::HashAlgo,
+    CacheOutcome, Config, Engine, Error, Module, Store, TrapKind, cache::HashAlgo,
     phases::PhaseClock,
-    wasi::{self, InputStream, OutputStream, WasiConfig, WasiError},
 };
+use wasm_prof_wasi::{self as wasi, InputStream, OutputStream, WasiConfig, WasiError};
 
 use crate::{
     analysis::runs::{RunKey, run_from_records},
     commands::{Command, Outcome},
     export::write_file,
-    host,
+    machine,
     model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
     module_file::ModuleFile,
 };
@@ -123,7 +122,7 @@ impl RunCommand {
         };
         let report = PhasesReport {
             schema: PHASES_SCHEMA.to_string(),
-            host: host::detect(),
+            host: machine::detect(),
             engine: EngineInfo {
                 fingerprint: engine.fingerprint().to_string(),
             },

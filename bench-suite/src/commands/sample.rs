@@ -10,7 +10,7 @@ use crate::{
     commands::{Command, Outcome},
     engines::{EngineName, run_peer_sample},
     model::PathKind,
-    sample::{CacheMode, SampleOutput, SampleRequest, artifact_bytes, run_sample},
+    sampling::in_process::{CacheMode, SampleOutput, SampleRequest, artifact_bytes, run_sample},
 };
 
 /// Runs one sample and prints its phase record (and artifact size) as JSON on stdout.

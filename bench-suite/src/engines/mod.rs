@@ -18,7 +18,7 @@ use anyhow::bail;
 
 use crate::{
     model::PathKind,
-    sample::{CacheMode, SampleOutput},
+    sampling::in_process::{CacheMode, SampleOutput},
 };
 
 /// An engine that samples can run on.

@@ -23,7 +23,7 @@ use wasm_prof_runtime::phases::{Phase, PhaseClock};
 use crate::{
     engines::EngineName,
     model::PathKind,
-    sample::{self, SampleOutput},
+    sampling::in_process::{self, SampleOutput},
 };
 
 /// The `hash` of a peer's runs through its own artifact file (no hashing involved).
@@ -49,17 +49,21 @@ impl CacheMode {
     /// # Errors
     /// When the hash name is neither [`OWN_ARTIFACT`] nor the engine's built-in cache hash, or
     /// a cache is asked for without a directory.
-    pub fn new(engine: EngineName, hash: &str, cache: &sample::CacheMode) -> anyhow::Result<Self> {
+    pub fn new(
+        engine: EngineName,
+        hash: &str,
+        cache: &in_process::CacheMode,
+    ) -> anyhow::Result<Self> {
         let builtin = engine.builtin_cache_hash();
         match cache {
-            sample::CacheMode::Disabled => Ok(CacheMode::Off),
-            sample::CacheMode::Dir(dir) if hash == OWN_ARTIFACT => {
+            in_process::CacheMode::Disabled => Ok(CacheMode::Off),
+            in_process::CacheMode::Dir(dir) if hash == OWN_ARTIFACT => {
                 Ok(CacheMode::OwnArtifact(dir.clone()))
             }
-            sample::CacheMode::Dir(dir) if Some(hash) == builtin => {
+            in_process::CacheMode::Dir(dir) if Some(hash) == builtin => {
                 Ok(CacheMode::Builtin(dir.clone()))
             }
-            sample::CacheMode::Dir(_) => bail!(
+            in_process::CacheMode::Dir(_) => bail!(
                 "{engine} caches with `{OWN_ARTIFACT}` (its own artifact file) or `{}` (its \
                  built-in cache), not `{hash}`",
                 builtin.unwrap_or(OWN_ARTIFACT)
@@ -176,7 +180,7 @@ fn compile<P: Peer>(
         CacheMode::Builtin(dir) => {
             let module = peer.through_builtin_cache(bytes, !cold, clock)?;
             if cold {
-                *artifact_bytes = Some(sample::dir_bytes(dir, |_| true)?);
+                *artifact_bytes = Some(in_process::dir_bytes(dir, |_| true)?);
             }
             Ok(module)
         }

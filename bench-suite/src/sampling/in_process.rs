@@ -1,0 +1,170 @@
+//! One sample: a module's whole life in this process, timed by the runtime's phase clock.
+//!
+//! `wasm-prof phases` runs every sample in a fresh child process (`wasm-prof sample ...`) so
+//! that no sample benefits from another's warm caches, allocator state or loaded pages. The
+//! child calls [`run_sample`] (or a peer engine's sample) and prints a [`SampleOutput`] as JSON.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use wasm_prof_runtime::{
+    CacheOutcome, Config, Engine, Linker, Module, Store,
+    cache::HashAlgo,
+    phases::{PhaseClock, PhaseRecord},
+};
+use wasm_prof_wasi::{self as wasi, WasiConfig};
+
+use crate::model::PathKind;
+
+/// Where the compiled-module cache lives for a sample, if anywhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Use the cache in this directory (empty for the cold path, primed for the cached path).
+    Dir(PathBuf),
+    /// `--disable-cache`: touch nothing on disk.
+    Disabled,
+}
+
+/// What one sample must do.
+#[derive(Clone, Debug)]
+pub struct SampleRequest {
+    /// The module file.
+    pub module: PathBuf,
+    /// The path the parent prepared the cache for; the sample should find the cache in the
+    /// corresponding state (empty, primed, or disabled).
+    pub path: PathKind,
+    /// The cache-key hash algorithm.
+    pub hash: HashAlgo,
+    /// The cache.
+    pub cache: CacheMode,
+    /// Compile functions on all cores (the runtime's default) or on this thread only.
+    pub parallel_compile: bool,
+    /// Run a WASI command to completion (measuring `execute`); otherwise only instantiate.
+    pub execute: bool,
+}
+
+/// What a sampling process prints: its phase record and, after a cold sample, the size of
+/// the compiled artifact it stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SampleOutput {
+    /// The phases the sample recorded.
+    #[serde(flatten)]
+    pub record: PhaseRecord,
+    /// Bytes of the compiled artifact on disk after a cold sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_bytes: Option<u64>,
+}
+
+/// Total size of the files under `dir` (recursively) whose paths `keep` accepts.
+///
+/// # Errors
+/// When the directory cannot be listed.
+pub fn dir_bytes(dir: &Path, keep: impl Fn(&Path) -> bool + Copy) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let (path, kind) = (entry.path(), entry.file_type()?);
+        if kind.is_dir() {
+            total += dir_bytes(&path, keep)?;
+        } else if kind.is_file() && keep(&path) {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// The bytes of wasm-prof's artifacts (`.wpa` files) in a cache directory.
+///
+/// # Errors
+/// When the directory cannot be listed.
+pub fn artifact_bytes(dir: &Path) -> anyhow::Result<u64> {
+    dir_bytes(dir, |p| p.extension().is_some_and(|e| e == "wpa"))
+}
+
+/// The runtime configuration a sample runs with.
+fn config(request: &SampleRequest) -> Config {
+    let mut config = Config::new();
+    config
+        .hash_algo(request.hash)
+        .parallel_compile(request.parallel_compile);
+    match &request.cache {
+        CacheMode::Dir(dir) => config.cache_dir(dir),
+        CacheMode::Disabled => config.cache(false),
+    };
+    config
+}
+
+/// The engine fingerprint written into phases reports: everything that changes generated code.
+///
+/// # Errors
+/// When no engine can be built for this CPU.
+pub fn engine_fingerprint() -> anyhow::Result<String> {
+    let engine = Engine::new(Config::new()).context("cannot create the engine")?;
+    Ok(engine.fingerprint().to_string())
+}
+
+/// Reads, hashes, looks up, compiles or loads, stores and instantiates the module with an
+/// enabled phase clock, and returns what the clock recorded. A WASI command (like the embedded
+/// workload) also runs to completion, with no arguments and its output discarded, so the
+/// `execute` phase is measured; other modules get stubbed imports so that every module
+/// instantiates.
+///
+/// # Errors
+/// Any failure of the runtime, with the module's path in the message; a cached-path sample
+/// that did not hit the cache (or a cold one that did), since its numbers would be mislabelled.
+pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
+    let module_path = request.module.display();
+    let engine = Engine::new(config(request))
+        .with_context(|| format!("cannot create an engine for {module_path}"))?;
+    let mut clock = PhaseClock::enabled();
+    let module = Module::from_file_with_clock(&engine, &request.module, &mut clock)
+        .with_context(|| format!("cannot load {module_path}"))?;
+    for warning in module.cache_warnings() {
+        eprintln!("warning: {warning}");
+    }
+    let expected = match request.path {
+        PathKind::Cold => CacheOutcome::Miss,
+        PathKind::Cached => CacheOutcome::Hit,
+        PathKind::Nocache => CacheOutcome::Disabled,
+    };
+    anyhow::ensure!(
+        *module.cache_outcome() == expected,
+        "{module_path} on the {} path gave a cache outcome of {:?} instead of {expected:?}",
+        request.path,
+        module.cache_outcome()
+    );
+    let mut store = Store::new(&engine);
+    if request.execute && is_wasi_command(&module) {
+        // The guest's output would corrupt the JSON record this process prints.
+        let mut wasi_config = WasiConfig::new();
+        wasi_config.arg(module_path.to_string());
+        let status =
+            wasi::run_command_with_clock(&mut store, &module, &wasi_config, None, &mut clock)
+                .with_context(|| format!("cannot run {module_path}"))?;
+        anyhow::ensure!(
+            status.success(),
+            "{module_path} exited with code {}",
+            status.code
+        );
+    } else {
+        let mut linker = Linker::new();
+        linker
+            .define_unknown_imports_as_traps(&mut store, &module)
+            .with_context(|| format!("cannot stub the imports of {module_path}"))?;
+        linker
+            .instantiate_with_clock(&mut store, &module, &mut clock)
+            .with_context(|| format!("cannot instantiate {module_path}"))?;
+    }
+    Ok(clock.into_record())
+}
+
+/// Whether the module is a WASI command the sample can run to completion: it exports `_start`
+/// and imports nothing but WASI.
+fn is_wasi_command(module: &Module) -> bool {
+    let info = module.info();
+    info.export("_start").is_some() && info.imports.iter().all(|i| i.module == wasi::MODULE)
+}

@@ -1,0 +1,175 @@
+//! Engine configuration and the fingerprint of everything that changes generated code.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use wasm_prof_compile::{OptLevel, OwnedTargetIsa, TargetIsa, build_isa, describe_isa};
+use wasm_prof_environ::{
+    METADATA_SCHEMA,
+    tunables::{MEMORY_GUARD, MEMORY_RESERVATION},
+};
+
+use crate::{
+    cache::HashAlgo,
+    error::{Error, Result},
+};
+
+/// How an engine compiles, caches and runs modules.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) hash: HashAlgo,
+    pub(crate) cache_enabled: bool,
+    pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) cache_limit_bytes: u64,
+    pub(crate) parallel_compile: bool,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) verifier: bool,
+    pub(crate) epoch_interruption: bool,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) multi_memory: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            hash: HashAlgo::Blake3,
+            cache_enabled: true,
+            cache_dir: None,
+            cache_limit_bytes: 1 << 30,
+            parallel_compile: true,
+            opt_level: OptLevel::Speed,
+            verifier: cfg!(debug_assertions),
+            epoch_interruption: false,
+            max_wasm_stack: 1 << 20,
+            multi_memory: false,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration: cache on (blake3 keys, default directory, 1 GiB), parallel
+    /// compile, `OptLevel::Speed`, no interruption checks, 1 MiB of wasm stack.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The hash algorithm for cache keys (default blake3).
+    pub fn hash_algo(&mut self, algo: HashAlgo) -> &mut Self {
+        self.hash = algo;
+        self
+    }
+
+    /// Turns the on-disk cache on or off (default on). Off touches nothing on disk.
+    pub fn cache(&mut self, enabled: bool) -> &mut Self {
+        self.cache_enabled = enabled;
+        self
+    }
+
+    /// The cache directory (default `$WASM_PROF_CACHE_DIR`, else the user's cache dir).
+    pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// The cache's size limit in bytes (default 1 GiB); least recently used entries go first.
+    pub fn cache_limit(&mut self, bytes: u64) -> &mut Self {
+        self.cache_limit_bytes = bytes;
+        self
+    }
+
+    /// Compile functions on all cores (default) or on the calling thread only.
+    pub fn parallel_compile(&mut self, parallel: bool) -> &mut Self {
+        self.parallel_compile = parallel;
+        self
+    }
+
+    /// Cranelift's optimisation level (default `Speed`).
+    pub fn opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Runs Cranelift's IR verifier after each pass (default: on in debug builds only).
+    pub fn verifier(&mut self, on: bool) -> &mut Self {
+        self.verifier = on;
+        self
+    }
+
+    /// Emits a deadline check at every function entry and loop header, so that
+    /// [`crate::Engine::increment_epoch`] can stop a running guest (default off: it costs a load and a
+    /// compare per loop iteration).
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
+        self.epoch_interruption = on;
+        self
+    }
+
+    /// Native stack bytes guest code may use before it traps with "call stack exhausted"
+    /// (default 1 MiB).
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Accepts modules with more than one memory (the multi-memory proposal; default off, as in
+    /// WebAssembly 2.0).
+    pub fn multi_memory(&mut self, on: bool) -> &mut Self {
+        self.multi_memory = on;
+        self
+    }
+
+    /// The wasm features modules may use under this configuration: [`wasm_features`], plus
+    /// multi-memory when enabled.
+    pub fn features(&self) -> wasmparser::WasmFeatures {
+        let mut features = wasm_features();
+        features.set(wasmparser::WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features
+    }
+
+    /// Builds the Cranelift target for this machine.
+    pub(crate) fn build_isa(&self) -> Result<OwnedTargetIsa> {
+        build_isa(self.opt_level, self.verifier).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// How the compiler compiles functions under this configuration.
+    pub(crate) fn compile_options(&self) -> wasm_prof_compile::CompileOptions {
+        wasm_prof_compile::CompileOptions {
+            parallel: self.parallel_compile,
+            epoch_interruption: self.epoch_interruption,
+        }
+    }
+}
+
+/// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
+/// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD).
+/// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
+pub fn wasm_features() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as F;
+    F::GC_TYPES
+        | F::MUTABLE_GLOBAL
+        | F::SATURATING_FLOAT_TO_INT
+        | F::SIGN_EXTENSION
+        | F::MULTI_VALUE
+        | F::REFERENCE_TYPES
+        | F::BULK_MEMORY
+        | F::SIMD
+        | F::FLOATS
+}
+
+/// Everything that changes the code an engine generates, as one stable string. Two engines with
+/// different fingerprints never share a cache entry.
+pub(crate) fn fingerprint(config: &Config, isa: &dyn TargetIsa) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "wasm-prof-runtime {}; {}; ",
+        env!("CARGO_PKG_VERSION"),
+        describe_isa(isa)
+    );
+    let _ = write!(s, "wasm {:#x}; ", config.features().bits());
+    let _ = write!(
+        s,
+        "memory reservation {MEMORY_RESERVATION} guard {MEMORY_GUARD}; epochs {}; ",
+        config.epoch_interruption
+    );
+    let _ = write!(s, "metadata schema {METADATA_SCHEMA:#010x}");
+    s
+}

@@ -1,0 +1,114 @@
+//! The engine: configuration, the Cranelift target, the fingerprint and the epoch counter
+//! shared by every module and store made from it.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
+use wasm_prof_compile::{OwnedTargetIsa, TargetIsa};
+use wasm_prof_vm::signals;
+
+use crate::{
+    cache::CacheStore,
+    config::{self, Config},
+    error::Result,
+};
+
+struct EngineInner {
+    config: Config,
+    isa: OwnedTargetIsa,
+    fingerprint: String,
+    cache: CacheSetup,
+    epoch: AtomicU64,
+}
+
+/// The engine's cache: off, on, or wanted but without a usable directory.
+enum CacheSetup {
+    Off,
+    On(CacheStore),
+    Unavailable(String),
+}
+
+/// Compiles modules for this machine; cheap to clone and shareable across threads.
+#[derive(Clone)]
+pub struct Engine(Arc<EngineInner>);
+
+impl Engine {
+    /// An engine with `config`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Config`] when Cranelift does not support this CPU, or the hash
+    /// algorithm cannot run here.
+    pub fn new(config: Config) -> Result<Self> {
+        config.hash.check_supported()?;
+        let isa = config.build_isa()?;
+        let fingerprint = config::fingerprint(&config, &*isa);
+        signals::install_handlers();
+        let cache = if !config.cache_enabled {
+            CacheSetup::Off
+        } else {
+            let dir = match &config.cache_dir {
+                Some(dir) => Ok(dir.clone()),
+                None => CacheStore::default_dir(),
+            };
+            match dir {
+                Ok(dir) => {
+                    CacheSetup::On(CacheStore::new(dir).with_limit(config.cache_limit_bytes))
+                }
+                Err(e) => CacheSetup::Unavailable(e.to_string()),
+            }
+        };
+        Ok(Self(Arc::new(EngineInner {
+            config,
+            isa,
+            fingerprint,
+            cache,
+            epoch: AtomicU64::new(0),
+        })))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// Everything that changes generated code, as one string (part of every cache key).
+    pub fn fingerprint(&self) -> &str {
+        &self.0.fingerprint
+    }
+
+    /// The cache store, when the cache is on and has a directory.
+    pub fn cache_store(&self) -> Option<&CacheStore> {
+        match &self.0.cache {
+            CacheSetup::On(store) => Some(store),
+            _ => None,
+        }
+    }
+
+    /// Why the cache is off although the configuration asked for it.
+    pub fn cache_unavailable(&self) -> Option<&str> {
+        match &self.0.cache {
+            CacheSetup::Unavailable(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn isa(&self) -> &dyn TargetIsa {
+        &*self.0.isa
+    }
+
+    /// Advances the epoch; guest code in stores whose deadline is reached traps with
+    /// `Interrupt` (with [`Config::epoch_interruption`] on). Callable from any thread.
+    pub fn increment_epoch(&self) {
+        self.0.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.0.epoch.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn epoch_ptr(&self) -> *const AtomicU64 {
+        &self.0.epoch
+    }
+}

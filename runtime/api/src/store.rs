@@ -1,0 +1,325 @@
+//! Stores own everything instances create (memories, tables, globals, functions, instances);
+//! handles are indices into a store and valid as long as it lives.
+
+use std::rc::Rc;
+
+use wasm_prof_vm::{
+    FuncKind, GlobalData, StoreData, StoreItem, memory::MemoryData, signals, table::TableData,
+    vmctx::VMGlobal,
+};
+
+use crate::{
+    engine::Engine,
+    error::{Error, Result},
+    types::{ExternType, FuncType, GlobalType, MemoryType, TableType, Val},
+    vm::HostFn,
+};
+
+/// A function in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Func(pub(crate) usize);
+/// A linear memory in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory(pub(crate) usize);
+/// A table in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table(pub(crate) usize);
+/// A global in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global(pub(crate) usize);
+/// An instance in a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance(pub(crate) usize);
+
+/// Something an instance exports or a module imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A table.
+    Table(Table),
+    /// A memory.
+    Memory(Memory),
+    /// A global.
+    Global(Global),
+}
+
+impl Extern {
+    /// The store item this handle names.
+    pub(crate) fn item(self) -> StoreItem {
+        match self {
+            Extern::Func(f) => StoreItem::Func(f.0),
+            Extern::Table(t) => StoreItem::Table(t.0),
+            Extern::Memory(m) => StoreItem::Memory(m.0),
+            Extern::Global(g) => StoreItem::Global(g.0),
+        }
+    }
+
+    /// The handle for a store item.
+    pub(crate) fn from_item(item: StoreItem) -> Self {
+        match item {
+            StoreItem::Func(i) => Extern::Func(Func(i)),
+            StoreItem::Table(i) => Extern::Table(Table(i)),
+            StoreItem::Memory(i) => Extern::Memory(Memory(i)),
+            StoreItem::Global(i) => Extern::Global(Global(i)),
+        }
+    }
+}
+
+/// Owner of all runtime state of the instances created in it. Not shareable across threads.
+pub struct Store {
+    engine: Engine,
+    pub(crate) data: StoreData,
+}
+
+impl Store {
+    /// An empty store for `engine`'s modules.
+    pub fn new(engine: &Engine) -> Self {
+        Self {
+            engine: engine.clone(),
+            data: StoreData::new(engine.epoch_ptr()),
+        }
+    }
+
+    /// The engine this store runs code of.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Guest code traps with `Interrupt` once the engine's epoch has advanced `delta` ticks
+    /// from now (needs [`crate::Config::epoch_interruption`]).
+    pub fn set_epoch_deadline(&mut self, delta: u64) {
+        let deadline = self.engine.current_epoch().saturating_add(delta);
+        self.data.set_epoch_deadline(deadline);
+    }
+
+    /// Runs `f`, which enters guest code, catching traps.
+    pub(crate) fn enter(&mut self, f: &mut dyn FnMut()) -> Result<()> {
+        let max_stack = self.engine.config().max_wasm_stack;
+        let limits = self.data.limits_ptr();
+        // SAFETY: `limits` is this store's, alive for the call; every `f` passed here only calls
+        // a trampoline with values it borrows, so it owns nothing a trap could skip dropping.
+        unsafe { signals::catch(limits, max_stack, f) }.map_err(Error::Trap)
+    }
+}
+
+impl Func {
+    /// A host function of type `ty` in `store`.
+    pub fn new(
+        store: &mut Store,
+        ty: FuncType,
+        func: impl Fn(
+            &mut crate::Caller<'_>,
+            &[Val],
+            &mut [Val],
+        ) -> std::result::Result<(), crate::Trap>
+        + 'static,
+    ) -> Func {
+        Self::from_rc(store, ty, Rc::new(func))
+    }
+
+    pub(crate) fn from_rc(store: &mut Store, ty: FuncType, func: Rc<HostFn>) -> Func {
+        Func(store.data.push_host_func(ty, func))
+    }
+
+    /// The function's signature.
+    pub fn ty<'a>(&self, store: &'a Store) -> &'a FuncType {
+        &store.data.funcs[self.0].ty
+    }
+
+    /// Calls the function with `args`; returns its results.
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when `args` do not match the signature; [`Error::Trap`] when the
+    /// guest traps (the store stays usable).
+    pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>> {
+        let data = &store.data.funcs[self.0];
+        let ty = data.ty.clone();
+        if args.len() != ty.params.len() || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t) {
+            let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
+            return Err(Error::BadCall(format!(
+                "expected arguments {:?}, got [{}]",
+                ty.params
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                got.join(", ")
+            )));
+        }
+        let (func_ptr, vmctx, trampoline) = match &data.kind {
+            FuncKind::Host(ctx) => return ctx.call(args).map_err(Error::Trap),
+            FuncKind::Wasm {
+                func_ptr,
+                vmctx,
+                trampoline,
+            } => (*func_ptr, *vmctx, *trampoline),
+        };
+        let mut values = vec![0u128; ty.params.len().max(ty.results.len()).max(1)];
+        for (slot, arg) in values.iter_mut().zip(args) {
+            *slot = arg.to_raw();
+        }
+        type Trampoline = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut u128);
+        // SAFETY: `trampoline` is the module's host-to-wasm trampoline compiled for exactly
+        // this signature, with that native signature.
+        let trampoline: Trampoline = unsafe { std::mem::transmute(trampoline) };
+        let slots = values.as_mut_ptr();
+        store.enter(&mut || {
+            // SAFETY: the callee and its vmctx are alive in this store; `slots` has room for
+            // every argument and result.
+            unsafe { trampoline(vmctx, vmctx, func_ptr, slots) }
+        })?;
+        Ok(ty
+            .results
+            .iter()
+            .zip(values)
+            .map(|(t, raw)| Val::from_raw(*t, raw))
+            .collect())
+    }
+}
+
+impl Memory {
+    /// A new memory of type `ty` in `store`.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] when the memory cannot be reserved.
+    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
+        store.data.memories.push(MemoryData::new(ty)?);
+        Ok(Memory(store.data.memories.len() - 1))
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
+        store.data.memories[self.0].data()
+    }
+
+    /// The memory's bytes, writable.
+    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
+        store.data.memories[self.0].data_mut()
+    }
+
+    /// Current size in 64 KiB pages.
+    pub fn pages(&self, store: &Store) -> u64 {
+        store.data.memories[self.0].pages()
+    }
+
+    /// The memory's current type (its minimum is the current size).
+    pub fn ty(&self, store: &Store) -> MemoryType {
+        let data = &store.data.memories[self.0];
+        let mut ty = data.ty;
+        ty.limits.min = data.pages();
+        ty
+    }
+}
+
+impl Table {
+    /// A new table of type `ty` in `store`, every element null.
+    ///
+    /// # Errors
+    /// [`Error::Limit`] when the table is larger than this runtime allows.
+    pub fn new(store: &mut Store, ty: TableType) -> Result<Table> {
+        store.data.tables.push(TableData::new(ty, 0)?);
+        Ok(Table(store.data.tables.len() - 1))
+    }
+
+    /// The table's current type (its minimum is the current size).
+    pub fn ty(&self, store: &Store) -> TableType {
+        let data = &store.data.tables[self.0];
+        let mut ty = data.ty;
+        ty.limits.min = data.elements().len() as u64;
+        ty
+    }
+
+    /// Element `index`, when in bounds.
+    pub fn get(&self, store: &Store, index: u32) -> Option<Val> {
+        let data = &store.data.tables[self.0];
+        let raw = *data.elements().get(index as usize)?;
+        Some(Val::from_raw(data.ty.element, raw as u128))
+    }
+}
+
+impl Global {
+    /// A new global of type `ty` holding `value`.
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when `value` is not of `ty.content`.
+    pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
+        if value.ty() != ty.content {
+            return Err(Error::BadCall(format!(
+                "global of type {} cannot hold a {}",
+                ty.content,
+                value.ty()
+            )));
+        }
+        store.data.globals.push(Box::new(GlobalData {
+            vm: VMGlobal(value.to_raw()),
+            ty,
+        }));
+        Ok(Global(store.data.globals.len() - 1))
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: &Store) -> GlobalType {
+        store.data.globals[self.0].ty
+    }
+
+    /// The global's value.
+    pub fn get(&self, store: &Store) -> Val {
+        let data = &store.data.globals[self.0];
+        Val::from_raw(data.ty.content, data.vm.0)
+    }
+}
+
+impl Extern {
+    /// The item's type as an import would see it.
+    pub fn ty(&self, store: &Store) -> ExternType {
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty(store).clone()),
+            Extern::Table(t) => ExternType::Table(t.ty(store)),
+            Extern::Memory(m) => ExternType::Memory(m.ty(store)),
+            Extern::Global(g) => ExternType::Global(g.ty(store)),
+        }
+    }
+}
+
+impl Instance {
+    /// The export called `name`.
+    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
+        store.data.instances[self.0]
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| Extern::from_item(*e))
+    }
+
+    /// Every export, in order.
+    pub fn exports<'a>(&self, store: &'a Store) -> impl Iterator<Item = (&'a str, Extern)> + 'a {
+        store.data.instances[self.0]
+            .exports
+            .iter()
+            .map(|(n, e)| (n.as_str(), Extern::from_item(*e)))
+    }
+
+    /// The exported function called `name`.
+    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The exported memory called `name`.
+    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+        match self.get_export(store, name)? {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The exported global called `name`.
+    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+        match self.get_export(store, name)? {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The compiled-module cache: keys, hash algorithms, the artifact format and the store.
+//!
+//! It depends on no other part of the runtime: an artifact's metadata and code image are opaque
+//! bytes here, and the engine fingerprint is a string the caller supplies (everything that
+//! changes what an entry means, the layout of its metadata included, belongs in it).
+
+#![deny(missing_docs)]
+
+pub mod artifact;
+pub mod error;
+pub mod hash;
+pub mod key;
+pub mod store;
+pub mod verified;
+
+pub use artifact::{ArtifactError, CodeCheck, MappedArtifact, write_artifact};
+pub use error::CacheError;
+pub use hash::{Digest, HashAlgo, HashAlgoError};
+pub use key::CacheKey;
+pub use store::{CacheStats, CacheStore, Removed, StoreOutcome};

@@ -1,0 +1,258 @@
+//! wasm → Cranelift IR → machine code, one function at a time, in parallel.
+//!
+//! Each function body is validated while cranelift-wasm's `FuncTranslator` turns it into IR
+//! through the project's [`FuncEnv`], then Cranelift generates code for the host. Calls
+//! between functions stay relocations until [`crate::code_image`] lays out the code image.
+
+use std::time::Instant;
+
+use cranelift_codegen::{
+    Context,
+    binemit::Reloc,
+    control::ControlPlane,
+    ir::{ExternalName, Function, TrapCode, UserFuncName},
+    isa::TargetIsa,
+};
+use cranelift_wasm::{FuncTranslator, WasmError};
+use rayon::prelude::*;
+use wasmparser::FuncValidatorAllocations;
+
+use wasm_prof_environ::{ModuleInfo, PendingBody, TrapKind};
+use wasm_prof_phases::{FunctionTiming, Phase, PhaseClock, offset_ns};
+
+use crate::{
+    CompileOptions,
+    error::{CompileError, Result},
+    func_env::{self, FuncEnv},
+    pass_timing::{PassRecording, PassTotals},
+    trampolines,
+};
+
+/// A call from one function to another, patched by the linker.
+pub(crate) struct CallReloc {
+    pub offset: u32,
+    pub kind: Reloc,
+    pub target: u32,
+    pub addend: i64,
+}
+
+/// One function's machine code with what the linker and trap handler need.
+pub(crate) struct CompiledFunction {
+    pub code: Vec<u8>,
+    pub relocs: Vec<CallReloc>,
+    pub traps: Vec<(u32, TrapKind)>,
+}
+
+/// Maps Cranelift's trap codes to the runtime's trap kinds.
+fn trap_kind(code: TrapCode) -> TrapKind {
+    match code {
+        TrapCode::StackOverflow => TrapKind::StackOverflow,
+        TrapCode::HeapOutOfBounds => TrapKind::MemoryOutOfBounds,
+        TrapCode::HeapMisaligned => TrapKind::HeapMisaligned,
+        TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        TrapCode::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        TrapCode::BadSignature => TrapKind::BadSignature,
+        TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
+        TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        TrapCode::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        TrapCode::UnreachableCodeReached => TrapKind::UnreachableCodeReached,
+        TrapCode::Interrupt => TrapKind::Interrupt,
+        TrapCode::User(trampolines::HOST_TRAP) => TrapKind::HostError,
+        TrapCode::NullReference | TrapCode::NullI31Ref => TrapKind::NullReference,
+        TrapCode::User(_) => TrapKind::Unknown,
+    }
+}
+
+/// Takes the machine code, call relocations and trap sites out of a compiled context.
+pub(crate) fn collect(context: &Context, func_index: u32) -> Result<CompiledFunction> {
+    let compiled = context
+        .compiled_code()
+        .expect("collect is called after a successful compile");
+    let names = context.func.params.user_named_funcs();
+    let mut relocs = Vec::new();
+    for reloc in compiled.buffer.relocs() {
+        let target = match &reloc.target {
+            cranelift_codegen::FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                names[*name].index
+            }
+            other => {
+                return Err(CompileError::Function {
+                    func_index,
+                    message: format!("unexpected relocation to {other:?}"),
+                });
+            }
+        };
+        relocs.push(CallReloc {
+            offset: reloc.offset,
+            kind: reloc.kind,
+            target,
+            addend: reloc.addend,
+        });
+    }
+    let traps = compiled
+        .buffer
+        .traps()
+        .iter()
+        .map(|t| (t.offset, trap_kind(t.code)))
+        .collect();
+    Ok(CompiledFunction {
+        code: compiled.code_buffer().to_vec(),
+        relocs,
+        traps,
+    })
+}
+
+fn wasm_error(func_index: u32, e: WasmError) -> CompileError {
+    match e {
+        WasmError::InvalidWebAssembly { message, offset } => {
+            CompileError::Invalid(format!("{message} (at byte offset {offset:#x})"))
+        }
+        WasmError::Unsupported(what) => CompileError::Unsupported(what),
+        WasmError::ImplLimitExceeded => CompileError::Limit(format!(
+            "function {func_index} exceeds an implementation limit"
+        )),
+        WasmError::User(message) => CompileError::Function {
+            func_index,
+            message,
+        },
+    }
+}
+
+/// Per-thread compile state, reused across the functions a worker compiles.
+struct Worker {
+    translator: FuncTranslator,
+    allocations: FuncValidatorAllocations,
+    context: Context,
+}
+
+struct Output {
+    function: CompiledFunction,
+    timing: Option<(FunctionTiming, PassTotals)>,
+}
+
+fn compile_one(
+    worker: &mut Worker,
+    isa: &dyn TargetIsa,
+    info: &ModuleInfo,
+    options: &CompileOptions,
+    origin: Option<Instant>,
+    func_index: u32,
+    body: PendingBody<'_>,
+) -> Result<Output> {
+    let passes = origin.map(|_| PassRecording::start());
+    let start = Instant::now();
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, func_index),
+        func_env::wasm_signature(isa, info.func_type(func_index)),
+    );
+    let mut environ = FuncEnv::new(isa, info, options.epoch_interruption);
+    environ.install_stack_limit(&mut func);
+    let mut validator = body
+        .validator
+        .into_validator(std::mem::take(&mut worker.allocations));
+    worker
+        .translator
+        .translate_body(&mut validator, body.body, &mut func, &mut environ)
+        .map_err(|e| wasm_error(func_index, e))?;
+    worker.allocations = validator.into_allocations();
+    let translated = Instant::now();
+    let context = &mut worker.context;
+    context.clear();
+    context.func = func;
+    context
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| CompileError::Function {
+            func_index,
+            message: format!("{:?}", e.inner),
+        })?;
+    let function = collect(context, func_index)?;
+    let timing = origin.zip(passes).map(|(origin, passes)| {
+        let done = Instant::now();
+        let timing = FunctionTiming {
+            func_index,
+            thread: rayon::current_thread_index().unwrap_or(0) as u32,
+            start_ns: offset_ns(origin, start),
+            translate_ns: offset_ns(start, translated),
+            codegen_ns: offset_ns(translated, done),
+            code_bytes: function.code.len() as u32,
+        };
+        (timing, passes.finish())
+    });
+    Ok(Output { function, timing })
+}
+
+/// Compiles every defined function of a parsed module, recording the `translate` and
+/// `codegen` phases, per-function timings and per-pass times on `clock`.
+///
+/// Translation and code generation of one function run back to back on one worker, so the
+/// two phases overlap in time; their spans split the parallel region's wall time in proportion
+/// to the CPU time each took.
+pub(crate) fn compile_functions(
+    isa: &dyn TargetIsa,
+    options: &CompileOptions,
+    info: &ModuleInfo,
+    bodies: Vec<PendingBody<'_>>,
+    clock: &mut PhaseClock,
+) -> Result<Vec<CompiledFunction>> {
+    let origin = clock.origin();
+    let first = info.num_imported_funcs;
+    let region_start = Instant::now();
+    let new_worker = || Worker {
+        translator: FuncTranslator::new(),
+        allocations: FuncValidatorAllocations::default(),
+        context: Context::new(),
+    };
+    let outputs: Vec<Output> = if options.parallel {
+        bodies
+            .into_par_iter()
+            .enumerate()
+            .map_init(new_worker, |worker, (i, body)| {
+                compile_one(worker, isa, info, options, origin, first + i as u32, body)
+            })
+            .collect::<Result<_>>()?
+    } else {
+        let mut worker = new_worker();
+        bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| {
+                compile_one(
+                    &mut worker,
+                    isa,
+                    info,
+                    options,
+                    origin,
+                    first + i as u32,
+                    body,
+                )
+            })
+            .collect::<Result<_>>()?
+    };
+    if let Some(origin) = origin {
+        let wall = region_start.elapsed();
+        let mut passes = PassTotals::default();
+        let mut translate = 0u64;
+        let mut codegen = 0u64;
+        for (timing, pass_totals) in outputs.iter().filter_map(|o| o.timing.as_ref()) {
+            translate += timing.translate_ns;
+            codegen += timing.codegen_ns;
+            passes.merge(pass_totals);
+        }
+        let share = translate as f64 / (translate + codegen).max(1) as f64;
+        let translate_wall = wall.mul_f64(share);
+        let start = region_start.saturating_duration_since(origin);
+        clock.push(Phase::Translate, start, translate_wall);
+        clock.push(
+            Phase::Codegen,
+            start + translate_wall,
+            wall - translate_wall,
+        );
+        clock.add_passes(passes.into_pass_times());
+        clock.add_functions(
+            outputs
+                .iter()
+                .filter_map(|o| o.timing.as_ref().map(|t| t.0.clone())),
+        );
+    }
+    Ok(outputs.into_iter().map(|o| o.function).collect())
+}

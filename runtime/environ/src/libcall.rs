@@ -1,0 +1,65 @@
+//! The runtime helpers compiled code calls through the `vmctx` libcall table. The compiler
+//! declares their signatures and the VM fills the table in this order, so both take the order
+//! from [`Libcall`].
+
+/// The helpers, in table order (compiled code indexes the table by this number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Libcall {
+    /// `memory.grow`: (memory, delta pages) → old size in pages or `u32::MAX`.
+    MemoryGrow = 0,
+    /// `memory.copy`: (dst memory, src memory, dst, src, len) → status.
+    MemoryCopy,
+    /// `memory.fill`: (memory, dst, byte, len) → status.
+    MemoryFill,
+    /// `memory.init`: (memory, segment, dst, src, len) → status.
+    MemoryInit,
+    /// `data.drop`: (segment) → status.
+    DataDrop,
+    /// `table.grow`: (table, delta, init reference) → old size or `u32::MAX`.
+    TableGrow,
+    /// `table.copy`: (dst table, src table, dst, src, len) → status.
+    TableCopy,
+    /// `table.fill`: (table, dst, reference, len) → status.
+    TableFill,
+    /// `table.init`: (table, segment, dst, src, len) → status.
+    TableInit,
+    /// `elem.drop`: (segment) → status.
+    ElemDrop,
+}
+
+impl Libcall {
+    /// How many helpers the table holds.
+    pub const COUNT: usize = 10;
+
+    /// Every helper, in table order.
+    pub const ALL: [Libcall; Libcall::COUNT] = [
+        Libcall::MemoryGrow,
+        Libcall::MemoryCopy,
+        Libcall::MemoryFill,
+        Libcall::MemoryInit,
+        Libcall::DataDrop,
+        Libcall::TableGrow,
+        Libcall::TableCopy,
+        Libcall::TableFill,
+        Libcall::TableInit,
+        Libcall::ElemDrop,
+    ];
+}
+
+/// What a helper returns on success (status helpers).
+pub const LIBCALL_OK: u32 = 0;
+/// What a status helper returns when the operation traps.
+pub const LIBCALL_TRAP: u32 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_is_the_discriminant_order() {
+        for (i, call) in Libcall::ALL.into_iter().enumerate() {
+            assert_eq!(call as usize, i);
+        }
+    }
+}

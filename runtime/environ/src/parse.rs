@@ -1,0 +1,346 @@
+//! Parsing and validating a module's sections with wasmparser into a [`ModuleInfo`], keeping the
+//! function bodies (with their validators) for the compiler.
+
+use wasmparser::{
+    AbstractHeapType, ExternalKind, FuncToValidate, FunctionBody, HeapType, KnownCustom, Name,
+    Operator, Parser, Payload, RefType, TableInit, TypeRef, ValidPayload, Validator,
+    ValidatorResources, WasmFeatures,
+};
+
+use crate::module_info::{
+    ConstExpr, ConstOp, DataMode, DataSegment, ElementItems, ElementMode, ElementSegment, Export,
+    ExternKind, FuncNames, Import, ModuleInfo,
+};
+use crate::{
+    error::{ModuleError, Result},
+    types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
+};
+
+/// A function body waiting to be validated and compiled.
+pub struct PendingBody<'a> {
+    /// Validates the body while it is translated.
+    pub validator: FuncToValidate<ValidatorResources>,
+    /// The body's bytes.
+    pub body: FunctionBody<'a>,
+}
+
+/// A parsed module: its info, the bodies of its defined functions and the bytes of its data
+/// segments, one after another.
+pub struct ParsedModule<'a> {
+    /// What the module declares.
+    pub info: ModuleInfo,
+    /// The defined functions' bodies, in function index order.
+    pub bodies: Vec<PendingBody<'a>>,
+    /// The data segments' bytes, one after another (see [`crate::module_info::DataSegment`]).
+    pub data: Vec<u8>,
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> ModuleError {
+    ModuleError::Invalid(format!(
+        "{} (at byte offset {:#x})",
+        e.message(),
+        e.offset()
+    ))
+}
+
+/// Parses and validates `bytes` with `features` (function bodies are validated later, while
+/// being translated).
+pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
+    let mut validator = Validator::new_with_features(features);
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    let mut data = Vec::new();
+    // The parser's features decide how bodies are decoded (e.g. whether `memory.grow`'s
+    // reserved byte must be a single zero), so they must be the validator's.
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(invalid)?;
+        match validator.payload(&payload).map_err(invalid)? {
+            ValidPayload::Func(validator, body) => {
+                info.code_bytes += body.range().len() as u64;
+                bodies.push(PendingBody { validator, body });
+                continue;
+            }
+            ValidPayload::End(_) => break,
+            ValidPayload::Ok | ValidPayload::Parser(_) => {}
+        }
+        read_section(&mut info, &mut data, payload)?;
+    }
+    Ok(ParsedModule { info, bodies, data })
+}
+
+fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::Version { encoding, .. } if encoding != wasmparser::Encoding::Module => {
+            return Err(ModuleError::Unsupported("components".into()));
+        }
+        Payload::TypeSection(reader) => {
+            for ty in reader.into_iter_err_on_gc_types() {
+                let ty = ty.map_err(invalid)?;
+                info.types.push(FuncType::new(
+                    ty.params().iter().map(|t| convert_val(*t)),
+                    ty.results().iter().map(|t| convert_val(*t)),
+                ));
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for import in reader {
+                let import = import.map_err(invalid)?;
+                let ty = match import.ty {
+                    TypeRef::Func(index) => {
+                        info.functions.push(index);
+                        info.num_imported_funcs += 1;
+                        ExternType::Func(info.types[index as usize].clone())
+                    }
+                    TypeRef::Table(t) => {
+                        let t = convert_table(&t);
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        ExternType::Table(t)
+                    }
+                    TypeRef::Memory(m) => {
+                        let m = convert_memory(&m);
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        ExternType::Memory(m)
+                    }
+                    TypeRef::Global(g) => {
+                        let g = convert_global(&g);
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        ExternType::Global(g)
+                    }
+                    TypeRef::Tag(_) => unreachable!("the validator rejects tags"),
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    ty,
+                });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for index in reader {
+                info.functions.push(index.map_err(invalid)?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for table in reader {
+                let table = table.map_err(invalid)?;
+                if let TableInit::Expr(_) = table.init {
+                    return Err(ModuleError::Unsupported(
+                        "table initializer expressions".into(),
+                    ));
+                }
+                info.tables.push(convert_table(&table.ty));
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for memory in reader {
+                info.memories
+                    .push(convert_memory(&memory.map_err(invalid)?));
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for global in reader {
+                let global = global.map_err(invalid)?;
+                info.globals.push(convert_global(&global.ty));
+                info.global_inits.push(convert_const(&global.init_expr)?);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for export in reader {
+                let export = export.map_err(invalid)?;
+                let kind = match export.kind {
+                    ExternalKind::Func => ExternKind::Func,
+                    ExternalKind::Table => ExternKind::Table,
+                    ExternalKind::Memory => ExternKind::Memory,
+                    ExternalKind::Global => ExternKind::Global,
+                    ExternalKind::Tag => unreachable!("the validator rejects tags"),
+                };
+                info.exports.push(Export {
+                    name: export.name.to_string(),
+                    kind,
+                    index: export.index,
+                });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(reader) => {
+            for element in reader {
+                info.elements
+                    .push(convert_element(element.map_err(invalid)?)?);
+            }
+        }
+        Payload::DataSection(reader) => {
+            for data in reader {
+                let data = data.map_err(invalid)?;
+                let mode = match data.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
+                        memory: memory_index,
+                        offset: convert_const(&offset_expr)?,
+                    },
+                };
+                let offset = u32::try_from(blob.len())
+                    .map_err(|_| ModuleError::Limit("more than 4 GiB of data segments".into()))?;
+                blob.extend_from_slice(data.data);
+                info.data.push(DataSegment {
+                    mode,
+                    offset,
+                    len: data.data.len() as u32,
+                });
+            }
+        }
+        Payload::CustomSection(reader) => {
+            if let KnownCustom::Name(names) = reader.as_known() {
+                // A malformed name section is ignored, as the spec asks.
+                let _ = read_names(info, names);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_names(
+    info: &mut ModuleInfo,
+    reader: wasmparser::NameSectionReader<'_>,
+) -> wasmparser::Result<()> {
+    let mut func_names = Vec::new();
+    for name in reader {
+        match name? {
+            Name::Module { name, .. } => info.name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    func_names.push((naming.index, naming.name));
+                }
+            }
+            _ => {}
+        }
+    }
+    info.func_names = FuncNames::from_pairs(func_names);
+    Ok(())
+}
+
+fn convert_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+    let mode = match element.kind {
+        wasmparser::ElementKind::Passive => ElementMode::Passive,
+        wasmparser::ElementKind::Declared => ElementMode::Declared,
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElementMode::Active {
+            table: table_index.unwrap_or(0),
+            offset: convert_const(&offset_expr)?,
+        },
+    };
+    let (ty, items) = match element.items {
+        wasmparser::ElementItems::Functions(reader) => (
+            ValType::FuncRef,
+            ElementItems::Funcs(
+                reader
+                    .into_iter()
+                    .collect::<wasmparser::Result<_>>()
+                    .map_err(invalid)?,
+            ),
+        ),
+        wasmparser::ElementItems::Expressions(ty, reader) => {
+            let mut exprs = Vec::new();
+            for expr in reader {
+                exprs.push(convert_const(&expr.map_err(invalid)?)?);
+            }
+            (convert_ref(ty), ElementItems::Exprs(exprs))
+        }
+    };
+    Ok(ElementSegment { mode, ty, items })
+}
+
+/// Converts a validated constant expression.
+fn convert_const(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut ops = Vec::new();
+    let mut reader = expr.get_operators_reader();
+    while !reader.eof() {
+        let op = match reader.read().map_err(invalid)? {
+            Operator::I32Const { value } => ConstOp::I32(value),
+            Operator::I64Const { value } => ConstOp::I64(value),
+            Operator::F32Const { value } => ConstOp::F32(value.bits()),
+            Operator::F64Const { value } => ConstOp::F64(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::RefNull { hty } => ConstOp::RefNull(convert_heap(hty)),
+            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            Operator::End => continue,
+            other => {
+                return Err(ModuleError::Unsupported(format!(
+                    "constant operator {other:?}"
+                )));
+            }
+        };
+        ops.push(op);
+    }
+    Ok(ConstExpr(ops))
+}
+
+/// Converts a value type accepted by the validator under [`wasm_features`].
+pub fn convert_val(ty: wasmparser::ValType) -> ValType {
+    match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(r) => convert_ref(r),
+    }
+}
+
+fn convert_ref(ty: RefType) -> ValType {
+    convert_heap(ty.heap_type())
+}
+
+fn convert_heap(ty: HeapType) -> ValType {
+    match ty {
+        HeapType::Abstract {
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+            ..
+        } => ValType::ExternRef,
+        _ => ValType::FuncRef,
+    }
+}
+
+fn convert_table(t: &wasmparser::TableType) -> TableType {
+    TableType {
+        element: convert_ref(t.element_type),
+        limits: Limits {
+            min: t.initial,
+            max: t.maximum,
+        },
+    }
+}
+
+fn convert_memory(m: &wasmparser::MemoryType) -> MemoryType {
+    MemoryType {
+        limits: Limits {
+            min: m.initial,
+            max: m.maximum,
+        },
+    }
+}
+
+fn convert_global(g: &wasmparser::GlobalType) -> GlobalType {
+    GlobalType {
+        content: convert_val(g.content_type),
+        mutable: g.mutable,
+    }
+}

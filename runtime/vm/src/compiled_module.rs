@@ -1,0 +1,160 @@
+//! A compiled module's executable code and what the VM needs to run it: the module's info, the
+//! code layout, and for a module loaded from a cache artifact, the artifact file (so memory
+//! images can be mapped from it copy-on-write). Registered for trap attribution for as long as
+//! it lives.
+
+use std::{fs::File, ops::Range, sync::Arc};
+
+use memmap2::MmapMut;
+use wasm_prof_environ::{CodeLayout, MemoryImage, ModuleInfo, TrapKind, code_layout};
+
+use crate::{code_memory::CodeMemory, code_registry, error::Result};
+
+/// A module's code, published executable, with its info and layout; shared by its instances.
+pub struct CompiledModule {
+    info: ModuleInfo,
+    layout: CodeLayout,
+    code: CodeMemory,
+    /// The artifact the code was loaded from, for mapping memory images copy-on-write.
+    artifact: Option<ArtifactFile>,
+}
+
+/// An open cache artifact and where the code image starts in it.
+struct ArtifactFile {
+    file: File,
+    code_offset: u64,
+}
+
+impl Drop for CompiledModule {
+    fn drop(&mut self) {
+        code_registry::unregister(self.code.address_range().start);
+    }
+}
+
+impl CompiledModule {
+    /// Copies a freshly compiled `image` into executable memory.
+    ///
+    /// # Errors
+    /// [`crate::VmError::CodeMemory`] when the memory cannot be mapped or protected.
+    pub fn from_image(info: ModuleInfo, layout: CodeLayout, image: &[u8]) -> Result<Arc<Self>> {
+        let code = CodeMemory::from_image(image, layout.text_len as usize)?;
+        Ok(Self::register(info, layout, code, None))
+    }
+
+    /// Publishes the code image at `range` of a cache artifact's private mapping `map` in place
+    /// (no copy); `file` is the artifact, kept open for mapping memory images. The caller has
+    /// checked that `layout` matches `info` and the image's length.
+    ///
+    /// # Errors
+    /// [`crate::VmError::CodeMemory`] when the range is unusable or cannot be published.
+    pub fn from_artifact(
+        info: ModuleInfo,
+        layout: CodeLayout,
+        map: MmapMut,
+        range: Range<usize>,
+        file: File,
+    ) -> Result<Arc<Self>> {
+        let code_offset = range.start as u64;
+        let code = CodeMemory::from_mapping(map, range, layout.text_len as usize)?;
+        let artifact = ArtifactFile { file, code_offset };
+        Ok(Self::register(info, layout, code, Some(artifact)))
+    }
+
+    fn register(
+        info: ModuleInfo,
+        layout: CodeLayout,
+        code: CodeMemory,
+        artifact: Option<ArtifactFile>,
+    ) -> Arc<Self> {
+        let range = code.address_range();
+        Arc::new_cyclic(|weak| {
+            code_registry::register(range, weak.clone());
+            Self {
+                info,
+                layout,
+                code,
+                artifact,
+            }
+        })
+    }
+
+    /// The module's types, imports, exports and segments.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// Where everything lies in the code image.
+    pub fn layout(&self) -> &CodeLayout {
+        &self.layout
+    }
+
+    /// Bytes of the code image (functions, trampolines, trap table, data, memory images).
+    pub fn code_size(&self) -> usize {
+        self.code.bytes().len()
+    }
+
+    /// Address of the code image.
+    pub(crate) fn code_base(&self) -> usize {
+        self.code.base() as usize
+    }
+
+    /// Address of defined function `defined`.
+    pub(crate) fn func_ptr(&self, defined: usize) -> *const u8 {
+        self.at(self.layout.funcs[defined].0)
+    }
+
+    fn at(&self, offset: u32) -> *const u8 {
+        // SAFETY: layout offsets lie inside the code image (checked by `CodeLayout::matches`
+        // for artifacts, and by construction for fresh images).
+        unsafe { self.code.base().add(offset as usize) }
+    }
+
+    /// The host-to-wasm trampoline for type `type_index`.
+    pub(crate) fn entry_trampoline(&self, type_index: u32) -> *const u8 {
+        self.at(self.layout.entry_trampolines[type_index as usize])
+    }
+
+    /// The wasm-to-host trampoline for type `type_index` (the type of an imported function).
+    pub(crate) fn host_trampoline(&self, type_index: u32) -> *const u8 {
+        self.at(self.layout.host_trampolines[type_index as usize])
+    }
+
+    /// The trap recorded at image offset `offset`.
+    pub(crate) fn trap_at(&self, offset: usize) -> Option<TrapKind> {
+        let offset = u32::try_from(offset).ok()?;
+        code_layout::trap_at(self.code.bytes(), &self.layout, offset)
+    }
+
+    /// The bytes of data segment `index` (none for a segment in a memory image).
+    pub(crate) fn data_segment(&self, index: u32) -> &[u8] {
+        let Some(segment) = self.info.data.get(index) else {
+            return &[];
+        };
+        let start = (self.layout.data.0 + segment.offset) as usize;
+        &self.code.bytes()[start..start + segment.len as usize]
+    }
+
+    /// The initial bytes of a memory image.
+    pub(crate) fn memory_image_bytes(&self, image: &MemoryImage) -> &[u8] {
+        &self.code.bytes()[image.image_offset as usize..][..image.len as usize]
+    }
+
+    /// The artifact file holding `image` and the image's offset in it, when the module was
+    /// loaded from the cache (so the image can be mapped rather than copied).
+    pub(crate) fn memory_image_file(&self, image: &MemoryImage) -> Option<(&File, u64)> {
+        self.artifact
+            .as_ref()
+            .map(|a| (&a.file, a.code_offset + u64::from(image.image_offset)))
+    }
+
+    /// The function index (imports included) whose code contains image offset `offset`.
+    pub(crate) fn func_at(&self, offset: u32) -> Option<u32> {
+        let i = self
+            .layout
+            .funcs
+            .partition_point(|(start, _)| *start <= offset)
+            .checked_sub(1)?;
+        let (start, len) = self.layout.funcs[i];
+        (offset < start + len).then_some(self.info.num_imported_funcs + i as u32)
+    }
+}

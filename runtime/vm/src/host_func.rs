@@ -1,0 +1,130 @@
+//! Host functions: the context record compiled code passes to a wasm-to-host trampoline, and
+//! the dispatcher that turns raw argument slots into [`Val`]s and back.
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    rc::Rc,
+};
+
+use wasm_prof_environ::{ExternKind, FuncType, Val};
+
+use crate::{instance::Instance, signals, trap::Trap};
+
+/// A host function's body: arguments in, results written into the given slice.
+pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap>;
+
+/// What a wasm-to-host trampoline receives as its callee context.
+#[repr(C)]
+pub struct HostCtx {
+    /// Address of [`dispatch`]; the trampoline calls through it (offset 0).
+    dispatch: usize,
+    /// The function's signature.
+    pub ty: FuncType,
+    /// The body.
+    pub func: Rc<HostFn>,
+}
+
+impl HostCtx {
+    /// The context for a host function `func` of type `ty`.
+    pub fn new(ty: FuncType, func: Rc<HostFn>) -> Box<Self> {
+        Box::new(Self {
+            dispatch: dispatch as *const () as usize,
+            ty,
+            func,
+        })
+    }
+
+    /// Calls the body with `args` directly from the host.
+    pub fn call(&self, args: &[Val]) -> Result<Vec<Val>, Trap> {
+        let mut results: Vec<Val> = self
+            .ty
+            .results
+            .iter()
+            .map(|t| Val::default_for(*t))
+            .collect();
+        let mut caller = Caller { instance: None };
+        (self.func)(&mut caller, args, &mut results)?;
+        Ok(results)
+    }
+}
+
+/// The view a host function has of the instance that called it.
+pub struct Caller<'a> {
+    instance: Option<&'a mut Instance>,
+}
+
+impl Caller<'_> {
+    /// The caller's exported memory named `memory` (the WASI convention), or else its first
+    /// memory; `None` when called from the host or the caller has no memory.
+    pub fn memory(&mut self) -> Option<&mut [u8]> {
+        let instance = self.instance.as_deref_mut()?;
+        let index = match instance.module.info().export("memory") {
+            Some(e) if e.kind == ExternKind::Memory => e.index,
+            _ if instance.memory_count() > 0 => 0,
+            _ => return None,
+        };
+        Some(instance.memory_mut(index).data_mut())
+    }
+}
+
+/// Called by wasm-to-host trampolines: `values` holds the arguments in 16-byte slots and
+/// receives the results. Returns 0 on success; 1 after storing the trap to raise.
+extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut u128) -> u32 {
+    // SAFETY: trampolines pass the HostCtx recorded in the import slot, owned by the store.
+    let ctx = unsafe { &*ctx };
+    let slots = ctx.ty.params.len().max(ctx.ty.results.len());
+    // SAFETY: the trampoline reserved `slots` 16-byte slots at `values`.
+    let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
+    let args: Vec<Val> = ctx
+        .ty
+        .params
+        .iter()
+        .zip(values.iter())
+        .map(|(t, raw)| Val::from_raw(*t, *raw))
+        .collect();
+    let mut results: Vec<Val> = ctx
+        .ty
+        .results
+        .iter()
+        .map(|t| Val::default_for(*t))
+        .collect();
+    let mut caller = Caller {
+        // SAFETY: the trampoline passes the calling instance's vmctx, alive during the call;
+        // the guest is suspended in this call, so nothing else uses the instance.
+        instance: Some(unsafe { Instance::from_vmctx(caller_vmctx) }),
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        (ctx.func)(&mut caller, &args, &mut results)
+    }));
+    let trap = match outcome {
+        Ok(Ok(())) => {
+            if let Some(bad) = results
+                .iter()
+                .zip(&ctx.ty.results)
+                .find(|(v, t)| v.ty() != **t)
+            {
+                Trap::host(format!(
+                    "host function returned a {} where its signature says {}",
+                    bad.0.ty(),
+                    bad.1
+                ))
+            } else {
+                for (slot, value) in values.iter_mut().zip(&results) {
+                    *slot = value.to_raw();
+                }
+                return 0;
+            }
+        }
+        Ok(Err(trap)) => trap,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Trap::host(format!("host function panicked: {message}"))
+        }
+    };
+    signals::set_host_trap(trap);
+    1
+}

@@ -1,0 +1,422 @@
+//! Instances: building a `vmctx` from a module and its imports, initialising globals, tables
+//! and memories from the module's segments, and the state libcalls reach through the `vmctx`.
+
+use std::sync::Arc;
+
+use wasm_prof_environ::{
+    ExternKind, ModuleInfo, TrapKind, VMOffsets,
+    module_info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode},
+    vmoffsets as vmctx,
+};
+
+use crate::{
+    compiled_module::CompiledModule,
+    error::{Result, VmError},
+    libcalls::LIBCALLS,
+    memory::MemoryData,
+    signatures,
+    store_data::{FuncData, FuncKind, GlobalData, StoreData, StoreItem},
+    table::TableData,
+    trap::Trap,
+    vmctx::{VMFuncRef, VMGlobal},
+};
+
+/// A live instance, owned by a store.
+pub struct Instance {
+    /// The module it instantiates.
+    pub module: Arc<CompiledModule>,
+    vmctx: Box<[u128]>,
+    funcrefs: Box<[VMFuncRef]>,
+    type_ids: Box<[u32]>,
+    memories: Vec<*mut MemoryData>,
+    tables: Vec<*mut TableData>,
+    globals: Vec<*mut VMGlobal>,
+    passive_elements: Vec<Vec<usize>>,
+    dropped_data: Vec<bool>,
+    imported_funcs: Vec<usize>,
+    /// Export name → handle, in export order.
+    pub exports: Vec<(String, StoreItem)>,
+}
+
+impl Instance {
+    /// The instance a `vmctx` belongs to.
+    ///
+    /// # Safety
+    /// `vmctx` must be the vmctx of a live instance (one compiled code was called with, or
+    /// [`Instance::vmctx_ptr`] of an instance its store still holds), and no other reference
+    /// to that instance may be used while the returned one is.
+    pub unsafe fn from_vmctx<'a>(vmctx: *mut u8) -> &'a mut Instance {
+        // SAFETY: every vmctx starts with a pointer to its boxed instance (written by
+        // `instantiate`), which lives as long as the store; the caller vouches for the rest.
+        unsafe { &mut **(vmctx.add(vmctx::VMCTX_INSTANCE as usize) as *mut *mut Instance) }
+    }
+
+    /// Address of the `vmctx`.
+    pub fn vmctx_ptr(&mut self) -> *mut u8 {
+        self.vmctx.as_mut_ptr().cast()
+    }
+
+    /// Memory `index` (imported or defined).
+    pub fn memory_mut(&mut self, index: u32) -> &mut MemoryData {
+        // SAFETY: memory pointers refer to boxes owned by the store, which outlives us.
+        unsafe { &mut *self.memories[index as usize] }
+    }
+
+    /// Number of memories.
+    pub fn memory_count(&self) -> usize {
+        self.memories.len()
+    }
+
+    /// Table `index` (imported or defined).
+    pub fn table_mut(&mut self, index: u32) -> &mut TableData {
+        // SAFETY: table pointers refer to boxes owned by the store, which outlives us.
+        unsafe { &mut *self.tables[index as usize] }
+    }
+
+    /// The bytes of data segment `index`, empty once dropped.
+    pub fn data_segment(&self, index: u32) -> &[u8] {
+        if self.dropped_data[index as usize] {
+            &[]
+        } else {
+            self.module.data_segment(index)
+        }
+    }
+
+    /// `data.drop`.
+    pub fn drop_data(&mut self, index: u32) {
+        self.dropped_data[index as usize] = true;
+    }
+
+    /// The items of element segment `index`, empty once dropped.
+    pub fn element_segment(&self, index: u32) -> &[usize] {
+        &self.passive_elements[index as usize]
+    }
+
+    /// `elem.drop`.
+    pub fn drop_elements(&mut self, index: u32) {
+        self.passive_elements[index as usize] = Vec::new();
+    }
+
+    fn global_raw(&self, index: u32) -> u128 {
+        // SAFETY: global pointers refer to boxes owned by the store.
+        unsafe { (*self.globals[index as usize]).0 }
+    }
+
+    fn funcref(&self, index: u32) -> usize {
+        &self.funcrefs[index as usize] as *const VMFuncRef as usize
+    }
+
+    /// Evaluates a constant expression to its raw 16-byte form.
+    fn eval(&self, expr: &ConstExpr) -> u128 {
+        let mut stack: Vec<u128> = Vec::with_capacity(2);
+        for op in &expr.0 {
+            let value = match *op {
+                ConstOp::I32(v) => u128::from(v as u32),
+                ConstOp::I64(v) => u128::from(v as u64),
+                ConstOp::F32(v) => u128::from(v),
+                ConstOp::F64(v) => u128::from(v),
+                ConstOp::V128(v) => v,
+                ConstOp::GlobalGet(g) => self.global_raw(g),
+                ConstOp::RefNull(_) => 0,
+                ConstOp::RefFunc(f) => self.funcref(f) as u128,
+                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                    let (b, a) = (
+                        stack.pop().unwrap_or(0) as u32,
+                        stack.pop().unwrap_or(0) as u32,
+                    );
+                    u128::from(match op {
+                        ConstOp::I32Add => a.wrapping_add(b),
+                        ConstOp::I32Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                    let (b, a) = (
+                        stack.pop().unwrap_or(0) as u64,
+                        stack.pop().unwrap_or(0) as u64,
+                    );
+                    u128::from(match op {
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+            };
+            stack.push(value);
+        }
+        stack.pop().unwrap_or(0)
+    }
+}
+
+/// Creates an instance of `module` in `store` with `imports` (already type-checked, in import
+/// order), applies its segments, and returns its index in the store. The caller runs the
+/// start function.
+///
+/// An instance whose segments trap stays in the store (its memories and
+/// tables may be shared with others) and the trap is returned.
+pub fn instantiate(
+    store: &mut StoreData,
+    module: &Arc<CompiledModule>,
+    imports: &[StoreItem],
+) -> Result<usize> {
+    let info = module.info();
+    let offsets = VMOffsets::new(info);
+    let type_ids: Box<[u32]> = info.types.iter().map(signatures::intern).collect();
+    let mut instance = Box::new(Instance {
+        module: module.clone(),
+        vmctx: vec![0u128; offsets.size().div_ceil(16)].into_boxed_slice(),
+        funcrefs: (0..info.functions.len())
+            .map(|_| VMFuncRef {
+                func_ptr: std::ptr::null(),
+                vmctx: std::ptr::null_mut(),
+                type_id: 0,
+            })
+            .collect(),
+        type_ids,
+        memories: Vec::with_capacity(info.memories.len()),
+        tables: Vec::with_capacity(info.tables.len()),
+        globals: Vec::with_capacity(info.globals.len()),
+        passive_elements: vec![Vec::new(); info.elements.len()],
+        dropped_data: dropped_at_start(info),
+        imported_funcs: Vec::new(),
+        exports: Vec::new(),
+    });
+    let vmctx = instance.vmctx_ptr();
+    let mut imported_funcs = Vec::new();
+
+    // Imports, in order; each kind's index space starts with its imports.
+    for import in imports {
+        match *import {
+            StoreItem::Func(f) => {
+                let index = imported_funcs.len() as u32;
+                let type_index = info.functions[index as usize];
+                let (func_ptr, callee_vmctx) = match &store.funcs[f].kind {
+                    FuncKind::Wasm {
+                        func_ptr, vmctx, ..
+                    } => (*func_ptr, *vmctx),
+                    FuncKind::Host(ctx) => (
+                        module.host_trampoline(type_index),
+                        (&**ctx as *const _ as *mut u8),
+                    ),
+                };
+                write_ptr(vmctx, offsets.imported_func(index), func_ptr as usize);
+                write_ptr(
+                    vmctx,
+                    offsets.imported_func(index) + 8,
+                    callee_vmctx as usize,
+                );
+                instance.funcrefs[index as usize] = VMFuncRef {
+                    func_ptr,
+                    vmctx: callee_vmctx,
+                    type_id: instance.type_ids[type_index as usize],
+                };
+                imported_funcs.push(f);
+            }
+            StoreItem::Memory(m) => instance.memories.push(&mut *store.memories[m]),
+            StoreItem::Table(t) => instance.tables.push(&mut *store.tables[t]),
+            StoreItem::Global(g) => instance.globals.push(&mut store.globals[g].vm),
+        }
+    }
+
+    // Defined memories, tables and globals live in the store.
+    let mut memory_handles: Vec<usize> = imports
+        .iter()
+        .filter_map(|e| match e {
+            StoreItem::Memory(m) => Some(*m),
+            _ => None,
+        })
+        .collect();
+    for ty in &info.memories[info.num_imported_memories as usize..] {
+        let mut memory = MemoryData::new(*ty)?;
+        instance.memories.push(&mut *memory);
+        memory_handles.push(store.memories.len());
+        store.memories.push(memory);
+    }
+    let mut table_handles: Vec<usize> = imports
+        .iter()
+        .filter_map(|e| match e {
+            StoreItem::Table(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    for ty in &info.tables[info.num_imported_tables as usize..] {
+        let mut table = TableData::new(*ty, 0)?;
+        instance.tables.push(&mut *table);
+        table_handles.push(store.tables.len());
+        store.tables.push(table);
+    }
+
+    // Defined functions' references (globals and segments may refer to them).
+    for defined in 0..info.num_defined_funcs() {
+        let index = info.num_imported_funcs as usize + defined;
+        instance.funcrefs[index] = VMFuncRef {
+            func_ptr: module.func_ptr(defined),
+            vmctx,
+            type_id: instance.type_ids[info.functions[index] as usize],
+        };
+    }
+
+    // The vmctx header and the pointers to memories, tables and (imported) globals.
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_INSTANCE,
+        &mut *instance as *mut Instance as usize,
+    );
+    write_ptr(vmctx, vmctx::VMCTX_LIMITS, store.limits_ptr() as usize);
+    write_ptr(vmctx, vmctx::VMCTX_LIBCALLS, LIBCALLS.as_ptr() as usize);
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_TYPE_IDS,
+        instance.type_ids.as_ptr() as usize,
+    );
+    write_ptr(
+        vmctx,
+        vmctx::VMCTX_FUNCREFS,
+        instance.funcrefs.as_ptr() as usize,
+    );
+    for (i, memory) in instance.memories.iter().enumerate() {
+        // SAFETY: the pointer refers to a live store-owned memory.
+        let vm = unsafe { &raw mut (**memory).vm };
+        write_ptr(vmctx, offsets.memory(i as u32), vm as usize);
+    }
+    for (i, table) in instance.tables.iter().enumerate() {
+        // SAFETY: the pointer refers to a live store-owned table.
+        let vm = unsafe { &raw mut (**table).vm };
+        write_ptr(vmctx, offsets.table(i as u32), vm as usize);
+    }
+
+    // Defined globals, initialised in order (an initializer may read earlier globals).
+    let mut global_handles: Vec<usize> = imports
+        .iter()
+        .filter_map(|e| match e {
+            StoreItem::Global(g) => Some(*g),
+            _ => None,
+        })
+        .collect();
+    let defined_globals = info.globals[info.num_imported_globals as usize..]
+        .iter()
+        .zip(&info.global_inits);
+    for (ty, init) in defined_globals {
+        let value = instance.eval(init);
+        let mut global = Box::new(GlobalData {
+            vm: VMGlobal(value),
+            ty: *ty,
+        });
+        instance.globals.push(&mut global.vm);
+        global_handles.push(store.globals.len());
+        store.globals.push(global);
+    }
+    for (i, global) in instance.globals.iter().enumerate() {
+        write_ptr(vmctx, offsets.global(i as u32), *global as usize);
+    }
+
+    instance.imported_funcs = imported_funcs;
+    let index = store.push_instance(instance);
+
+    let mut exports = Vec::with_capacity(info.exports.len());
+    for export in &info.exports {
+        let handle = match export.kind {
+            ExternKind::Func => StoreItem::Func(func_handle(store, index, export.index)),
+            ExternKind::Memory => StoreItem::Memory(memory_handles[export.index as usize]),
+            ExternKind::Table => StoreItem::Table(table_handles[export.index as usize]),
+            ExternKind::Global => StoreItem::Global(global_handles[export.index as usize]),
+        };
+        exports.push((export.name.clone(), handle));
+    }
+    store.instances[index].exports = exports;
+    initialize_segments(store, index)?;
+    Ok(index)
+}
+
+/// The store index of function `func_index` of instance `instance` (an imported function's own
+/// index, or a new entry for a defined one).
+pub fn func_handle(store: &mut StoreData, instance: usize, func_index: u32) -> usize {
+    let data = &mut *store.instances[instance];
+    if let Some(f) = data.imported_funcs.get(func_index as usize) {
+        return *f;
+    }
+    let module = data.module.clone();
+    let vmctx = data.vmctx_ptr();
+    let info = module.info();
+    let defined = (func_index - info.num_imported_funcs) as usize;
+    let type_index = info.functions[func_index as usize];
+    store.push_func(FuncData {
+        ty: info.types[type_index as usize].clone(),
+        kind: FuncKind::Wasm {
+            func_ptr: module.func_ptr(defined),
+            vmctx,
+            trampoline: module.entry_trampoline(type_index),
+        },
+    })
+}
+
+fn write_ptr(vmctx: *mut u8, offset: i32, value: usize) {
+    // SAFETY: every offset comes from `VMOffsets` for this vmctx, whose size it computed.
+    unsafe { (vmctx.add(offset as usize) as *mut usize).write(value) }
+}
+
+fn trap(kind: TrapKind) -> VmError {
+    VmError::Trap(Trap::new(kind))
+}
+
+/// Which data segments count as dropped before instantiation applies any: those folded into a
+/// memory image, which are applied by the image.
+fn dropped_at_start(info: &ModuleInfo) -> Vec<bool> {
+    let mut dropped = vec![true; info.data.len()];
+    for (i, _) in info.data.listed() {
+        dropped[i as usize] = false;
+    }
+    dropped
+}
+
+/// Applies element then data segments in order; the first out-of-bounds one traps.
+fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
+    let instance = &mut *store.instances[index];
+    let module = instance.module.clone();
+    let info = module.info();
+    for (i, segment) in info.elements.iter().enumerate() {
+        let items: Vec<usize> = match &segment.items {
+            ElementItems::Funcs(funcs) => funcs.iter().map(|f| instance.funcref(*f)).collect(),
+            ElementItems::Exprs(exprs) => exprs.iter().map(|e| instance.eval(e) as usize).collect(),
+        };
+        match &segment.mode {
+            ElementMode::Active { table, offset } => {
+                let at = instance.eval(offset) as u32;
+                let elements = instance.table_mut(*table).elements_mut();
+                let fits = (at as usize)
+                    .checked_add(items.len())
+                    .is_some_and(|end| end <= elements.len());
+                if !fits {
+                    return Err(trap(TrapKind::TableOutOfBounds));
+                }
+                elements[at as usize..at as usize + items.len()].copy_from_slice(&items);
+            }
+            ElementMode::Passive => instance.passive_elements[i] = items,
+            ElementMode::Declared => {}
+        }
+    }
+    for image in &module.layout().memory_images {
+        instance.memory_mut(image.memory).initialize(
+            image.memory_offset,
+            module.memory_image_bytes(image),
+            module.memory_image_file(image),
+        )?;
+    }
+    for (i, segment) in info.data.listed() {
+        let DataMode::Active { memory, offset } = &segment.mode else {
+            continue;
+        };
+        let at = instance.eval(offset) as u32 as usize;
+        let bytes = module.data_segment(i);
+        let data = instance.memory_mut(*memory).data_mut();
+        let fits = at
+            .checked_add(bytes.len())
+            .is_some_and(|end| end <= data.len());
+        if !fits {
+            return Err(trap(TrapKind::MemoryOutOfBounds));
+        }
+        data[at..at + bytes.len()].copy_from_slice(bytes);
+        instance.dropped_data[i as usize] = true;
+    }
+    Ok(())
+}
