@@ -21,6 +21,18 @@ pub(crate) mod fdflags {
     pub const SYNC: u16 = 1 << 4;
 }
 
+/// `riflags` bits of `sock_recv`.
+pub(crate) mod riflags {
+    pub const RECV_PEEK: u16 = 1 << 0;
+    pub const RECV_WAITALL: u16 = 1 << 1;
+}
+
+/// `sdflags` bits of `sock_shutdown`.
+pub(crate) mod sdflags {
+    pub const RD: u8 = 1 << 0;
+    pub const WR: u8 = 1 << 1;
+}
+
 /// `oflags` bits of `path_open`.
 pub(crate) mod oflags {
     pub const CREAT: u16 = 1 << 0;

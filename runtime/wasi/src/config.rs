@@ -1,7 +1,7 @@
 //! What a WASI guest sees of the world: arguments, environment, preopened directories and
 //! its three standard streams. Built by the embedder, turned into a context per run.
 
-use std::{cell::RefCell, path::PathBuf, rc::Rc};
+use std::{cell::RefCell, net::TcpListener, path::PathBuf, rc::Rc, sync::Arc};
 
 /// Where a guest's standard input comes from.
 #[derive(Clone, Debug, Default)]
@@ -63,6 +63,7 @@ pub struct Preopen {
 pub struct WasiConfig {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) listeners: Vec<Arc<TcpListener>>,
     pub(crate) preopens: Vec<Preopen>,
     pub(crate) stdin: InputStream,
     pub(crate) stdout: OutputStream,
@@ -103,8 +104,18 @@ impl WasiConfig {
         self
     }
 
-    /// Grants the host directory `host` to the guest as `guest`. Preopens get descriptors
-    /// 3, 4, ... in the order they are added.
+    /// Gives the guest a listening TCP socket, on which it accepts connections with
+    /// `sock_accept` (preview 1 cannot bind or listen itself). Listeners get descriptors 3, 4,
+    /// ... in the order they are added, before any preopened directory, as wasmtime's
+    /// `--tcplisten` does. Each run gets its own duplicate of the descriptor.
+    pub fn preopen_listener(&mut self, listener: TcpListener) -> &mut Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Grants the host directory `host` to the guest as `guest`. Preopened directories get
+    /// the descriptors after the listeners (3, 4, ... when there are none), in the order they
+    /// are added.
     pub fn preopen_dir(&mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> &mut Self {
         self.preopens.push(Preopen {
             host: host.into(),

@@ -19,11 +19,13 @@ pub struct WasiCtx {
 }
 
 impl WasiCtx {
-    /// Opens `config`'s preopens (descriptors 3, 4, ...) and connects its standard streams.
+    /// Duplicates `config`'s listening sockets and opens its preopened directories
+    /// (descriptors 3, 4, ..., in that order), and connects its standard streams.
     ///
     /// # Errors
     /// [`WasiError::Preopen`] when a directory cannot be opened; [`WasiError::Inherit`] when
-    /// a host standard stream cannot be duplicated.
+    /// a host standard stream cannot be duplicated; [`WasiError::Listener`] when a listening
+    /// socket cannot be.
     pub fn new(config: &WasiConfig) -> Result<Self, WasiError> {
         let mut fds = FdTable::default();
         let stdin = match &config.stdin {
@@ -45,6 +47,20 @@ impl WasiCtx {
             output(&config.stderr, 2)?,
         ] {
             insert(&mut fds, descriptor);
+        }
+        for listener in &config.listeners {
+            let fd = listener.try_clone().map_err(WasiError::Listener)?;
+            insert(
+                &mut fds,
+                Descriptor::Host(HostFile {
+                    fd: fd.into(),
+                    filetype: filetype::SOCKET_STREAM,
+                    readable: true,
+                    writable: true,
+                    preopen: None,
+                    listing: Vec::new(),
+                }),
+            );
         }
         for preopen in &config.preopens {
             let error = |source| WasiError::Preopen {

@@ -23,6 +23,9 @@ pub enum WasiError {
         #[source]
         source: std::io::Error,
     },
+    /// A listening socket could not be duplicated for the guest.
+    #[error("cannot give the guest its listening socket: {0}")]
+    Listener(#[source] std::io::Error),
     /// The module exports neither `_start` nor `_initialize`.
     #[error(
         "the module is not a WASI command or reactor: it exports neither `_start` nor `_initialize`"

@@ -11,6 +11,7 @@ use wasm_prof_runtime::{
 use crate::{
     calls::{
         Body, Params, args, clock, fd_io, fd_meta, path, path_open, poll, prestat, readdir, sched,
+        sock,
     },
     ctx::WasiCtx,
     errno::Errno,
@@ -124,14 +125,18 @@ const FUNCTIONS: &[(&str, &[ValType], Body)] = &[
     ("proc_raise", &[I32], sched::nosys),
     ("random_get", &[I32, I32], sched::random_get),
     ("sched_yield", &[], sched::sched_yield),
-    ("sock_accept", &[I32, I32, I32], sched::nosys),
-    ("sock_recv", &[I32, I32, I32, I32, I32, I32], sched::nosys),
-    ("sock_send", &[I32, I32, I32, I32, I32], sched::nosys),
-    ("sock_shutdown", &[I32, I32], sched::nosys),
+    ("sock_accept", &[I32, I32, I32], sock::sock_accept),
+    (
+        "sock_recv",
+        &[I32, I32, I32, I32, I32, I32],
+        sock::sock_recv,
+    ),
+    ("sock_send", &[I32, I32, I32, I32, I32], sock::sock_send),
+    ("sock_shutdown", &[I32, I32], sock::sock_shutdown),
 ];
 
 /// Defines every `wasi_snapshot_preview1` function on `linker`, all sharing `ctx`.
-/// Functions this runtime does not provide (`proc_raise`, `sock_*`) return `ENOSYS`.
+/// The one function this runtime does not provide (`proc_raise`) returns `ENOSYS`.
 pub fn add_to_linker(linker: &mut Linker, ctx: WasiCtx) {
     let ctx = Rc::new(RefCell::new(ctx));
     for &(name, params, body) in FUNCTIONS {

@@ -28,8 +28,11 @@ pub(crate) fn c_path(path: &str) -> WasiResult<CString> {
 }
 
 /// Takes ownership of a descriptor a libc call returned.
-pub(crate) fn owned(fd: RawFd) -> OwnedFd {
-    // SAFETY: callers pass a descriptor that libc just returned and that nothing else owns.
+///
+/// # Safety
+/// `fd` must be an open descriptor that nothing else owns (closes or wraps).
+pub(crate) unsafe fn owned(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller hands over sole ownership of an open descriptor.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 

@@ -83,7 +83,8 @@ fn openat2_beneath(
             )
         };
         if ret >= 0 {
-            return Ok(owned(ret as RawFd));
+            // SAFETY: `openat2` just returned this descriptor, and nothing else has it.
+            return Ok(unsafe { owned(ret as RawFd) });
         }
         match Errno::last() {
             Errno::Again | Errno::Intr => continue,
@@ -101,7 +102,8 @@ fn openat(dir: RawFd, name: &str, flags: libc::c_int, mode: libc::mode_t) -> Was
     if fd < 0 {
         Err(Errno::last())
     } else {
-        Ok(owned(fd))
+        // SAFETY: `openat` just returned `fd`, and nothing else has it.
+        Ok(unsafe { owned(fd) })
     }
 }
 

@@ -196,12 +196,12 @@ fn an_endless_guest_is_stopped_by_a_timeout() {
 #[test]
 fn unprovided_functions_link_and_return_enosys() {
     let wat = r#"(module
-        (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+        (import "wasi_snapshot_preview1" "proc_raise" (func $raise (param i32) (result i32)))
         (import "wasi_snapshot_preview1" "not_in_preview1" (func $new (param i64) (result i32)))
         (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
         (memory (export "memory") 1)
         (func (export "_start")
-          (call $accept (i32.const 0) (i32.const 0) (i32.const 0))
+          (call $raise (i32.const 15))
           (call $new (i64.const 7))
           i32.add
           call $exit))"#;
@@ -440,3 +440,32 @@ fn boolector_runs_when_fetched() {
         "boolector exits 0 or 10 (sat): {status:?}"
     );
 }
+
+#[test]
+fn a_guest_serves_connections_on_a_preopened_listener() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || {
+        ["hello", "wasi sockets", "third"].map(|request| {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            answer
+        })
+    });
+    // A directory added first still comes after the listener: the guest finds its socket at
+    // fd 3, as under wasmtime's `--tcplisten`.
+    let dir = sandbox();
+    let mut config = WasiConfig::new();
+    config
+        .preopen_dir(dir.path(), "/sandbox")
+        .preopen_listener(listener);
+    let (status, out) = run("sock_echo", &["3"], &mut config);
+    assert_eq!(status.unwrap().code, 0, "{out}");
+    assert_eq!(out, expected("sock_echo"));
+    assert_eq!(client.join().unwrap(), ["HELLO", "WASI SOCKETS", "THIRD"]);
+}
+

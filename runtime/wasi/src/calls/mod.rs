@@ -12,6 +12,7 @@ pub(crate) mod poll;
 pub(crate) mod prestat;
 pub(crate) mod readdir;
 pub(crate) mod sched;
+pub(crate) mod sock;
 
 use wasm_prof_runtime::Val;
 

@@ -56,15 +56,16 @@ fn dirent_type(d_type: u8, dir: libc::c_int, name: &CStr) -> u8 {
 fn list(dir: BorrowedFd<'_>) -> WasiResult<Vec<DirEntry>> {
     let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC;
     // SAFETY: opening "." relative to an open directory descriptor.
-    let fd = os::owned(cvt(unsafe {
-        libc::openat(dir.as_raw_fd(), c".".as_ptr(), flags)
-    })?);
+    let raw = cvt(unsafe { libc::openat(dir.as_raw_fd(), c".".as_ptr(), flags) })?;
+    // SAFETY: `openat` just returned `raw`, and nothing else has it.
+    let fd = unsafe { os::owned(raw) };
     let raw = fd.into_raw_fd();
     // SAFETY: `raw` is an open directory descriptor we own; the DIR stream takes it over.
     let stream = unsafe { libc::fdopendir(raw) };
     if stream.is_null() {
         let errno = Errno::last();
-        drop(os::owned(raw));
+        // SAFETY: `fdopendir` failed, so `raw` is still ours to close.
+        drop(unsafe { os::owned(raw) });
         return Err(errno);
     }
     let mut entries = Vec::new();

@@ -1,0 +1,145 @@
+//! Sockets: `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown`.
+//!
+//! Preview 1 cannot create, bind or connect sockets: a guest gets its listening sockets
+//! preopened by the embedder (see [`crate::WasiConfig::preopen_listener`]) and accepts
+//! connections on them. Sockets are host descriptors of file type `SOCKET_STREAM`, so
+//! `fd_read`, `fd_write`, `fd_close`, `fd_fdstat_*` and `poll_oneoff` work on them as on any
+//! other host stream.
+
+use std::os::fd::AsRawFd;
+
+use crate::{
+    abi::{fdflags, filetype, riflags, sdflags},
+    calls::Params,
+    ctx::WasiCtx,
+    errno::{Errno, WasiResult},
+    fd_table::{Descriptor, HostFile},
+    guest::{Guest, total_len},
+    os::{self, cvt, cvt_size},
+};
+
+/// Largest transfer one call makes; a guest asking for more gets a short count.
+const MAX_TRANSFER: usize = 64 << 20;
+
+/// The host socket behind `fd`; `ENOTSOCK` for any other descriptor.
+fn socket(ctx: &mut WasiCtx, fd: u32) -> WasiResult<libc::c_int> {
+    match ctx.fds.get(fd)? {
+        Descriptor::Host(file) if file.filetype == filetype::SOCKET_STREAM => {
+            Ok(file.fd.as_raw_fd())
+        }
+        _ => Err(Errno::NotSock),
+    }
+}
+
+/// Retries `op` while a signal interrupts it.
+fn retry(mut op: impl FnMut() -> isize) -> WasiResult<usize> {
+    loop {
+        match cvt_size(op()) {
+            Err(Errno::Intr) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `sock_accept(fd, flags) -> fd`: a new descriptor for the next connection on listening socket
+/// `fd`; `flags` may ask for a non-blocking descriptor.
+pub(crate) fn sock_accept(
+    ctx: &mut WasiCtx,
+    guest: &mut Guest<'_>,
+    p: &Params<'_>,
+) -> WasiResult<()> {
+    let listener = socket(ctx, p.u32(0))?;
+    let flags = p.u32(1) as u16;
+    if flags & !fdflags::NONBLOCK != 0 {
+        return Err(Errno::Inval);
+    }
+    let mut how = libc::SOCK_CLOEXEC;
+    if flags & fdflags::NONBLOCK != 0 {
+        how |= libc::SOCK_NONBLOCK;
+    }
+    let raw = loop {
+        // SAFETY: accept4 on an open socket; the peer address is not asked for.
+        match cvt(unsafe {
+            libc::accept4(listener, std::ptr::null_mut(), std::ptr::null_mut(), how)
+        }) {
+            Err(Errno::Intr) => continue,
+            other => break other?,
+        }
+    };
+    // SAFETY: accept4 just returned `raw`, and nothing else has it.
+    let fd = unsafe { os::owned(raw) };
+    let new = ctx.fds.insert(Descriptor::Host(HostFile {
+        fd,
+        filetype: filetype::SOCKET_STREAM,
+        readable: true,
+        writable: true,
+        preopen: None,
+        listing: Vec::new(),
+    }))?;
+    guest.write_u32(p.u32(2), new)
+}
+
+/// `sock_recv(fd, ri_data, ri_flags) -> (size, roflags)`: receives into the guest's buffers;
+/// `ri_flags` may peek and wait for all.
+pub(crate) fn sock_recv(
+    ctx: &mut WasiCtx,
+    guest: &mut Guest<'_>,
+    p: &Params<'_>,
+) -> WasiResult<()> {
+    let fd = socket(ctx, p.u32(0))?;
+    let iovecs = guest.iovecs(p.u32(1), p.u32(2))?;
+    let ri_flags = p.u32(3) as u16;
+    if ri_flags & !(riflags::RECV_PEEK | riflags::RECV_WAITALL) != 0 {
+        return Err(Errno::Inval);
+    }
+    let mut how = 0;
+    if ri_flags & riflags::RECV_PEEK != 0 {
+        how |= libc::MSG_PEEK;
+    }
+    if ri_flags & riflags::RECV_WAITALL != 0 {
+        how |= libc::MSG_WAITALL;
+    }
+    let mut buf = vec![0u8; total_len(&iovecs).min(MAX_TRANSFER)];
+    // SAFETY: `buf` is writable for its length.
+    let n = retry(|| unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), how) })?;
+    guest.scatter(&iovecs, &buf[..n])?;
+    guest.write_u32(p.u32(4), n as u32)?;
+    // `roflags`: data truncation only happens to datagrams, which preview 1 cannot have.
+    guest.write_u16(p.u32(5), 0)
+}
+
+/// `sock_send(fd, si_data, si_flags) -> size`: sends the guest's buffers (no flags exist).
+pub(crate) fn sock_send(
+    ctx: &mut WasiCtx,
+    guest: &mut Guest<'_>,
+    p: &Params<'_>,
+) -> WasiResult<()> {
+    let fd = socket(ctx, p.u32(0))?;
+    if p.u32(3) != 0 {
+        return Err(Errno::Inval);
+    }
+    let data = guest.gather(p.u32(1), p.u32(2))?;
+    let data = &data[..data.len().min(MAX_TRANSFER)];
+    // SAFETY: `data` is readable for its length. MSG_NOSIGNAL: a peer that went away is an
+    // EPIPE for the guest, not a SIGPIPE for the whole process.
+    let n =
+        retry(|| unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) })?;
+    guest.write_u32(p.u32(4), n as u32)
+}
+
+/// `sock_shutdown(fd, how)`: shuts down the receiving side, the sending side or both.
+pub(crate) fn sock_shutdown(
+    ctx: &mut WasiCtx,
+    _: &mut Guest<'_>,
+    p: &Params<'_>,
+) -> WasiResult<()> {
+    let fd = socket(ctx, p.u32(0))?;
+    let how = match p.u32(1) as u8 {
+        sdflags::RD => libc::SHUT_RD,
+        sdflags::WR => libc::SHUT_WR,
+        both if both == sdflags::RD | sdflags::WR => libc::SHUT_RDWR,
+        _ => return Err(Errno::Inval),
+    };
+    // SAFETY: shutdown on an open socket.
+    cvt(unsafe { libc::shutdown(fd, how) }).map(drop)
+}
