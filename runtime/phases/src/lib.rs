@@ -47,11 +47,17 @@ pub enum Phase {
     Start,
     /// Running the program's entry point.
     Execute,
+    /// For a server: from the process's start to the first connection the guest accepted.
+    /// A milestone (see [`Phase::is_milestone`]).
+    Ready,
+    /// For a server: from the process's start to the first complete response a client
+    /// received. A milestone (see [`Phase::is_milestone`]).
+    FirstResponse,
 }
 
 impl Phase {
     /// Every phase, in the order a module's life goes through them.
-    pub const ALL: [Phase; 13] = [
+    pub const ALL: [Phase; 15] = [
         Phase::Read,
         Phase::Hash,
         Phase::CacheLookup,
@@ -65,6 +71,8 @@ impl Phase {
         Phase::Instantiate,
         Phase::Start,
         Phase::Execute,
+        Phase::Ready,
+        Phase::FirstResponse,
     ];
 
     /// The phase's name as it appears in reports.
@@ -83,7 +91,16 @@ impl Phase {
             Phase::Instantiate => "instantiate",
             Phase::Start => "start",
             Phase::Execute => "execute",
+            Phase::Ready => "ready",
+            Phase::FirstResponse => "first_response",
         }
+    }
+
+    /// Whether the phase is a milestone: a span from the process's start to a moment
+    /// (`ready`, `first_response`) that overlaps the phases before it, so it is reported on
+    /// its own and never added to them.
+    pub fn is_milestone(self) -> bool {
+        matches!(self, Phase::Ready | Phase::FirstResponse)
     }
 }
 
@@ -238,6 +255,14 @@ impl PhaseClock {
                 start_ns: duration_ns(start),
                 duration_ns: duration_ns(duration),
             });
+        }
+    }
+
+    /// Records milestone `phase` (see [`Phase::is_milestone`]) reached at `at`: a span from
+    /// the clock's origin to `at`.
+    pub fn milestone(&mut self, phase: Phase, at: Instant) {
+        if let Some(origin) = self.origin {
+            self.push(phase, Duration::ZERO, at.saturating_duration_since(origin));
         }
     }
 

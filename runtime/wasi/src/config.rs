@@ -3,6 +3,8 @@
 
 use std::{cell::RefCell, net::TcpListener, path::PathBuf, rc::Rc, sync::Arc};
 
+use crate::server::ServerControl;
+
 /// Where a guest's standard input comes from.
 #[derive(Clone, Debug, Default)]
 pub enum InputStream {
@@ -64,6 +66,7 @@ pub struct WasiConfig {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) listeners: Vec<Arc<TcpListener>>,
+    pub(crate) control: Option<ServerControl>,
     pub(crate) preopens: Vec<Preopen>,
     pub(crate) stdin: InputStream,
     pub(crate) stdout: OutputStream,
@@ -110,6 +113,13 @@ impl WasiConfig {
     /// `--tcplisten` does. Each run gets its own duplicate of the descriptor.
     pub fn preopen_listener(&mut self, listener: TcpListener) -> &mut Self {
         self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Lets the embedder see when the guest first accepts a connection and stop it (see
+    /// [`ServerControl`]).
+    pub fn server_control(&mut self, control: ServerControl) -> &mut Self {
+        self.control = Some(control);
         self
     }
 

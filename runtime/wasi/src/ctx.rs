@@ -8,6 +8,7 @@ use crate::{
     error::WasiError,
     fd_table::{Descriptor, FdTable, HostFile},
     os,
+    server::ServerControl,
 };
 
 /// A running guest's WASI state, made from a [`WasiConfig`]: preopened directories are
@@ -16,9 +17,20 @@ pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<String>,
     pub(crate) fds: FdTable,
+    pub(crate) control: Option<ServerControl>,
 }
 
 impl WasiCtx {
+    /// Whether the embedder asked the guest to stop.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.control.as_ref().is_some_and(ServerControl::is_stopped)
+    }
+
+    /// The descriptor a wait must include so that a stop request ends it.
+    pub(crate) fn wake_fd(&self) -> Option<libc::c_int> {
+        self.control.as_ref().map(ServerControl::wake_fd)
+    }
+
     /// Duplicates `config`'s listening sockets and opens its preopened directories
     /// (descriptors 3, 4, ..., in that order), and connects its standard streams.
     ///
@@ -87,6 +99,7 @@ impl WasiCtx {
             args: config.args.clone(),
             env: config.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
             fds,
+            control: config.control.clone(),
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::{cell::RefCell, rc::Rc};
 
 use wasm_prof_runtime::{
-    ExternType, FuncType, Linker, Module, Trap, Val,
+    ExternType, FuncType, Linker, Module, Trap, TrapKind, Val,
     ValType::{self, I32, I64},
 };
 
@@ -145,10 +145,14 @@ pub fn add_to_linker(linker: &mut Linker, ctx: WasiCtx) {
         linker.func(MODULE, name, ty, move |caller, args, results| {
             let mut empty = [];
             let mut guest = Guest::new(caller.memory().unwrap_or(&mut empty));
-            let errno = match body(&mut ctx.borrow_mut(), &mut guest, &Params(args)) {
+            let mut ctx = ctx.borrow_mut();
+            let errno = match body(&mut ctx, &mut guest, &Params(args)) {
                 Ok(()) => Errno::Success,
                 Err(errno) => errno,
             };
+            if ctx.stop_requested() {
+                return Err(Trap::new(TrapKind::Interrupt));
+            }
             results[0] = Val::I32(i32::from(errno as u16));
             Ok(())
         });

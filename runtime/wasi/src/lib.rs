@@ -35,9 +35,11 @@ mod imports;
 mod os;
 mod run;
 mod sandbox;
+mod server;
 
 pub use config::{InputStream, OutputPipe, OutputStream, Preopen, WasiConfig};
 pub use ctx::WasiCtx;
 pub use error::WasiError;
 pub use imports::{MODULE, add_to_linker, define_unknown_as_enosys};
 pub use run::{ExitStatus, run_command, run_command_in, run_command_with_clock};
+pub use server::ServerControl;

@@ -469,3 +469,50 @@ fn a_guest_serves_connections_on_a_preopened_listener() {
     assert_eq!(client.join().unwrap(), ["HELLO", "WASI SOCKETS", "THIRD"]);
 }
 
+/// A server guest's first accept is recorded, and a stop request ends it with an `Interrupt`
+/// trap wherever it waits: in `poll_oneoff` (here after one connection) or in a blocking
+/// `sock_accept` (before any).
+#[test]
+fn a_server_control_sees_the_first_accept_and_stops_the_guest() {
+    for connections in [1, 0] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let control = wasi::ServerControl::new().unwrap();
+        let stopper = control.clone();
+        let client = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for _ in 0..connections {
+                let mut stream = std::net::TcpStream::connect(addr).unwrap();
+                stream.write_all(b"ping").unwrap();
+                stream.shutdown(std::net::Shutdown::Write).unwrap();
+                let mut answer = String::new();
+                stream.read_to_string(&mut answer).unwrap();
+                assert_eq!(answer, "PING");
+            }
+            // Let the guest reach its next wait before stopping it.
+            std::thread::sleep(Duration::from_millis(100));
+            stopper.stop();
+        });
+        let started = std::time::Instant::now();
+        let mut config = WasiConfig::new();
+        config
+            .preopen_listener(listener)
+            .server_control(control.clone());
+        let (outcome, out) = run("sock_echo", &["5"], &mut config);
+        client.join().unwrap();
+        match outcome {
+            Err(WasiError::Runtime(Error::Trap(trap))) => {
+                assert_eq!(trap.kind, TrapKind::Interrupt, "{trap}")
+            }
+            other => panic!("expected an Interrupt trap, got {other:?}: {out}"),
+        }
+        assert!(control.is_stopped());
+        match connections {
+            0 => assert!(control.first_accept().is_none()),
+            _ => {
+                let at = control.first_accept().expect("the guest accepted a connection");
+                assert!(at > started);
+            }
+        }
+    }
+}

@@ -108,8 +108,14 @@ fn fd_sub(ctx: &mut WasiCtx, fd: u32, userdata: u64, kind: u8) -> Sub {
     Sub::Now(event)
 }
 
-/// Waits on `waiters` until one is ready or `timeout` passes (`None`: no limit).
-fn wait(waiters: &[Waiter], timeout: Option<Duration>, events: &mut Vec<Event>) -> WasiResult<()> {
+/// Waits on `waiters` until one is ready, `timeout` passes (`None`: no limit) or `wake`
+/// becomes readable (a stop request: nothing is reported then).
+fn wait(
+    waiters: &[Waiter],
+    timeout: Option<Duration>,
+    wake: Option<libc::c_int>,
+    events: &mut Vec<Event>,
+) -> WasiResult<()> {
     let mut fds: Vec<libc::pollfd> = waiters
         .iter()
         .map(|w| libc::pollfd {
@@ -121,6 +127,11 @@ fn wait(waiters: &[Waiter], timeout: Option<Duration>, events: &mut Vec<Event>) 
             },
             revents: 0,
         })
+        .chain(wake.map(|fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }))
         .collect();
     let ts = timeout.map(|t| libc::timespec {
         tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
@@ -197,8 +208,9 @@ pub(crate) fn poll_oneoff(
     if events.is_empty() {
         let first = deadlines.iter().map(|&(_, at)| at).min();
         let timeout = first.map(|at| at.saturating_duration_since(Instant::now()));
-        if !waiters.is_empty() {
-            wait(&waiters, timeout, &mut events)?;
+        let wake = ctx.wake_fd();
+        if !waiters.is_empty() || wake.is_some() {
+            wait(&waiters, timeout, wake, &mut events)?;
         } else if let Some(at) = first {
             while Instant::now() < at {
                 std::thread::sleep(at.saturating_duration_since(Instant::now()));

@@ -57,6 +57,9 @@ pub(crate) fn sock_accept(
     if flags & fdflags::NONBLOCK != 0 {
         how |= libc::SOCK_NONBLOCK;
     }
+    if let Some(wake) = ctx.wake_fd() {
+        wait_readable(listener, wake)?;
+    }
     let raw = loop {
         // SAFETY: accept4 on an open socket; the peer address is not asked for.
         match cvt(unsafe {
@@ -76,7 +79,33 @@ pub(crate) fn sock_accept(
         preopen: None,
         listing: Vec::new(),
     }))?;
+    if let Some(control) = &ctx.control {
+        control.accepted();
+    }
     guest.write_u32(p.u32(2), new)
+}
+
+/// Waits until `listener` has a connection or `wake` fires (a stop request), so that a blocking
+/// accept can be stopped; returns at once for a non-blocking listener.
+fn wait_readable(listener: libc::c_int, wake: libc::c_int) -> WasiResult<()> {
+    // SAFETY: F_GETFL on an open descriptor.
+    if cvt(unsafe { libc::fcntl(listener, libc::F_GETFL) })? & libc::O_NONBLOCK != 0 {
+        return Ok(());
+    }
+    let mut fds = [listener, wake].map(|fd| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    loop {
+        // SAFETY: `fds` holds two pollfds; no timeout.
+        match cvt(unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) }) {
+            Err(Errno::Intr) => continue,
+            Err(errno) => return Err(errno),
+            Ok(_) if fds[1].revents != 0 => return Err(Errno::Intr),
+            Ok(_) => return Ok(()),
+        }
+    }
 }
 
 /// `sock_recv(fd, ri_data, ri_flags) -> (size, roflags)`: receives into the guest's buffers;
