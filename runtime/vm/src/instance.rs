@@ -62,6 +62,16 @@ impl Instance {
         unsafe { &mut *self.memories[index as usize] }
     }
 
+    /// Whether memories `a` and `b` are one memory (also when imported twice).
+    pub fn same_memory(&self, a: u32, b: u32) -> bool {
+        self.memories[a as usize] == self.memories[b as usize]
+    }
+
+    /// Whether tables `a` and `b` are one table (also when imported twice).
+    pub fn same_table(&self, a: u32, b: u32) -> bool {
+        self.tables[a as usize] == self.tables[b as usize]
+    }
+
     /// Number of memories.
     pub fn memory_count(&self) -> usize {
         self.memories.len()

@@ -94,16 +94,18 @@ fn table_elements(instance: &mut Instance, index: u32) -> &mut [usize] {
 }
 
 /// `memory.copy` and `table.copy`: within one memory or table (ranges may overlap) or from
-/// one to another, with both ranges checked.
+/// one to another, with both ranges checked. `same` says whether the two indices resolve to
+/// one storage — also when they differ, as two imports of one memory or table do.
 fn copy_items<T: Copy>(
     instance: &mut Instance,
     items: fn(&mut Instance, u32) -> &mut [T],
     (dst_index, src_index): (u32, u32),
+    same: bool,
     dst: u32,
     src: u32,
     len: u32,
 ) -> u32 {
-    if dst_index == src_index {
+    if same {
         return status(copy_within_checked(
             items(instance, dst_index),
             dst,
@@ -112,8 +114,8 @@ fn copy_items<T: Copy>(
         ));
     }
     let src_items: *const [T] = items(instance, src_index);
-    // SAFETY: distinct memories or tables own distinct storage, and nothing resizes it while
-    // copying.
+    // SAFETY: the two indices resolve to distinct memories or tables (`same` is false), which
+    // own distinct storage, and nothing resizes either while copying.
     let src_items = unsafe { &*src_items };
     status(copy_checked(
         items(instance, dst_index),
@@ -133,7 +135,8 @@ extern "C" fn memory_copy(
     len: u32,
 ) -> u32 {
     let instance = instance_of(vmctx);
-    copy_items(instance, memory_bytes, (dst_mem, src_mem), dst, src, len)
+    let same = instance.same_memory(dst_mem, src_mem);
+    copy_items(instance, memory_bytes, (dst_mem, src_mem), same, dst, src, len)
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {
@@ -190,10 +193,12 @@ extern "C" fn table_copy(
     len: u32,
 ) -> u32 {
     let instance = instance_of(vmctx);
+    let same = instance.same_table(dst_table, src_table);
     copy_items(
         instance,
         table_elements,
         (dst_table, src_table),
+        same,
         dst,
         src,
         len,
@@ -234,4 +239,80 @@ extern "C" fn table_init(
 extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) -> u32 {
     instance_of(vmctx).drop_elements(segment);
     OK
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use wasm_prof_environ::{CodeLayout, Limits, MemoryType, ModuleInfo, TableType, ValType};
+
+    use super::*;
+    use crate::{
+        compiled_module::CompiledModule,
+        instance::instantiate,
+        memory::MemoryData,
+        store_data::{StoreData, StoreItem},
+        table::TableData,
+    };
+
+    static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+    /// A store with one table of `1..=8` and one memory whose first bytes are `1..=8`, and an
+    /// instance of a module that imports that table twice and that memory twice.
+    fn instance_importing_everything_twice() -> (StoreData, usize) {
+        let limits = Limits { min: 1, max: None };
+        let info = ModuleInfo {
+            tables: vec![
+                TableType {
+                    element: ValType::FuncRef,
+                    limits: Limits { min: 8, max: None },
+                };
+                2
+            ],
+            num_imported_tables: 2,
+            memories: vec![MemoryType { limits }; 2],
+            num_imported_memories: 2,
+            ..ModuleInfo::default()
+        };
+        let module = CompiledModule::from_image(info, CodeLayout::default(), &[]).unwrap();
+        let mut store = StoreData::new(&EPOCH);
+        let mut table = TableData::new(
+            TableType {
+                element: ValType::FuncRef,
+                limits: Limits { min: 8, max: None },
+            },
+            0,
+        )
+        .unwrap();
+        for (i, slot) in table.elements_mut().iter_mut().enumerate() {
+            *slot = i + 1;
+        }
+        store.tables.push(table);
+        let mut memory = MemoryData::new(MemoryType { limits }).unwrap();
+        memory.data_mut()[..8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        store.memories.push(memory);
+        let imports = [
+            StoreItem::Table(0),
+            StoreItem::Table(0),
+            StoreItem::Memory(0),
+            StoreItem::Memory(0),
+        ];
+        let index = instantiate(&mut store, &module, &imports).unwrap();
+        (store, index)
+    }
+
+    /// `table.copy` and `memory.copy` between two imports of one table or memory copy within
+    /// one storage, as `memmove` does — never through a shared and a mutable slice over the
+    /// same elements (which std's debug checks turn into an abort).
+    #[test]
+    fn copies_between_two_imports_of_one_storage_overlap_correctly() {
+        let (mut store, index) = instance_importing_everything_twice();
+        let vmctx = store.instances[index].vmctx_ptr();
+        assert_eq!(table_copy(vmctx, 0, 1, 1, 0, 6), OK);
+        assert_eq!(store.tables[0].elements(), [1, 1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(memory_copy(vmctx, 1, 0, 0, 2, 6), OK);
+        assert_eq!(&store.memories[0].data()[..8], [3, 4, 5, 6, 7, 8, 7, 8]);
+        assert_eq!(table_copy(vmctx, 1, 0, 3, 0, 6), TRAP);
+    }
 }
