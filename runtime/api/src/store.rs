@@ -93,12 +93,12 @@ impl Store {
         self.data.set_epoch_deadline(deadline);
     }
 
-    /// Runs `f`, which enters guest code, catching traps.
-    pub(crate) fn enter(&mut self, f: &mut dyn FnMut()) -> Result<()> {
+    /// Runs `f`, which enters guest code, catching traps (`f` is `Copy`: it owns nothing a
+    /// trap could skip dropping).
+    pub(crate) fn enter(&mut self, f: impl FnMut() + Copy) -> Result<()> {
         let max_stack = self.engine.config().max_wasm_stack;
         let limits = self.data.limits_ptr();
-        // SAFETY: `limits` is this store's, alive for the call; every `f` passed here only calls
-        // a trampoline with values it borrows, so it owns nothing a trap could skip dropping.
+        // SAFETY: `limits` is this store's limits record, alive for the whole call.
         unsafe { signals::catch(limits, max_stack, f) }.map_err(Error::Trap)
     }
 }
@@ -163,7 +163,7 @@ impl Func {
         // this signature, with that native signature.
         let trampoline: Trampoline = unsafe { std::mem::transmute(trampoline) };
         let slots = values.as_mut_ptr();
-        store.enter(&mut || {
+        store.enter(move || {
             // SAFETY: the callee and its vmctx are alive in this store; `slots` has room for
             // every argument and result.
             unsafe { trampoline(vmctx, vmctx, func_ptr, slots) }

@@ -209,9 +209,13 @@ pub fn instantiate(
                         (&**ctx as *const _ as *mut u8),
                     ),
                 };
-                write_ptr(vmctx, offsets.imported_func(index), func_ptr as usize);
                 write_ptr(
-                    vmctx,
+                    &mut instance.vmctx,
+                    offsets.imported_func(index),
+                    func_ptr as usize,
+                );
+                write_ptr(
+                    &mut instance.vmctx,
                     offsets.imported_func(index) + 8,
                     callee_vmctx as usize,
                 );
@@ -267,32 +271,31 @@ pub fn instantiate(
     }
 
     // The vmctx header and the pointers to memories, tables and (imported) globals.
+    let instance_ptr = &mut *instance as *mut Instance as usize;
+    write_ptr(&mut instance.vmctx, vmctx::VMCTX_INSTANCE, instance_ptr);
     write_ptr(
-        vmctx,
-        vmctx::VMCTX_INSTANCE,
-        &mut *instance as *mut Instance as usize,
-    );
-    write_ptr(vmctx, vmctx::VMCTX_LIMITS, store.limits_ptr() as usize);
-    write_ptr(vmctx, vmctx::VMCTX_LIBCALLS, LIBCALLS.as_ptr() as usize);
-    write_ptr(
-        vmctx,
-        vmctx::VMCTX_TYPE_IDS,
-        instance.type_ids.as_ptr() as usize,
+        &mut instance.vmctx,
+        vmctx::VMCTX_LIMITS,
+        store.limits_ptr() as usize,
     );
     write_ptr(
-        vmctx,
-        vmctx::VMCTX_FUNCREFS,
-        instance.funcrefs.as_ptr() as usize,
+        &mut instance.vmctx,
+        vmctx::VMCTX_LIBCALLS,
+        LIBCALLS.as_ptr() as usize,
     );
+    let type_ids = instance.type_ids.as_ptr() as usize;
+    write_ptr(&mut instance.vmctx, vmctx::VMCTX_TYPE_IDS, type_ids);
+    let funcrefs = instance.funcrefs.as_ptr() as usize;
+    write_ptr(&mut instance.vmctx, vmctx::VMCTX_FUNCREFS, funcrefs);
     for (i, memory) in instance.memories.iter().enumerate() {
         // SAFETY: the pointer refers to a live store-owned memory.
         let vm = unsafe { &raw mut (**memory).vm };
-        write_ptr(vmctx, offsets.memory(i as u32), vm as usize);
+        write_ptr(&mut instance.vmctx, offsets.memory(i as u32), vm as usize);
     }
     for (i, table) in instance.tables.iter().enumerate() {
         // SAFETY: the pointer refers to a live store-owned table.
         let vm = unsafe { &raw mut (**table).vm };
-        write_ptr(vmctx, offsets.table(i as u32), vm as usize);
+        write_ptr(&mut instance.vmctx, offsets.table(i as u32), vm as usize);
     }
 
     // Defined globals, initialised in order (an initializer may read earlier globals).
@@ -317,7 +320,11 @@ pub fn instantiate(
         store.globals.push(global);
     }
     for (i, global) in instance.globals.iter().enumerate() {
-        write_ptr(vmctx, offsets.global(i as u32), *global as usize);
+        write_ptr(
+            &mut instance.vmctx,
+            offsets.global(i as u32),
+            *global as usize,
+        );
     }
 
     instance.imported_funcs = imported_funcs;
@@ -360,9 +367,23 @@ pub fn func_handle(store: &mut StoreData, instance: usize, func_index: u32) -> u
     })
 }
 
-fn write_ptr(vmctx: *mut u8, offset: i32, value: usize) {
-    // SAFETY: every offset comes from `VMOffsets` for this vmctx, whose size it computed.
-    unsafe { (vmctx.add(offset as usize) as *mut usize).write(value) }
+/// Writes the pointer-sized `value` at byte `offset` of a vmctx.
+fn write_ptr(vmctx: &mut [u128], offset: i32, value: usize) {
+    let at = usize::try_from(offset).expect("vmctx offsets are not negative");
+    assert!(
+        at.is_multiple_of(8) && at + 8 <= vmctx.len() * 16,
+        "vmctx offset {at} is misaligned or out of bounds"
+    );
+    // SAFETY: `at..at + 8` lies inside `vmctx` (checked above) and is 8-aligned, as the
+    // storage of `u128`s is 16-aligned.
+    unsafe {
+        vmctx
+            .as_mut_ptr()
+            .cast::<u8>()
+            .add(at)
+            .cast::<usize>()
+            .write(value)
+    }
 }
 
 fn trap(kind: TrapKind) -> VmError {

@@ -136,7 +136,15 @@ extern "C" fn memory_copy(
 ) -> u32 {
     let instance = instance_of(vmctx);
     let same = instance.same_memory(dst_mem, src_mem);
-    copy_items(instance, memory_bytes, (dst_mem, src_mem), same, dst, src, len)
+    copy_items(
+        instance,
+        memory_bytes,
+        (dst_mem, src_mem),
+        same,
+        dst,
+        src,
+        len,
+    )
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {

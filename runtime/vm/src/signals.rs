@@ -52,14 +52,16 @@ pub(crate) fn set_host_trap(trap: Trap) {
 
 /// Runs `f` (which enters guest code) so that a guest trap comes back as an `Err`.
 ///
+/// A trap leaves `f` with a non-local jump that runs no destructors. `f` is `Copy`, so it owns
+/// nothing that needs dropping: that holds by construction, not by review.
+///
 /// # Safety
 /// `limits` must point to the limits record of the store whose code `f` runs, alive for the
-/// whole call. A trap leaves `f` with a non-local jump, so `f` must own nothing that needs
-/// dropping.
-pub unsafe fn catch(
+/// whole call.
+pub unsafe fn catch<F: FnMut() + Copy>(
     limits: *mut VMLimits,
     max_stack: usize,
-    f: &mut dyn FnMut(),
+    mut f: F,
 ) -> Result<(), Trap> {
     install_handlers();
     let depth = DEPTH.with(|d| d.get());
@@ -72,16 +74,15 @@ pub unsafe fn catch(
         unsafe { (*limits).stack_limit = limit };
     }
     DEPTH.with(|d| d.set(depth + 1));
-    extern "C" fn body(data: *mut c_void) {
-        // SAFETY: `data` is the `&mut &mut dyn FnMut()` passed below, alive during the call.
-        let f = unsafe { &mut *(data as *mut &mut dyn FnMut()) };
+    extern "C" fn body<F: FnMut()>(data: *mut c_void) {
+        // SAFETY: `data` is the `&mut F` passed below, alive during the call.
+        let f = unsafe { &mut *(data as *mut F) };
         f();
     }
-    let mut f = f;
     let slot = JMP_BUF.with(|j| j.as_ptr());
-    // SAFETY: `body` and `data` follow wasm_prof_catch's contract; the only frames a trap
-    // skips are guest code and trampolines, which own nothing.
-    let completed = unsafe { wasm_prof_catch(body, (&raw mut f).cast(), slot) } != 0;
+    // SAFETY: `body` and `data` follow wasm_prof_catch's contract; the frames a trap skips
+    // are guest code, trampolines, `body` and `f`, none of which owns anything to drop.
+    let completed = unsafe { wasm_prof_catch(body::<F>, (&raw mut f).cast(), slot) } != 0;
     DEPTH.with(|d| d.set(depth));
     if completed {
         return Ok(());

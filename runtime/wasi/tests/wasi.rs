@@ -510,7 +510,9 @@ fn a_server_control_sees_the_first_accept_and_stops_the_guest() {
         match connections {
             0 => assert!(control.first_accept().is_none()),
             _ => {
-                let at = control.first_accept().expect("the guest accepted a connection");
+                let at = control
+                    .first_accept()
+                    .expect("the guest accepted a connection");
                 assert!(at > started);
             }
         }
