@@ -19,6 +19,7 @@ mod engine;
 pub mod error;
 mod linker;
 pub mod module;
+mod module_file;
 mod store;
 mod typed;
 

@@ -9,7 +9,8 @@ use wasm_prof_vm::CompiledModule;
 use crate::{
     cache::{CacheKey, CacheStore, MappedArtifact},
     engine::Engine,
-    error::{Error, Result},
+    error::Result,
+    module_file::ModuleFile,
     phases::{Phase, PhaseClock},
 };
 
@@ -61,14 +62,8 @@ impl Module {
         path: impl AsRef<Path>,
         clock: &mut PhaseClock,
     ) -> Result<Module> {
-        let path = path.as_ref();
-        let bytes = clock
-            .time(Phase::Read, || map_file(path))
-            .map_err(|source| Error::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Self::from_bytes_with_clock(engine, &bytes, clock)
+        let file = clock.time(Phase::Read, || ModuleFile::open(path.as_ref()))?;
+        Self::load(engine, Source::File(&file), clock)
     }
 
     /// As [`Module::new`], recording every phase on `clock`.
@@ -85,8 +80,15 @@ impl Module {
         bytes: &[u8],
         clock: &mut PhaseClock,
     ) -> Result<Module> {
+        Self::load(engine, Source::Bytes(bytes), clock)
+    }
+
+    /// Loads a module from `source`: hashed and looked up in the cache, compiled on a miss.
+    fn load(engine: &Engine, source: Source<'_>, clock: &mut PhaseClock) -> Result<Module> {
         let Some(cache) = engine.cache_store() else {
-            let compiled = compile_bytes(engine, bytes, clock)?;
+            let compiled = compile_bytes(engine, source.bytes(), clock);
+            source.check()?;
+            let compiled = compiled?;
             let mut warnings = Vec::new();
             if let Some(why) = engine.cache_unavailable() {
                 warnings.push(format!("{why}; running without the cache"));
@@ -94,8 +96,9 @@ impl Module {
             return publish(compiled, CacheOutcome::Disabled, warnings, clock);
         };
         let algo = engine.config().hash;
-        let digest = clock.time(Phase::Hash, || algo.digest(bytes))?;
-        let key = CacheKey::new(algo, digest, engine.fingerprint());
+        let digest = clock.time(Phase::Hash, || algo.digest(source.bytes()));
+        source.check()?;
+        let mut key = CacheKey::new(algo, digest?, engine.fingerprint());
         let mut warnings = Vec::new();
         let span = clock.start(Phase::CacheLookup);
         let found = cache.lookup(&key, engine.fingerprint());
@@ -118,6 +121,17 @@ impl Module {
             Ok(None) => {}
             Err(e) => warnings.push(format!("{}; recompiled and replaced it", error_chain(&e))),
         }
+        // A mapped file may have been rewritten since it was hashed: compile a private copy,
+        // keyed by its own digest, so the entry's key always matches its code.
+        let snapshot = source.snapshot()?;
+        let bytes = match &snapshot {
+            Some(copy) => {
+                let digest = clock.time(Phase::Hash, || algo.digest(copy))?;
+                key = CacheKey::new(algo, digest, engine.fingerprint());
+                copy
+            }
+            None => source.bytes(),
+        };
         let compiled = compile_bytes(engine, bytes, clock)?;
         let entry = CacheEntry {
             store: cache,
@@ -239,6 +253,40 @@ fn load_artifact(artifact: MappedArtifact) -> std::result::Result<Arc<CompiledMo
     CompiledModule::from_artifact(info, layout, mmap, range, file).map_err(|e| e.to_string())
 }
 
+/// Where a module's bytes come from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// The caller's bytes: nobody else can change them while they are borrowed.
+    Bytes(&'a [u8]),
+    /// A module file, perhaps mapped, which another process may change.
+    File(&'a ModuleFile),
+}
+
+impl Source<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Source::Bytes(bytes) => bytes,
+            Source::File(file) => file.bytes(),
+        }
+    }
+
+    /// Fails when what was read so far is not the file's (it shrank while mapped).
+    fn check(&self) -> Result<()> {
+        match self {
+            Source::Bytes(_) => Ok(()),
+            Source::File(file) => file.check(),
+        }
+    }
+
+    /// A private copy of a mapped file's bytes (`None` when the bytes are private already).
+    fn snapshot(&self) -> Result<Option<Vec<u8>>> {
+        match self {
+            Source::Bytes(_) => Ok(None),
+            Source::File(file) => file.snapshot(),
+        }
+    }
+}
+
 /// An error and its sources, as one line.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut line = e.to_string();
@@ -251,45 +299,48 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     line
 }
 
-/// A module file's bytes: mapped when the file can be mapped, read otherwise (pipes).
-enum FileBytes {
-    Mapped(memmap2::Mmap),
-    Read(Vec<u8>),
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Error};
 
-impl std::ops::Deref for FileBytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mapped(map) => map,
-            FileBytes::Read(bytes) => bytes,
-        }
+    fn engine(cache: Option<&Path>) -> Engine {
+        let mut config = Config::new();
+        match cache {
+            Some(dir) => config.cache_dir(dir),
+            None => config.cache(false),
+        };
+        Engine::new(config).unwrap()
     }
-}
 
-/// Maps a module file read-only (pages come straight from the page cache: no copy), or reads
-/// it when it cannot be mapped.
-///
-/// Pages are not prefaulted: whoever reads them first (the cache-key hash, or the parser) takes
-/// the faults, which the kernel serves sixteen pages at a time. On 7zip that made read + hash
-/// 0.45 ms against 0.51 ms with `MAP_POPULATE`; the `read` phase is then only the mapping.
-///
-/// The bytes are only read while the module is hashed and compiled; a file truncated by another
-/// process during that window would fault, as it would for any program that maps its input.
-fn map_file(path: &Path) -> std::io::Result<FileBytes> {
-    let mut file = std::fs::File::open(path)?;
-    let metadata = file.metadata()?;
-    // The length is passed on, so that the mapping does not look the file up again.
-    if metadata.is_file()
-        && let Ok(len) = usize::try_from(metadata.len())
-    {
-        // SAFETY: the mapping is read-only; see above for concurrent truncation.
-        if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
-            return Ok(FileBytes::Mapped(map));
+    /// A module file truncated by another process after it was mapped: hashing or compiling
+    /// it reads vanished pages, which is a read error on every path — not a SIGBUS, and no
+    /// cache entry.
+    #[test]
+    fn a_module_file_truncated_while_mapped_is_a_read_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let path = dir.path().join("module.wasm");
+        for engine in [engine(Some(&cache)), engine(None)] {
+            std::fs::write(&path, wat::parse_str("(module (func (export \"f\")))").unwrap())
+                .unwrap();
+            let file = ModuleFile::open(&path).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_len(0)
+                .unwrap();
+            let loaded = Module::load(&engine, Source::File(&file), &mut PhaseClock::disabled());
+            match loaded {
+                Err(Error::Read { source, .. }) => {
+                    assert!(source.to_string().contains("truncated"), "{source}")
+                }
+                Err(other) => panic!("expected a read error, got {other}"),
+                Ok(_) => panic!("a truncated file loaded"),
+            }
         }
+        let entries = std::fs::read_dir(&cache).map_or(0, |d| d.count());
+        assert_eq!(entries, 0, "a cache entry was made from a truncated file");
     }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut bytes)?;
-    Ok(FileBytes::Read(bytes))
 }

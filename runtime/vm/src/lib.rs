@@ -17,6 +17,7 @@ pub mod code_memory;
 mod code_registry;
 pub mod compiled_module;
 pub mod error;
+pub mod file_watch;
 pub mod host_func;
 pub mod instance;
 mod libcalls;

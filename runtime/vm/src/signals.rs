@@ -11,7 +11,7 @@ use std::{
 use wasm_prof_environ::TrapKind;
 
 use crate::{
-    code_registry,
+    code_registry, file_watch,
     trap::{Frame, Trap},
     vmctx::VMLimits,
 };
@@ -183,6 +183,14 @@ pub fn install_handlers() {
 }
 
 extern "C" fn handler(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    if signal == libc::SIGBUS {
+        // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers; SIGBUS sets
+        // its fault address.
+        let addr = unsafe { (*info).si_addr() } as usize;
+        if file_watch::replace_vanished_page(addr) {
+            return;
+        }
+    }
     let jmp = JMP_BUF.with(|j| j.get());
     if !jmp.is_null() {
         // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
