@@ -122,16 +122,20 @@ impl Linker {
     ) -> Result<Instance> {
         let span = clock.start(Phase::Instantiate);
         let imports = self.resolve(store, module)?;
-        let imports: Vec<_> = imports.into_iter().map(Extern::item).collect();
+        let imports = imports
+            .into_iter()
+            .map(|item| item.item_in(store))
+            .collect::<Result<Vec<_>>>()?;
         let index = instance::instantiate(&mut store.data, module.compiled(), &imports)?;
         clock.end(span);
         if let Some(start) = module.info().start {
             let span = clock.start(Phase::Start);
-            let func = Func(instance::func_handle(&mut store.data, index, start));
+            let start = instance::func_handle(&mut store.data, index, start);
+            let func = Func::new_in(store, start);
             func.call(store, &[])?;
             clock.end(span);
         }
-        Ok(Instance(index))
+        Ok(Instance::new_in(store, index))
     }
 
     fn resolve(&self, store: &mut Store, module: &Module) -> Result<Vec<Extern>> {
@@ -151,6 +155,9 @@ impl Linker {
                     Extern::Func(Func::from_rc(store, ty.clone(), func.clone()))
                 }
             };
+            if item.item_in(store).is_err() {
+                return Err(link_error("defined by an item of another store"));
+            }
             if !matches(&item.ty(store), &import.ty) {
                 return Err(link_error("incompatible import type"));
             }

@@ -322,8 +322,11 @@ mod tests {
         let cache = dir.path().join("cache");
         let path = dir.path().join("module.wasm");
         for engine in [engine(Some(&cache)), engine(None)] {
-            std::fs::write(&path, wat::parse_str("(module (func (export \"f\")))").unwrap())
-                .unwrap();
+            std::fs::write(
+                &path,
+                wat::parse_str("(module (func (export \"f\")))").unwrap(),
+            )
+            .unwrap();
             let file = ModuleFile::open(&path).unwrap();
             std::fs::File::options()
                 .write(true)

@@ -1,7 +1,10 @@
 //! Stores own everything instances create (memories, tables, globals, functions, instances);
 //! handles are indices into a store and valid as long as it lives.
 
-use std::rc::Rc;
+use std::{
+    rc::Rc,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use wasm_prof_vm::{
     FuncKind, GlobalData, StoreData, StoreItem, memory::MemoryData, signals, table::TableData,
@@ -15,21 +18,103 @@ use crate::{
     vm::HostFn,
 };
 
-/// A function in a store.
+/// Which store a handle belongs to: every store gets its own id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Func(pub(crate) usize);
-/// A linear memory in a store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Memory(pub(crate) usize);
-/// A table in a store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Table(pub(crate) usize);
-/// A global in a store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Global(pub(crate) usize);
-/// An instance in a store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Instance(pub(crate) usize);
+pub(crate) struct StoreId(u64);
+
+impl StoreId {
+    fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A handle: an index into one store's items of a kind, with the store it belongs to.
+trait Handle: Copy {
+    /// What the handle names, for messages.
+    const WHAT: &'static str;
+    fn parts(self) -> (StoreId, usize);
+
+    /// The index, when the handle belongs to `store`.
+    fn index_in(self, store: &Store) -> Result<usize> {
+        let (id, index) = self.parts();
+        if id == store.id {
+            Ok(index)
+        } else {
+            Err(Error::BadCall(format!(
+                "{} belongs to another store",
+                Self::WHAT
+            )))
+        }
+    }
+
+    /// The index, for accessors that cannot fail.
+    ///
+    /// # Panics
+    /// When the handle belongs to another store.
+    fn index(self, store: &Store) -> usize {
+        match self.index_in(store) {
+            Ok(index) => index,
+            Err(e) => panic!("{e}: a handle was used with a store it does not belong to"),
+        }
+    }
+}
+
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        ///
+        /// Methods taking a store panic when given another store than the handle's.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name {
+            store: StoreId,
+            index: usize,
+        }
+
+        impl $name {
+            pub(crate) fn new_in(store: &Store, index: usize) -> Self {
+                Self {
+                    store: store.id,
+                    index,
+                }
+            }
+        }
+
+        impl Handle for $name {
+            const WHAT: &'static str = $what;
+
+            fn parts(self) -> (StoreId, usize) {
+                (self.store, self.index)
+            }
+        }
+    };
+}
+
+handle!(
+    /// A function in a store.
+    Func,
+    "the function"
+);
+handle!(
+    /// A linear memory in a store.
+    Memory,
+    "the memory"
+);
+handle!(
+    /// A table in a store.
+    Table,
+    "the table"
+);
+handle!(
+    /// A global in a store.
+    Global,
+    "the global"
+);
+handle!(
+    /// An instance in a store.
+    Instance,
+    "the instance"
+);
 
 /// Something an instance exports or a module imports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,29 +130,33 @@ pub enum Extern {
 }
 
 impl Extern {
-    /// The store item this handle names.
-    pub(crate) fn item(self) -> StoreItem {
-        match self {
-            Extern::Func(f) => StoreItem::Func(f.0),
-            Extern::Table(t) => StoreItem::Table(t.0),
-            Extern::Memory(m) => StoreItem::Memory(m.0),
-            Extern::Global(g) => StoreItem::Global(g.0),
-        }
+    /// The item of `store` this handle names.
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when the handle belongs to another store.
+    pub(crate) fn item_in(self, store: &Store) -> Result<StoreItem> {
+        Ok(match self {
+            Extern::Func(f) => StoreItem::Func(f.index_in(store)?),
+            Extern::Table(t) => StoreItem::Table(t.index_in(store)?),
+            Extern::Memory(m) => StoreItem::Memory(m.index_in(store)?),
+            Extern::Global(g) => StoreItem::Global(g.index_in(store)?),
+        })
     }
 
-    /// The handle for a store item.
-    pub(crate) fn from_item(item: StoreItem) -> Self {
+    /// The handle for an item of `store`.
+    pub(crate) fn from_item(store: &Store, item: StoreItem) -> Self {
         match item {
-            StoreItem::Func(i) => Extern::Func(Func(i)),
-            StoreItem::Table(i) => Extern::Table(Table(i)),
-            StoreItem::Memory(i) => Extern::Memory(Memory(i)),
-            StoreItem::Global(i) => Extern::Global(Global(i)),
+            StoreItem::Func(i) => Extern::Func(Func::new_in(store, i)),
+            StoreItem::Table(i) => Extern::Table(Table::new_in(store, i)),
+            StoreItem::Memory(i) => Extern::Memory(Memory::new_in(store, i)),
+            StoreItem::Global(i) => Extern::Global(Global::new_in(store, i)),
         }
     }
 }
 
 /// Owner of all runtime state of the instances created in it. Not shareable across threads.
 pub struct Store {
+    id: StoreId,
     engine: Engine,
     pub(crate) data: StoreData,
 }
@@ -76,6 +165,7 @@ impl Store {
     /// An empty store for `engine`'s modules.
     pub fn new(engine: &Engine) -> Self {
         Self {
+            id: StoreId::next(),
             engine: engine.clone(),
             data: StoreData::new(engine.epoch_ptr()),
         }
@@ -119,12 +209,13 @@ impl Func {
     }
 
     pub(crate) fn from_rc(store: &mut Store, ty: FuncType, func: Rc<HostFn>) -> Func {
-        Func(store.data.push_host_func(ty, func))
+        let index = store.data.push_host_func(ty, func);
+        Func::new_in(store, index)
     }
 
     /// The function's signature.
     pub fn ty<'a>(&self, store: &'a Store) -> &'a FuncType {
-        &store.data.funcs[self.0].ty
+        &store.data.funcs[self.index(store)].ty
     }
 
     /// Calls the function with `args`; returns its results.
@@ -133,7 +224,7 @@ impl Func {
     /// [`Error::BadCall`] when `args` do not match the signature; [`Error::Trap`] when the
     /// guest traps (the store stays usable).
     pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>> {
-        let data = &store.data.funcs[self.0];
+        let data = &store.data.funcs[self.index_in(store)?];
         let ty = data.ty.clone();
         if args.len() != ty.params.len() || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t) {
             let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
@@ -184,27 +275,28 @@ impl Memory {
     /// [`Error::Limit`] when the memory cannot be reserved.
     pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
         store.data.memories.push(MemoryData::new(ty)?);
-        Ok(Memory(store.data.memories.len() - 1))
+        Ok(Memory::new_in(store, store.data.memories.len() - 1))
     }
 
     /// The memory's bytes.
     pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
-        store.data.memories[self.0].data()
+        store.data.memories[self.index(store)].data()
     }
 
     /// The memory's bytes, writable.
     pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
-        store.data.memories[self.0].data_mut()
+        let index = self.index(store);
+        store.data.memories[index].data_mut()
     }
 
     /// Current size in 64 KiB pages.
     pub fn pages(&self, store: &Store) -> u64 {
-        store.data.memories[self.0].pages()
+        store.data.memories[self.index(store)].pages()
     }
 
     /// The memory's current type (its minimum is the current size).
     pub fn ty(&self, store: &Store) -> MemoryType {
-        let data = &store.data.memories[self.0];
+        let data = &store.data.memories[self.index(store)];
         let mut ty = data.ty;
         ty.limits.min = data.pages();
         ty
@@ -218,12 +310,12 @@ impl Table {
     /// [`Error::Limit`] when the table is larger than this runtime allows.
     pub fn new(store: &mut Store, ty: TableType) -> Result<Table> {
         store.data.tables.push(TableData::new(ty, 0)?);
-        Ok(Table(store.data.tables.len() - 1))
+        Ok(Table::new_in(store, store.data.tables.len() - 1))
     }
 
     /// The table's current type (its minimum is the current size).
     pub fn ty(&self, store: &Store) -> TableType {
-        let data = &store.data.tables[self.0];
+        let data = &store.data.tables[self.index(store)];
         let mut ty = data.ty;
         ty.limits.min = data.elements().len() as u64;
         ty
@@ -231,7 +323,7 @@ impl Table {
 
     /// Element `index`, when in bounds.
     pub fn get(&self, store: &Store, index: u32) -> Option<Val> {
-        let data = &store.data.tables[self.0];
+        let data = &store.data.tables[self.index(store)];
         let raw = *data.elements().get(index as usize)?;
         Some(Val::from_raw(data.ty.element, raw as u128))
     }
@@ -254,17 +346,17 @@ impl Global {
             vm: VMGlobal(value.to_raw()),
             ty,
         }));
-        Ok(Global(store.data.globals.len() - 1))
+        Ok(Global::new_in(store, store.data.globals.len() - 1))
     }
 
     /// The global's type.
     pub fn ty(&self, store: &Store) -> GlobalType {
-        store.data.globals[self.0].ty
+        store.data.globals[self.index(store)].ty
     }
 
     /// The global's value.
     pub fn get(&self, store: &Store) -> Val {
-        let data = &store.data.globals[self.0];
+        let data = &store.data.globals[self.index(store)];
         Val::from_raw(data.ty.content, data.vm.0)
     }
 }
@@ -284,19 +376,19 @@ impl Extern {
 impl Instance {
     /// The export called `name`.
     pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
-        store.data.instances[self.0]
+        store.data.instances[self.index(store)]
             .exports
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, e)| Extern::from_item(*e))
+            .map(|(_, e)| Extern::from_item(store, *e))
     }
 
     /// Every export, in order.
     pub fn exports<'a>(&self, store: &'a Store) -> impl Iterator<Item = (&'a str, Extern)> + 'a {
-        store.data.instances[self.0]
+        store.data.instances[self.index(store)]
             .exports
             .iter()
-            .map(|(n, e)| (n.as_str(), Extern::from_item(*e)))
+            .map(|(n, e)| (n.as_str(), Extern::from_item(store, *e)))
     }
 
     /// The exported function called `name`.

@@ -220,3 +220,49 @@ fn typed_calls_check_the_signature_once() {
         .unwrap();
     assert_eq!(typed.call(&mut store, ()).unwrap(), (1, 2, 3.0, 4.0, 5, 6));
 }
+
+/// Handles carry their store: a function of one store called with another, or an item of one
+/// store offered as another store's import, is an error — never a silent index into the
+/// wrong store's items (here, the other store's own function 0).
+#[test]
+fn a_handle_of_another_store_is_an_error() {
+    let engine = engine();
+    let wat = r#"(module
+        (memory (export "memory") 1)
+        (func (export "answer") (result i32) i32.const 42))"#;
+    let (mut first, first_instance) = instantiate(&engine, wat);
+    let (mut second, _) = instantiate(&engine, wat);
+    let answer = first_instance.get_func(&first, "answer").unwrap();
+    assert_eq!(answer.call(&mut first, &[]).unwrap(), [Val::I32(42)]);
+    match answer.call(&mut second, &[]) {
+        Err(Error::BadCall(message)) => assert!(message.contains("another store"), "{message}"),
+        other => panic!("expected a bad call, got {other:?}"),
+    }
+
+    let memory = first_instance.get_memory(&first, "memory").unwrap();
+    let importer = Module::new(
+        &engine,
+        &wat::parse_str(r#"(module (import "host" "memory" (memory 1)))"#).unwrap(),
+    )
+    .unwrap();
+    let mut linker = Linker::new();
+    linker.define("host", "memory", wasm_prof_runtime::Extern::Memory(memory));
+    match linker.instantiate(&mut second, &importer) {
+        Err(Error::Link { reason, .. }) => assert!(reason.contains("another store"), "{reason}"),
+        Err(other) => panic!("expected a link error, got {other}"),
+        Ok(_) => panic!("a foreign memory was imported"),
+    }
+    assert!(linker.instantiate(&mut first, &importer).is_ok());
+}
+
+/// Accessors that cannot return an error refuse a foreign handle loudly.
+#[test]
+#[should_panic(expected = "does not belong to")]
+fn reading_a_foreign_memory_panics_with_a_clear_message() {
+    let engine = engine();
+    let wat = r#"(module (memory (export "memory") 1))"#;
+    let (first, instance) = instantiate(&engine, wat);
+    let (second, _) = instantiate(&engine, wat);
+    let memory = instance.get_memory(&first, "memory").unwrap();
+    let _ = memory.data(&second);
+}
