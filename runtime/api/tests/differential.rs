@@ -1,0 +1,26 @@
+//! Differential fuzzing, fixed-seed slice: wasm-smith modules executed on wasm-prof (compiled,
+//! and again loaded from the cache) and on wasmi must agree on every result, trap, exported
+//! global and memory. The long campaign is `examples/differential.rs`.
+
+#[path = "support/differential.rs"]
+mod differential;
+
+/// The seed of the slice; any failing case reproduces alone with the example's `--case`.
+const SEED: u64 = 0x5eed_0000_d1ff_0001;
+
+#[test]
+fn generated_modules_behave_the_same_on_wasm_prof_and_wasmi() {
+    let cache = tempfile::tempdir().unwrap();
+    let summary = differential::campaign(SEED, 1_000, cache.path(), |_| {});
+    assert!(
+        summary.mismatches.is_empty(),
+        "{} mismatch(es), first: case {} ({:?})",
+        summary.mismatches.len(),
+        summary.mismatches[0].0,
+        summary.mismatches[0].1
+    );
+    assert!(
+        summary.compared > 900 && summary.calls > 1_500,
+        "too little was compared: {summary:?}"
+    );
+}
