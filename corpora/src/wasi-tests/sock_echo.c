@@ -1,9 +1,11 @@
-/* sock_echo.c - serves connections on the listening socket the runtime preopened as fd 3:
- * each request (up to 255 bytes, read until the client shuts down its side) is answered with
- * the same bytes upper-cased, then the connection is closed.
+/* sock_echo.c - serves connections on the listening socket the runtime preopened: each
+ * request (up to 255 bytes, read until the client shuts down its side) is answered with the
+ * same bytes upper-cased, then the connection is closed.
  *
- * args: N, the number of connections to serve (default 2).  env: none.  preopens: one TCP
- * listener (fd 3).  exit code: 0.
+ * args: N, the number of connections to serve (default 2), and optionally DIR, a preopened
+ * directory into which it writes served.txt at the end (so a guest given a directory and a
+ * socket still sees its directory).  env: none.  preopens: DIR if given, and one TCP
+ * listener, found by scanning descriptors from 3.  exit code: 0.
  * The first connection is accepted blocking; the listener is then made non-blocking and the
  * rest are accepted after poll() reports it readable, and read with poll() on a non-blocking
  * connection, as an event-driven server does.  Also checks what a socket must refuse.
@@ -74,41 +76,62 @@ static void serve(int c, int nonblocking)
         fail("close");
 }
 
+/* The first socket among the descriptors from 3 on. */
+static int find_listener(void)
+{
+    for (int fd = 3; fd < 64; fd++) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+            return fd;
+    }
+    errno = EBADF;
+    fail("no listening socket");
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     int count = argc > 1 ? atoi(argv[1]) : 2;
-    struct stat st;
-    if (fstat(3, &st) != 0)
-        fail("fstat");
-    printf("fd 3 is %s\n", S_ISSOCK(st.st_mode) ? "a socket" : "not a socket");
+    int listener = find_listener();
+    printf("listening socket at fd %d\n", listener);
     if (accept(0, NULL, NULL) >= 0 || errno != ENOTSOCK)
         fail("accept on stdin");
     printf("accept on stdin: ENOTSOCK\n");
-    if (shutdown(3, 42) == 0 || errno != EINVAL)
+    if (shutdown(listener, 42) == 0 || errno != EINVAL)
         fail("shutdown with a bad `how`");
     printf("bad shutdown: EINVAL\n");
 
-    int c = accept(3, NULL, NULL);
+    int c = accept(listener, NULL, NULL);
     if (c < 0)
         fail("accept");
     serve(c, 0);
     printf("served 1 (blocking)\n");
 
-    if (fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK) != 0)
+    if (fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK) != 0)
         fail("fcntl O_NONBLOCK");
     for (int i = 1; i < count; i++) {
         for (;;) {
-            c = accept4(3, NULL, NULL, SOCK_NONBLOCK);
+            c = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
             if (c >= 0)
                 break;
             if (errno != EAGAIN)
                 fail("accept4");
-            wait_for(3, POLLIN);
+            wait_for(listener, POLLIN);
         }
         if (!(fcntl(c, F_GETFL) & O_NONBLOCK))
             fail("the accepted socket is not non-blocking");
         serve(c, 1);
         printf("served %d (non-blocking)\n", i + 1);
+    }
+    if (argc > 2) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/served.txt", argv[2]);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            fail("fopen DIR/served.txt");
+        fprintf(f, "served %d\n", count);
+        fclose(f);
+        printf("wrote %s\n", path);
     }
     return 0;
 }

@@ -108,9 +108,10 @@ impl WasiConfig {
     }
 
     /// Gives the guest a listening TCP socket, on which it accepts connections with
-    /// `sock_accept` (preview 1 cannot bind or listen itself). Listeners get descriptors 3, 4,
-    /// ... in the order they are added, before any preopened directory, as wasmtime's
-    /// `--tcplisten` does. Each run gets its own duplicate of the descriptor.
+    /// `sock_accept` (preview 1 cannot bind or listen itself). Listeners get the descriptors
+    /// after the preopened directories, in the order they are added: wasi-libc looks for
+    /// directories at 3, 4, ... and stops at the first descriptor that is not one, so a socket
+    /// before them would hide them. Each run gets its own duplicate of the descriptor.
     pub fn preopen_listener(&mut self, listener: TcpListener) -> &mut Self {
         self.listeners.push(Arc::new(listener));
         self
@@ -124,8 +125,7 @@ impl WasiConfig {
     }
 
     /// Grants the host directory `host` to the guest as `guest`. Preopened directories get
-    /// the descriptors after the listeners (3, 4, ... when there are none), in the order they
-    /// are added.
+    /// descriptors 3, 4, ... in the order they are added; listeners follow them.
     pub fn preopen_dir(&mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> &mut Self {
         self.preopens.push(Preopen {
             host: host.into(),

@@ -31,7 +31,7 @@ impl WasiCtx {
         self.control.as_ref().map(ServerControl::wake_fd)
     }
 
-    /// Duplicates `config`'s listening sockets and opens its preopened directories
+    /// Opens `config`'s preopened directories and duplicates its listening sockets
     /// (descriptors 3, 4, ..., in that order), and connects its standard streams.
     ///
     /// # Errors
@@ -60,20 +60,6 @@ impl WasiCtx {
         ] {
             insert(&mut fds, descriptor);
         }
-        for listener in &config.listeners {
-            let fd = listener.try_clone().map_err(WasiError::Listener)?;
-            insert(
-                &mut fds,
-                Descriptor::Host(HostFile {
-                    fd: fd.into(),
-                    filetype: filetype::SOCKET_STREAM,
-                    readable: true,
-                    writable: true,
-                    preopen: None,
-                    listing: Vec::new(),
-                }),
-            );
-        }
         for preopen in &config.preopens {
             let error = |source| WasiError::Preopen {
                 path: preopen.host.clone(),
@@ -91,6 +77,20 @@ impl WasiCtx {
                     readable: true,
                     writable: false,
                     preopen: Some(preopen.guest.clone()),
+                    listing: Vec::new(),
+                }),
+            );
+        }
+        for listener in &config.listeners {
+            let fd = listener.try_clone().map_err(WasiError::Listener)?;
+            insert(
+                &mut fds,
+                Descriptor::Host(HostFile {
+                    fd: fd.into(),
+                    filetype: filetype::SOCKET_STREAM,
+                    readable: true,
+                    writable: true,
+                    preopen: None,
                     listing: Vec::new(),
                 }),
             );

@@ -456,16 +456,21 @@ fn a_guest_serves_connections_on_a_preopened_listener() {
             answer
         })
     });
-    // A directory added first still comes after the listener: the guest finds its socket at
-    // fd 3, as under wasmtime's `--tcplisten`.
+    // The listener comes after the directories (fd 4 here), even when added first: wasi-libc
+    // stops looking for directories at the first descriptor that is not one, so the guest
+    // still sees its directory and writes into it.
     let dir = sandbox();
     let mut config = WasiConfig::new();
     config
-        .preopen_dir(dir.path(), "/sandbox")
-        .preopen_listener(listener);
-    let (status, out) = run("sock_echo", &["3"], &mut config);
+        .preopen_listener(listener)
+        .preopen_dir(dir.path(), "/sandbox");
+    let (status, out) = run("sock_echo", &["3", "/sandbox"], &mut config);
     assert_eq!(status.unwrap().code, 0, "{out}");
     assert_eq!(out, expected("sock_echo"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("served.txt")).unwrap(),
+        "served 3\n"
+    );
     assert_eq!(client.join().unwrap(), ["HELLO", "WASI SOCKETS", "THIRD"]);
 }
 

@@ -71,6 +71,20 @@ pub(crate) fn sock_accept(
     };
     // SAFETY: accept4 just returned `raw`, and nothing else has it.
     let fd = unsafe { os::owned(raw) };
+    // Preview 1 has no setsockopt: a server cannot ask for TCP_NODELAY, so every accepted
+    // connection gets it (small responses go out at once, as servers configure natively).
+    // Failure is harmless (not a TCP socket), so it is ignored.
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt on an open socket with a c_int option of its size.
+    unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
     let new = ctx.fds.insert(Descriptor::Host(HostFile {
         fd,
         filetype: filetype::SOCKET_STREAM,
