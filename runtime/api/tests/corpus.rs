@@ -2,8 +2,8 @@
 //! validates, compiles, caches, loads from the cache and instantiates, with imports the runtime
 //! does not provide stubbed, and its memory starts as its data segments say.
 //!
-//! Without the corpus the tests print a note and pass, unless `WASM_PROF_REQUIRE_CORPUS=1`
-//! (set by CI), which turns a missing module into a failure.
+//! A module that has not been fetched is a failure, unless the run skips the fetched corpus
+//! deliberately (`WASM_PROF_SKIP_CORPUS=1`), which each such test then says.
 
 use std::path::PathBuf;
 
@@ -17,14 +17,12 @@ fn corpus_module(name: &str) -> Option<PathBuf> {
         return Some(path);
     }
     assert!(
-        std::env::var("WASM_PROF_REQUIRE_CORPUS").as_deref() != Ok("1"),
-        "{} is missing: run scripts/fetch-corpus.sh",
+        std::env::var("WASM_PROF_SKIP_CORPUS").as_deref() == Ok("1"),
+        "{} is missing: run scripts/fetch-corpus.sh (or set WASM_PROF_SKIP_CORPUS=1 to skip \
+         the fetched corpus deliberately)",
         path.display()
     );
-    eprintln!(
-        "note: {} not fetched; skipping (run scripts/fetch-corpus.sh)",
-        path.display()
-    );
+    eprintln!("note: WASM_PROF_SKIP_CORPUS=1: skipping {}", path.display());
     None
 }
 

@@ -12,9 +12,9 @@ use wasm_prof_wasi::{
     self as wasi, ExitStatus, InputStream, OutputPipe, OutputStream, WasiConfig, WasiError,
 };
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod support;
+
+use support::repo;
 
 fn program(name: &str) -> PathBuf {
     repo()
@@ -400,18 +400,12 @@ fn readdir_truncates_and_resumes_by_cookie() {
     assert_eq!(names, [".", "..", "one", "three", "two"]);
 }
 
-/// The real third-party WASI command `boolector` (fetched, never committed): skipped with a
-/// note when `scripts/fetch-corpus.sh --only boolector` has not been run.
+/// The real third-party WASI command `boolector` solves a bit-vector problem.
 #[test]
-fn boolector_runs_when_fetched() {
-    let wasm = repo().join("corpora/fetched/boolector.wasm");
-    if !wasm.exists() {
-        eprintln!(
-            "note: {} is absent; run scripts/fetch-corpus.sh --only boolector",
-            wasm.display()
-        );
+fn boolector_solves_a_problem() {
+    let Some(wasm) = support::fetched("boolector", "scripts/fetch-corpus.sh") else {
         return;
-    }
+    };
     let mut config = WasiConfig::new();
     config.args(["boolector", "--version"]);
     let (status, out) = run_file(&wasm, &mut config);
