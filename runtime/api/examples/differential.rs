@@ -43,7 +43,12 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
+    let mut reported = 0;
     let summary = differential::campaign(seed, count, cache.path(), |s| {
+        for (case, why) in &s.mismatches[reported..] {
+            eprintln!("mismatch: case {case}: {why}");
+        }
+        reported = s.mismatches.len();
         if s.cases % 1000 == 0 {
             eprintln!(
                 "{} cases, {} compared, {} mismatches, {:.0} s",

@@ -280,7 +280,16 @@ fn wasm_prof_value(v: &Val) -> Value {
 
 /// The trap both engines should agree on, by the spec's names.
 fn wasmi_trap(e: &wasmi::Error) -> String {
-    use wasmi::TrapCode as T;
+    use wasmi::{
+        TrapCode as T,
+        errors::{ErrorKind, InstantiationError},
+    };
+    // wasmi reports an element segment that does not fit its table as an instantiation
+    // error, where the spec (and wasm-prof) trap with "out of bounds table access".
+    if let ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) = e.kind()
+    {
+        return TrapKind::TableOutOfBounds.message().to_string();
+    }
     let kind = match e.as_trap_code() {
         Some(T::UnreachableCodeReached) => TrapKind::UnreachableCodeReached,
         Some(T::MemoryOutOfBounds) => TrapKind::MemoryOutOfBounds,
