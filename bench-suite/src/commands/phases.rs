@@ -656,7 +656,8 @@ impl Command for PhasesCommand {
             let mut tables = render::phases::tables(&report);
             let mut table = tables.pop().context("a measured module has a table")?;
             table.notes.extend(plan.note.clone());
-            if plan.execute == Execute::Auto && check.first.is_none() {
+            let ran_ours = self.engine.contains(&EngineName::WasmProf);
+            if plan.execute == Execute::Auto && ran_ours && check.first.is_none() {
                 table.notes.push(
                     "compiled and instantiated only: not a WASI command (it imports more than \
                      wasi_snapshot_preview1, or exports no `_start`), so `execute` is not \
