@@ -4,6 +4,11 @@
 //! ([`PHASES_SCHEMA`]) and a hashes report ([`HASHES_SCHEMA`]). Every duration is in
 //! nanoseconds; computed statistics (medians, MADs, confidence bounds) are floats, raw samples
 //! and extremes are integers.
+//!
+//! Phases schema history: v2 added what a program did — per run, `program` (the workload, the
+//! arguments, the accepted exit code and per sample the exit code and stdout digest), and per
+//! report `stdout_mismatches`. A v1 document is a v2 document without them, so both are read;
+//! a v1 document re-exported stays v1.
 
 use std::{collections::BTreeMap, fmt};
 
@@ -12,8 +17,12 @@ use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use wasm_prof_runtime::phases::{FunctionTiming, PassTime, Phase, PhaseSpan};
 
+use crate::guest::ExpectExit;
+
 /// The `schema` value of a phases report.
-pub const PHASES_SCHEMA: &str = "wasm-prof/phases/v1";
+pub const PHASES_SCHEMA: &str = "wasm-prof/phases/v2";
+/// The `schema` value of phases reports written before programs were recorded; still read.
+pub const PHASES_SCHEMA_V1: &str = "wasm-prof/phases/v1";
 /// The `engine` of runs measured on wasm-prof's own runtime.
 pub const WASM_PROF_ENGINE: &str = "wasm-prof";
 /// The `schema` value of a hashes report.
@@ -141,6 +150,66 @@ pub struct Run {
     /// file; a peer: its serialized module, or its built-in cache's files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_bytes: Option<u64>,
+    /// What the program did in each timed sample; absent when the module was only
+    /// instantiated (and for peer engines, which do not run programs). Since v2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramRun>,
+}
+
+/// How a program ended in one sample.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSample {
+    /// Its exit code (0 when `_start` returned, else `proc_exit`'s code).
+    pub exit_code: i32,
+    /// SHA-256 of everything it wrote to stdout, lower-case hex.
+    pub stdout_sha256: String,
+    /// Bytes it wrote to stdout.
+    pub stdout_bytes: u64,
+    /// Bytes it wrote to stderr.
+    pub stderr_bytes: u64,
+}
+
+/// The program a run's samples ran, and how each ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramRun {
+    /// The workload of `corpora/workloads.toml` it ran as, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    /// Its arguments after `argv[0]`.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The exit code every sample had to end with: a number or `"any"`.
+    pub expect_exit: ExpectExit,
+    /// One per timed sample, in the order of the phase samples.
+    pub samples: Vec<ProgramSample>,
+}
+
+/// A sample whose stdout differed from the first sample of the same module: a cache path
+/// that changes a program's output is a bug, and a program whose output changes from run to
+/// run (a clock, random bytes) cannot be checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdoutMismatch {
+    /// The module's (or workload's) name, as in its runs.
+    pub module: String,
+    /// The path of the differing sample.
+    pub path: PathKind,
+    /// Its hash algorithm, or `none`.
+    pub hash: String,
+    /// Its engine.
+    pub engine: String,
+    /// Which sample: `sample N` for the timed ones, `warmup N`, `priming sample` (the cold
+    /// sample that fills the cached path's cache) or `first hit` (the hit before the timed
+    /// ones).
+    pub sample: String,
+    /// The stdout digest of the module's first sample.
+    pub expected_sha256: String,
+    /// Where that first sample was taken (`cold sample 1`, ...).
+    pub expected_from: String,
+    /// The differing digest.
+    pub actual_sha256: String,
 }
 
 impl Run {
@@ -161,7 +230,7 @@ impl Run {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhasesReport {
-    /// Always [`PHASES_SCHEMA`].
+    /// [`PHASES_SCHEMA`] (or [`PHASES_SCHEMA_V1`] for a report read from an older file).
     pub schema: String,
     /// The machine.
     pub host: Host,
@@ -169,6 +238,9 @@ pub struct PhasesReport {
     pub engine: EngineInfo,
     /// One entry per (module, path, hash, engine).
     pub runs: Vec<Run>,
+    /// Samples whose stdout differed from their module's first sample. Since v2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stdout_mismatches: Vec<StdoutMismatch>,
 }
 
 /// The throughput of one hash algorithm on one buffer size.
@@ -271,10 +343,17 @@ impl Report {
             .context("the file has no `schema` field, so it is not a wasm-prof report")?
             .to_string();
         match schema.as_str() {
-            PHASES_SCHEMA => Ok(Report::Phases(
-                serde_json::from_value(value)
-                    .context("the phases report does not match its schema")?,
-            )),
+            PHASES_SCHEMA | PHASES_SCHEMA_V1 => {
+                let report: PhasesReport = serde_json::from_value(value)
+                    .context("the phases report does not match its schema")?;
+                if schema == PHASES_SCHEMA_V1
+                    && (!report.stdout_mismatches.is_empty()
+                        || report.runs.iter().any(|r| r.program.is_some()))
+                {
+                    bail!("a {PHASES_SCHEMA_V1} report cannot record programs (that is v2)");
+                }
+                Ok(Report::Phases(report))
+            }
             HASHES_SCHEMA => Ok(Report::Hashes(
                 serde_json::from_value(value)
                     .context("the hashes report does not match its schema")?,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::units::format_ns;
+use crate::{model::StdoutMismatch, units::format_ns};
 
 /// Fewer runs than this make statistics weak.
 pub const RECOMMENDED_RUNS: usize = 10;
@@ -37,6 +37,13 @@ pub enum Warning {
         /// Why.
         reason: String,
     },
+    /// Samples of a program printed something else than the module's first sample.
+    StdoutDiffers {
+        /// How messages name the module.
+        what: String,
+        /// The differing samples, in the order they were taken.
+        mismatches: Vec<StdoutMismatch>,
+    },
     /// A run has a median so short that the timer's resolution matters.
     TooFast {
         /// What was measured.
@@ -69,6 +76,35 @@ impl fmt::Display for Warning {
                  trusting the numbers"
             ),
             Warning::SkippedAlgo { algo, reason } => write!(f, "skipped {algo}: {reason}"),
+            Warning::StdoutDiffers { what, mismatches } => {
+                let Some(first) = mismatches.first() else {
+                    return Ok(());
+                };
+                let several_hashes = mismatches
+                    .iter()
+                    .any(|m| m.hash != first.hash && m.hash != "none");
+                let samples: Vec<String> = mismatches
+                    .iter()
+                    .map(|m| {
+                        if several_hashes && m.hash != "none" {
+                            format!("{} ({}) {}", m.path, m.hash, m.sample)
+                        } else {
+                            format!("{} {}", m.path, m.sample)
+                        }
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "the stdout of {what} differs from its first sample's ({}, sha256 {}) in {} \
+                     sample(s): {}. A cache path that changes a program's output is a bug, \
+                     unless the program prints a clock or random bytes (the digests are in the \
+                     JSON report)",
+                    first.expected_from,
+                    short(&first.expected_sha256),
+                    mismatches.len(),
+                    samples.join(", ")
+                )
+            }
             Warning::TooFast { what, median_ns } => write!(
                 f,
                 "{what} takes only {} per sample, close to the timer's resolution: \
@@ -77,6 +113,10 @@ impl fmt::Display for Warning {
             ),
         }
     }
+}
+
+fn short(digest: &str) -> &str {
+    &digest[..digest.len().min(16)]
 }
 
 /// Warnings about the machine and the build, checked before measuring.
@@ -112,6 +152,7 @@ pub fn emit(warnings: &[Warning]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::PathKind;
 
     #[test]
     fn messages_say_how_to_fix() {
@@ -125,5 +166,33 @@ mod tests {
         }
         .to_string();
         assert!(busy.contains("load average 3.50"), "{busy}");
+    }
+
+    #[test]
+    fn differing_stdout_names_every_sample_once() {
+        let mismatch = |path, hash: &str, sample: &str| StdoutMismatch {
+            module: "m".into(),
+            path,
+            hash: hash.into(),
+            engine: "wasm-prof".into(),
+            sample: sample.into(),
+            expected_sha256: "ab".repeat(32),
+            expected_from: "cold sample 1".into(),
+            actual_sha256: "cd".repeat(32),
+        };
+        let warning = Warning::StdoutDiffers {
+            what: "m.wasm".into(),
+            mismatches: vec![
+                mismatch(PathKind::Cached, "blake3", "first hit"),
+                mismatch(PathKind::Nocache, "none", "sample 2"),
+            ],
+        };
+        assert_eq!(
+            warning.to_string(),
+            "the stdout of m.wasm differs from its first sample's (cold sample 1, sha256 \
+             abababababababab) in 2 sample(s): cached first hit, nocache sample 2. A cache path \
+             that changes a program's output is a bug, unless the program prints a clock or \
+             random bytes (the digests are in the JSON report)"
+        );
     }
 }

@@ -77,6 +77,7 @@ pub fn run_from_records(key: RunKey, records: &[PhaseRecord]) -> anyhow::Result<
         passes: median.passes.clone(),
         timeline: median.spans.clone(),
         artifact_bytes: None,
+        program: None,
     })
 }
 

@@ -2,11 +2,12 @@
 //! fresh child process per sample.
 
 use std::{
-    io::IsTerminal as _,
+    collections::HashSet,
+    io::{IsTerminal as _, Write as _},
     path::{Path, PathBuf},
 };
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use wasm_prof_runtime::cache::HashAlgo;
@@ -21,17 +22,21 @@ use crate::{
         gate::{judge, load_phases},
         print_tables,
     },
-    corpus::{self, DEFAULT_WORKLOAD},
+    corpus::{self, DEFAULT_WORKLOAD, Manifest},
     engines::EngineName,
     export::{ExportArgs, ExportManager, write_file},
+    guest::{ExpectExit, Guest, GuestArgs},
     machine,
-    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, Report, Run},
+    model::{
+        EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, ProgramRun, Report, Run, StdoutMismatch,
+    },
     module_file::ModuleFile,
     render,
-    sampling::child_process::{Sampler, Target},
-    sampling::in_process::{SampleOutput, engine_fingerprint},
+    sampling::child_process::{Job, Sample, Sampler, Target, with_stderr_tail},
+    sampling::in_process::engine_fingerprint,
     units::parse_threshold,
     warnings::{self, Warning},
+    workloads::{EMBEDDED, ModuleSource, SERVER_UNSUPPORTED, Workload, WorkloadKind, Workloads},
 };
 
 /// Which hash algorithms to key the cache with.
@@ -53,15 +58,28 @@ fn parse_hash_selection(text: &str) -> Result<HashSelection, String> {
 }
 
 /// Times every phase of a module's life: cold (empty cache), cached (primed cache) and
-/// nocache (cache disabled), each sample in a fresh process.
+/// nocache (cache disabled), each sample in a fresh process. A WASI program runs to its exit
+/// in every sample, with the guest options given (`phases FILE -- ARGS`) or a workload's.
 #[derive(Debug, Args)]
 pub struct PhasesCommand {
-    /// Modules to measure (default: the embedded workload, unless --corpus is given).
+    /// Modules to measure (default: the embedded workload, unless --workload or --corpus is
+    /// given).
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Also measure every fetched module listed in corpora/manifest.toml.
+    /// Also measure this workload of corpora/workloads.toml (repeatable).
+    #[arg(long = "workload", value_name = "NAME")]
+    workloads: Vec<String>,
+    /// Also measure every workload of corpora/workloads.toml, and every other fetched module of
+    /// corpora/manifest.toml (those are compiled and instantiated only).
     #[arg(long)]
     corpus: bool,
+    /// The exit code every sample of a program must end with, or `any` [default: 0, or a
+    /// workload's `expect_exit`].
+    #[arg(long, value_name = "CODE|any")]
+    expect_exit: Option<ExpectExit>,
+    /// Print each program's stdout and stderr from its first sample after its table.
+    #[arg(long)]
+    show_output: bool,
     /// Engines to measure, comma-separated: wasm-prof, and with the `peers` feature wasmtime
     /// and wasmer.
     #[arg(long, value_delimiter = ',', default_value = "wasm-prof")]
@@ -92,6 +110,10 @@ pub struct PhasesCommand {
     save_baseline: Option<String>,
     #[command(flatten)]
     exports: ExportArgs,
+    /// The guest's arguments, environment, directories, stdin and entry point, for FILE (or
+    /// the embedded workload); a workload brings its own.
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 /// What to sample: an engine, a path, the `--hash` the child is given, and the name reports
@@ -200,25 +222,163 @@ impl PhasesCommand {
         }
     }
 
-    fn modules(&self, scratch: &Path) -> anyhow::Result<Vec<ModuleFile>> {
-        let mut modules = self
-            .files
-            .iter()
-            .map(|f| ModuleFile::from_path(f))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        if self.corpus {
-            for path in corpus::fetched_modules(&corpus::project_root())? {
-                modules.push(ModuleFile::from_path(&path)?);
+    /// What to measure, in order: the FILEs, the `--workload`s, then with `--corpus` every
+    /// other workload and every corpus module no workload uses; else the embedded workload.
+    fn plans(&self, scratch: &Path) -> anyhow::Result<Vec<Plan>> {
+        let guest = self.guest.guest()?;
+        let for_files = !self.files.is_empty() || (self.workloads.is_empty() && !self.corpus);
+        ensure!(
+            guest.is_empty() || for_files,
+            "--dir, --env, --stdin, --invoke and `-- ARGS` are for FILE (or the embedded \
+             workload): a workload brings its own from {}",
+            crate::workloads::WORKLOADS
+        );
+        guest.check()?;
+        let expect_exit = self.expect_exit.unwrap_or_default();
+        let mut plans = Vec::new();
+        for file in &self.files {
+            plans.push(Plan {
+                module: ModuleFile::from_path(file)?,
+                what: file.display().to_string(),
+                execute: if guest.is_empty() {
+                    Execute::Auto
+                } else {
+                    Execute::Program
+                },
+                guest: guest.clone(),
+                expect_exit,
+                exit_from_workload: false,
+                expect_stdout: None,
+                workload: None,
+                note: None,
+            });
+        }
+        if !self.workloads.is_empty() || self.corpus {
+            let root = corpus::project_root();
+            let workloads = Workloads::load(&root)?;
+            let manifest = Manifest::load(&root)?;
+            let mut chosen: Vec<&Workload> = Vec::new();
+            for name in &self.workloads {
+                let workload = workloads.get(name)?;
+                if workload.kind == WorkloadKind::Server {
+                    bail!("workload {name}: {SERVER_UNSUPPORTED}");
+                }
+                if !chosen.iter().any(|w| w.name == workload.name) {
+                    chosen.push(workload);
+                }
+            }
+            let mut skipped = Vec::new();
+            if self.corpus {
+                for workload in &workloads.workloads {
+                    if workload.kind == WorkloadKind::Server {
+                        skipped.push(workload.name.clone());
+                    } else if !chosen.iter().any(|w| w.name == workload.name) {
+                        chosen.push(workload);
+                    }
+                }
+            }
+            for name in skipped {
+                eprintln!("note: skipped the workload {name}: {SERVER_UNSUPPORTED}");
+            }
+            for workload in chosen {
+                plans.push(self.workload_plan(workload, &root, &manifest, scratch)?);
+            }
+            if self.corpus {
+                for entry in &manifest.modules {
+                    let measured =
+                        |w: &&Workload| w.module == entry.name && w.kind != WorkloadKind::Server;
+                    if workloads.workloads.iter().any(|w| measured(&w)) {
+                        continue;
+                    }
+                    let path = entry.fetched_path(&root)?;
+                    plans.push(Plan {
+                        module: ModuleFile::open(&path, &entry.name)?,
+                        what: path.display().to_string(),
+                        guest: Guest::default(),
+                        execute: Execute::InstantiateOnly,
+                        expect_exit: ExpectExit::Any,
+                        exit_from_workload: false,
+                        expect_stdout: None,
+                        workload: None,
+                        note: Some(format!(
+                            "compiled and instantiated only: {} is a {} ({}) with no workload in \
+                             {}, so `execute` is not measured",
+                            entry.name,
+                            entry.kind,
+                            entry.imports,
+                            crate::workloads::WORKLOADS
+                        )),
+                    });
+                }
             }
         }
-        if modules.is_empty() {
-            let path = scratch.join("workload.wasm");
-            std::fs::write(&path, DEFAULT_WORKLOAD).with_context(|| {
-                format!("cannot write the default workload to {}", path.display())
-            })?;
-            modules.push(ModuleFile::open(&path, "workload")?);
+        if plans.is_empty() {
+            plans.push(Plan {
+                module: ModuleFile::open(&embedded(scratch)?, "workload")?,
+                what: "the embedded workload".to_string(),
+                guest,
+                execute: Execute::Program,
+                expect_exit,
+                exit_from_workload: false,
+                expect_stdout: None,
+                workload: None,
+                note: None,
+            });
         }
-        Ok(modules)
+        // Reports tell runs apart by name: a second module of the same name gets a suffix.
+        let mut names = HashSet::new();
+        for plan in &mut plans {
+            let base = plan.module.info.name.clone();
+            let mut n = 1;
+            while !names.insert(plan.module.info.name.clone()) {
+                n += 1;
+                plan.module.info.name = format!("{base}#{n}");
+            }
+        }
+        Ok(plans)
+    }
+
+    fn workload_plan(
+        &self,
+        workload: &Workload,
+        root: &Path,
+        manifest: &Manifest,
+        scratch: &Path,
+    ) -> anyhow::Result<Plan> {
+        let path = match workload.module_source(root, manifest)? {
+            ModuleSource::Embedded => embedded(scratch)?,
+            ModuleSource::File(path) => path,
+        };
+        let execute = match workload.kind {
+            WorkloadKind::Command | WorkloadKind::Reactor => Execute::Program,
+            WorkloadKind::Library => Execute::InstantiateOnly,
+            WorkloadKind::Server => bail!("workload {}: {SERVER_UNSUPPORTED}", workload.name),
+        };
+        let shown = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let module = if workload.module == EMBEDDED {
+            "the embedded workload".to_string()
+        } else {
+            shown
+        };
+        Ok(Plan {
+            module: ModuleFile::open(&path, &workload.name)?,
+            what: format!("workload {} ({module})", workload.name),
+            guest: workload.guest(root)?,
+            execute,
+            expect_exit: self.expect_exit.unwrap_or(workload.expect_exit),
+            exit_from_workload: self.expect_exit.is_none(),
+            expect_stdout: workload.stdout_sha256.clone(),
+            workload: Some(workload.name.clone()),
+            note: (execute == Execute::InstantiateOnly).then(|| {
+                "compiled and instantiated only (kind = \"library\"), so `execute` is not \
+                 measured"
+                    .to_string()
+            }),
+        })
     }
 
     fn save_baseline(&self, report: &Report) -> anyhow::Result<()> {
@@ -238,30 +398,206 @@ impl PhasesCommand {
     }
 }
 
+/// The embedded workload, written once into the scratch directory.
+fn embedded(scratch: &Path) -> anyhow::Result<PathBuf> {
+    let path = scratch.join("workload.wasm");
+    if !path.exists() {
+        std::fs::write(&path, DEFAULT_WORKLOAD)
+            .with_context(|| format!("cannot write the default workload to {}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// Whether the samples of a plan run a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Execute {
+    /// When the module is a WASI command (a FILE given without guest options).
+    Auto,
+    /// Always: a module that is not a WASI program is an error.
+    Program,
+    /// Never: compile and instantiate only.
+    InstantiateOnly,
+}
+
+/// One thing to measure: a module and what each of its samples does.
+struct Plan {
+    /// The module; its name is the run's (a workload's name for a workload).
+    module: ModuleFile,
+    /// How messages name it: the file as given, or `workload NAME (FILE)`.
+    what: String,
+    guest: Guest,
+    execute: Execute,
+    expect_exit: ExpectExit,
+    /// Whether `expect_exit` is a workload's own (no --expect-exit overrode it).
+    exit_from_workload: bool,
+    /// The stdout digest a workload promises.
+    expect_stdout: Option<String>,
+    workload: Option<String>,
+    /// Said under the module's table.
+    note: Option<String>,
+}
+
+impl Plan {
+    fn job(&self) -> Job<'_> {
+        Job {
+            module: &self.module.path,
+            guest: &self.guest,
+            execute: self.execute != Execute::InstantiateOnly,
+        }
+    }
+}
+
+/// Checks every sample of a plan as it arrives: exit code, promised digest, and the digest of
+/// the plan's first sample.
+struct OutputCheck<'a> {
+    plan: &'a Plan,
+    /// The first sample that ran the program: where it was taken, and what it printed.
+    first: Option<(String, Sample)>,
+    mismatches: Vec<StdoutMismatch>,
+}
+
+impl<'a> OutputCheck<'a> {
+    fn new(plan: &'a Plan) -> Self {
+        Self {
+            plan,
+            first: None,
+            mismatches: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, s: &Series, label: &str, sample: &Sample) -> anyhow::Result<()> {
+        let plan = self.plan;
+        let Some(program) = &sample.output.program else {
+            ensure!(
+                s.engine != EngineName::WasmProf || plan.execute != Execute::Program,
+                "{} did not run as a program: it must import nothing but \
+                 wasi_snapshot_preview1 and export `_start` (or be given an export to \
+                 --invoke)",
+                plan.what
+            );
+            return Ok(());
+        };
+        let path = s.path;
+        if !plan.expect_exit.accepts(program.exit_code) {
+            let code = program.exit_code;
+            let how = if plan.exit_from_workload {
+                format!("as {} says", crate::workloads::WORKLOADS)
+            } else {
+                format!("pass --expect-exit {code}, or --expect-exit any to accept every code")
+            };
+            bail!(with_stderr_tail(
+                format!(
+                    "{} exited with code {code} on the {path} path ({label}), expected {} ({how})",
+                    plan.what, plan.expect_exit
+                ),
+                &sample.stderr
+            ));
+        }
+        if let Some(expected) = &plan.expect_stdout
+            && program.stdout_sha256 != *expected
+        {
+            bail!(with_stderr_tail(
+                format!(
+                    "{}: its stdout on the {path} path ({label}) has sha256 {}, not the {} that \
+                     {} promises ({} bytes; run it with --show-output)",
+                    plan.what,
+                    program.stdout_sha256,
+                    expected,
+                    crate::workloads::WORKLOADS,
+                    program.stdout_bytes
+                ),
+                &sample.stderr
+            ));
+        }
+        match &self.first {
+            None => self.first = Some((format!("{path} {label}"), sample.clone())),
+            Some((from, first)) => {
+                let expected = first
+                    .output
+                    .program
+                    .as_ref()
+                    .map(|p| p.stdout_sha256.clone())
+                    .unwrap_or_default();
+                if program.stdout_sha256 != expected {
+                    let mismatch = StdoutMismatch {
+                        module: plan.module.info.name.clone(),
+                        path,
+                        hash: s.hash_name.clone(),
+                        engine: s.engine.to_string(),
+                        sample: label.to_string(),
+                        expected_sha256: expected,
+                        expected_from: from.clone(),
+                        actual_sha256: program.stdout_sha256.clone(),
+                    };
+                    self.mismatches.push(mismatch);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn collect(
     sampler: &Sampler,
-    module: &ModuleFile,
+    plan: &Plan,
     s: &Series,
     warmup: u64,
     runs: u64,
     bar: &ProgressBar,
-) -> anyhow::Result<Vec<SampleOutput>> {
+    check: &mut OutputCheck,
+) -> anyhow::Result<Vec<Sample>> {
     bar.set_message(format!(
         "{} {} {} {}",
-        module.info.name, s.engine, s.path, s.hash_name
+        plan.module.info.name, s.engine, s.path, s.hash_name
     ));
-    sampler.prepare(&module.path, s.path, s.target())?;
-    for _ in 0..warmup {
-        sampler.sample(&module.path, s.path, s.target())?;
+    let job = plan.job();
+    for (label, sample) in sampler.prepare(job, s.path, s.target())? {
+        check.check(s, label, &sample)?;
+    }
+    for i in 1..=warmup {
+        let sample = sampler.sample(job, s.path, s.target())?;
+        check.check(s, &format!("warmup {i}"), &sample)?;
         bar.inc(1);
     }
-    (0..runs)
-        .map(|_| {
-            let record = sampler.sample(&module.path, s.path, s.target());
+    (1..=runs)
+        .map(|i| {
+            let sample = sampler.sample(job, s.path, s.target())?;
+            check.check(s, &format!("sample {i}"), &sample)?;
             bar.inc(1);
-            record
+            Ok(sample)
         })
         .collect()
+}
+
+/// What the program did in a run's timed samples, when it ran in all of them.
+fn program_run(plan: &Plan, samples: &[Sample]) -> Option<ProgramRun> {
+    let programs: Option<Vec<_>> = samples.iter().map(|s| s.output.program.clone()).collect();
+    Some(ProgramRun {
+        workload: plan.workload.clone(),
+        args: plan.guest.args.clone(),
+        expect_exit: plan.expect_exit,
+        samples: programs.filter(|p| !p.is_empty())?,
+    })
+}
+
+/// The first sample's stdout and stderr, as `--show-output` prints them.
+fn shown_output(plan: &Plan, first: &(String, Sample)) -> String {
+    let (from, sample) = first;
+    let mut text = String::new();
+    for (stream, bytes) in [("stdout", &sample.stdout), ("stderr", &sample.stderr)] {
+        text.push_str(&format!(
+            "{} {stream} ({from}, {} bytes){}\n",
+            plan.module.info.name,
+            bytes.len(),
+            if bytes.is_empty() { "" } else { ":" }
+        ));
+        let body = String::from_utf8_lossy(bytes);
+        text.push_str(&body);
+        if !body.is_empty() && !body.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
 }
 
 impl Command for PhasesCommand {
@@ -279,10 +615,10 @@ impl Command for PhasesCommand {
             .cache_dir
             .clone()
             .unwrap_or_else(|| scratch.path().join("cache"));
-        let modules = self.modules(scratch.path())?;
-        let sampler = Sampler::new(&cache_root)?;
+        let plans = self.plans(scratch.path())?;
+        let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?;
         let series = series(&self.engine, &self.paths, &algos);
-        let bar = progress_bar((modules.len() * series.len()) as u64 * (self.warmup + self.runs));
+        let bar = progress_bar((plans.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {
             schema: PHASES_SCHEMA.to_string(),
             host: machine::detect(),
@@ -290,25 +626,54 @@ impl Command for PhasesCommand {
                 fingerprint: engine_fingerprint()?,
             },
             runs: Vec::new(),
+            stdout_mismatches: Vec::new(),
         };
         let to_stderr = exports.uses_stdout();
-        for module in &modules {
+        for plan in &plans {
+            let mut check = OutputCheck::new(plan);
             for s in &series {
-                let outputs = collect(&sampler, module, s, self.warmup, self.runs, &bar)?;
+                let samples = collect(&sampler, plan, s, self.warmup, self.runs, &bar, &mut check)?;
                 let key = RunKey {
-                    module: module.info.clone(),
+                    module: plan.module.info.clone(),
                     path: s.path,
                     hash: s.hash_name.clone(),
                     engine: s.engine.to_string(),
                 };
-                let records: Vec<_> = outputs.iter().map(|o| o.record.clone()).collect();
+                let records: Vec<_> = samples.iter().map(|s| s.output.record.clone()).collect();
                 let mut run = run_from_records(key, &records)?;
-                run.artifact_bytes = outputs.iter().filter_map(|o| o.artifact_bytes).max();
+                run.artifact_bytes = samples.iter().filter_map(|s| s.output.artifact_bytes).max();
+                run.program = program_run(plan, &samples);
                 notes.extend(outlier_warning(&run));
                 report.runs.push(run);
             }
-            let tables = render::phases::tables(&report);
-            bar.suspend(|| print_tables(&tables[tables.len() - 1..], to_stderr))?;
+            if !check.mismatches.is_empty() {
+                notes.push(Warning::StdoutDiffers {
+                    what: plan.what.clone(),
+                    mismatches: check.mismatches.clone(),
+                });
+            }
+            report.stdout_mismatches.append(&mut check.mismatches);
+            let mut tables = render::phases::tables(&report);
+            let mut table = tables.pop().context("a measured module has a table")?;
+            table.notes.extend(plan.note.clone());
+            let ran_ours = self.engine.contains(&EngineName::WasmProf);
+            if plan.execute == Execute::Auto && ran_ours && check.first.is_none() {
+                table.notes.push(
+                    "compiled and instantiated only: not a WASI command (it imports more than \
+                     wasi_snapshot_preview1, or exports no `_start`), so `execute` is not \
+                     measured"
+                        .to_string(),
+                );
+            }
+            bar.suspend(|| -> anyhow::Result<()> {
+                print_tables(&[table], to_stderr)?;
+                if self.show_output
+                    && let Some(first) = &check.first
+                {
+                    print_text(&shown_output(plan, first), to_stderr)?;
+                }
+                Ok(())
+            })?;
             exports.checkpoint(&Report::Phases(report.clone()))?;
         }
         bar.finish_and_clear();
@@ -321,5 +686,20 @@ impl Command for PhasesCommand {
         exports.finish(&report)?;
         self.save_baseline(&report)?;
         Ok(outcome)
+    }
+}
+
+/// Prints text where the tables go; a closed stdout is not an error.
+fn print_text(text: &str, to_stderr: bool) -> anyhow::Result<()> {
+    let written = if to_stderr {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    };
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot print the program's output")
+        }
+        _ => Ok(()),
     }
 }

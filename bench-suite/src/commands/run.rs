@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, thread, time::Duration};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Error, Module, Store, TrapKind, cache::HashAlgo,
@@ -15,6 +15,7 @@ use crate::{
     analysis::runs::{RunKey, run_from_records},
     commands::{Command, Outcome},
     export::write_file,
+    guest::{GuestArgs, program_name},
     machine,
     model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
     module_file::ModuleFile,
@@ -28,18 +29,13 @@ const TIMEOUT_EXIT: u8 = 124;
 /// host call) is given before the process exits.
 const HARD_STOP_GRACE: Duration = Duration::from_millis(500);
 
-/// Runs a WASI program (`_start`, or `--invoke NAME` of a reactor) with stdio inherited.
+/// Runs a WASI program (`_start`, or `--invoke NAME` of a reactor) with stdio inherited
+/// (stdin from `--stdin FILE` when given).
 #[derive(Debug, Args)]
 pub struct RunCommand {
     /// The module to run.
     #[arg(value_name = "FILE")]
     module: PathBuf,
-    /// Grant the guest a host directory, seen as GUEST (default: the host path as given).
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
-    /// Set an environment variable for the guest.
-    #[arg(long = "env", value_name = "KEY=VALUE")]
-    env: Vec<String>,
     /// Cache directory (default: $WASM_PROF_CACHE_DIR or the user's cache directory).
     #[arg(long, value_name = "DIR", conflicts_with = "disable_cache")]
     cache_dir: Option<PathBuf>,
@@ -55,37 +51,19 @@ pub struct RunCommand {
     /// Stop the guest after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
-    /// Call this export (after `_initialize` when the module exports it) instead of `_start`.
-    #[arg(long, value_name = "NAME")]
-    invoke: Option<String>,
-    /// Arguments for the guest (after `--`).
-    #[arg(last = true, value_name = "ARGS")]
-    args: Vec<String>,
+    /// The program's arguments, environment, directories, stdin and entry point.
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 impl RunCommand {
     fn wasi_config(&self) -> anyhow::Result<WasiConfig> {
-        let mut config = WasiConfig::new();
-        let name = self.module.file_name().map_or_else(
-            || "module".to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        config.arg(name).args(self.args.iter().cloned());
-        for pair in &self.env {
-            let Some((key, value)) = pair.split_once('=') else {
-                bail!("--env {pair}: expected KEY=VALUE");
-            };
-            config.env(key, value);
-        }
-        for dir in &self.dirs {
-            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
-            config.preopen_dir(host, guest);
-        }
-        config
-            .stdin(InputStream::Inherit)
-            .stdout(OutputStream::Inherit)
-            .stderr(OutputStream::Inherit);
-        Ok(config)
+        self.guest.guest()?.wasi_config(
+            &program_name(&self.module),
+            InputStream::Inherit,
+            OutputStream::Inherit,
+            OutputStream::Inherit,
+        )
     }
 
     fn engine(&self) -> anyhow::Result<Engine> {
@@ -127,6 +105,7 @@ impl RunCommand {
                 fingerprint: engine.fingerprint().to_string(),
             },
             runs: vec![run_from_records(key, &[clock.into_record()])?],
+            stdout_mismatches: Vec::new(),
         };
         let json = serde_json::to_vec_pretty(&report).context("cannot serialize the profile")?;
         write_file(out, &json)
@@ -167,7 +146,7 @@ impl Command for RunCommand {
             &mut store,
             &module,
             &wasi_config,
-            self.invoke.as_deref(),
+            self.guest.invoke.as_deref(),
             &mut clock,
         );
         self.write_profile(&engine, &module, clock)?;

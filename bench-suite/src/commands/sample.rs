@@ -1,4 +1,5 @@
 //! `wasm-prof sample` (hidden): one sample in this process, printed as a JSON sample output.
+//! `phases` runs it once per sample, handing it the guest options it was given.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use wasm_prof_runtime::cache::HashAlgo;
 use crate::{
     commands::{Command, Outcome},
     engines::{EngineName, run_peer_sample},
+    guest::GuestArgs,
     model::PathKind,
     sampling::in_process::{CacheMode, SampleOutput, SampleRequest, artifact_bytes, run_sample},
 };
@@ -43,6 +45,12 @@ pub struct SampleCommand {
     /// loading alone, as the CI gate wants.
     #[arg(long)]
     no_execute: bool,
+    /// Write the program's stdout and stderr to the files `stdout` and `stderr` in DIR.
+    #[arg(long, value_name = "DIR")]
+    capture: Option<PathBuf>,
+    /// The program's arguments, environment, directories, stdin and entry point.
+    #[command(flatten)]
+    guest: GuestArgs,
 }
 
 impl SampleCommand {
@@ -55,8 +63,10 @@ impl SampleCommand {
             cache,
             parallel_compile: !self.sequential,
             execute: !self.no_execute,
+            guest: self.guest.guest()?,
+            capture: self.capture,
         };
-        let record = run_sample(&request)?;
+        let (record, program) = run_sample(&request)?;
         let artifact_bytes = match (&request.cache, request.path) {
             (CacheMode::Dir(dir), PathKind::Cold) => Some(artifact_bytes(dir)?),
             _ => None,
@@ -64,6 +74,7 @@ impl SampleCommand {
         Ok(SampleOutput {
             record,
             artifact_bytes,
+            program,
         })
     }
 }

@@ -152,6 +152,7 @@ pub fn run<P: Peer>(
     Ok(SampleOutput {
         record: clock.into_record(),
         artifact_bytes,
+        program: None,
     })
 }
 

@@ -7,9 +7,10 @@ use crate::{
         recommend::recommend,
         runs::{RunKey, run_from_records},
     },
+    guest::ExpectExit,
     model::{
         EngineInfo, HASHES_SCHEMA, HashResult, HashesReport, Host, ModuleInfo, PHASES_SCHEMA,
-        PathKind, PhasesReport, Report, SkippedAlgo,
+        PathKind, PhasesReport, ProgramRun, ProgramSample, Report, SkippedAlgo, StdoutMismatch,
     },
 };
 
@@ -65,7 +66,32 @@ fn record(phases: &[Phase], scale: u64, with_functions: bool) -> PhaseRecord {
     }
 }
 
-/// A phases report for module `demo` with cold, cached and no-cache runs.
+const DIGEST: &str = "5a";
+
+/// What the demo program did: exit code 10, the same stdout in every sample but, when
+/// `last_differs`, the last.
+fn program(samples: usize, last_differs: bool) -> ProgramRun {
+    ProgramRun {
+        workload: Some("demo".into()),
+        args: vec!["-d".into(), "/in/p.smt2".into()],
+        expect_exit: ExpectExit::Code(10),
+        samples: (0..samples)
+            .map(|i| ProgramSample {
+                exit_code: 10,
+                stdout_sha256: if last_differs && i == samples - 1 {
+                    "ef".repeat(32)
+                } else {
+                    DIGEST.repeat(32)
+                },
+                stdout_bytes: 178,
+                stderr_bytes: 0,
+            })
+            .collect(),
+    }
+}
+
+/// A phases report for module `demo` (a program, workload `demo`) with cold, cached and
+/// no-cache runs; the last no-cache sample printed something else.
 pub fn phases_report() -> Report {
     use Phase::*;
     let module = ModuleInfo {
@@ -114,7 +140,9 @@ pub fn phases_report() -> Report {
                 hash: hash.into(),
                 engine: "wasm-prof".into(),
             };
-            run_from_records(key, &records).unwrap()
+            let mut run = run_from_records(key, &records).unwrap();
+            run.program = Some(program(records.len(), path == PathKind::Nocache));
+            run
         })
         .collect();
     Report::Phases(PhasesReport {
@@ -124,6 +152,16 @@ pub fn phases_report() -> Report {
             fingerprint: "test".into(),
         },
         runs,
+        stdout_mismatches: vec![StdoutMismatch {
+            module: "demo".into(),
+            path: PathKind::Nocache,
+            hash: "none".into(),
+            engine: "wasm-prof".into(),
+            sample: "sample 5".into(),
+            expected_sha256: DIGEST.repeat(32),
+            expected_from: "cold sample 1".into(),
+            actual_sha256: "ef".repeat(32),
+        }],
     })
 }
 

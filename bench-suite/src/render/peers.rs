@@ -126,6 +126,7 @@ mod tests {
             passes: Vec::new(),
             timeline: Vec::new(),
             artifact_bytes,
+            program: None,
         }
     }
 

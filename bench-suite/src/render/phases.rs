@@ -106,7 +106,7 @@ fn peer_cell(runs: &[&Run], run: &Run, stats: Option<&Stats>, vs: Option<f64>) -
 }
 
 fn notes(runs: &[&Run]) -> Vec<String> {
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = program_note(runs).into_iter().collect();
     if runs.iter().any(|r| peers::is_peer(r)) {
         notes.push(peers::RATIO_NOTE.to_string());
     }
@@ -149,6 +149,47 @@ fn notes(runs: &[&Run]) -> Vec<String> {
     notes
 }
 
+/// What the program of a module's runs did: its arguments, exit codes and stdout digests
+/// over every timed sample.
+fn program_note(runs: &[&Run]) -> Option<String> {
+    let programs: Vec<_> = runs.iter().filter_map(|r| r.program.as_ref()).collect();
+    let first = programs.first()?;
+    let samples: Vec<_> = programs.iter().flat_map(|p| &p.samples).collect();
+    let mut codes: Vec<i32> = samples.iter().map(|s| s.exit_code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut digests: Vec<&str> = samples.iter().map(|s| s.stdout_sha256.as_str()).collect();
+    digests.sort_unstable();
+    digests.dedup();
+    let what = match &first.workload {
+        Some(name) => format!("workload `{name}`"),
+        None => "program".to_string(),
+    };
+    let args = if first.args.is_empty() {
+        "no arguments".to_string()
+    } else {
+        format!("args `{}`", first.args.join(" "))
+    };
+    let codes: Vec<String> = codes.iter().map(i32::to_string).collect();
+    let exit = match codes.as_slice() {
+        [code] => format!("exit code {code}"),
+        _ => format!("exit codes {}", codes.join(", ")),
+    };
+    let stdout = match digests.as_slice() {
+        [digest] => format!(
+            "stdout {} sha256 {}",
+            format_bytes(samples[0].stdout_bytes),
+            &digest[..digest.len().min(8)]
+        ),
+        _ => format!("stdout differs between samples ({} digests)", digests.len()),
+    };
+    let count = match samples.len() {
+        1 => "in its 1 sample".to_string(),
+        n => format!("in all {n} samples"),
+    };
+    Some(format!("{what} ({args}): {exit}, {stdout}, {count}"))
+}
+
 /// The median over samples of the time a run took to get a loaded module: every phase before
 /// `instantiate` (read, hash, lookup and load on a hit; read through store on a cold run).
 /// `None` when its phases were not sampled alike.
@@ -188,4 +229,34 @@ pub fn where_time_goes(run: &Run) -> Option<String> {
         run.hash,
         top.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::fixtures;
+
+    #[test]
+    fn the_program_note_names_the_workload_codes_and_digests() {
+        let crate::model::Report::Phases(mut report) = fixtures::phases_report() else {
+            unreachable!()
+        };
+        let notes = &tables(&report)[0].notes;
+        assert_eq!(
+            notes[0],
+            "workload `demo` (args `-d /in/p.smt2`): exit code 10, stdout differs between \
+             samples (2 digests), in all 15 samples"
+        );
+        for run in &mut report.runs {
+            let program = run.program.as_mut().unwrap();
+            program.samples.truncate(1);
+            program.samples[0].stdout_sha256 = "5a".repeat(32);
+        }
+        report.runs.truncate(1);
+        assert_eq!(
+            tables(&report)[0].notes[0],
+            "workload `demo` (args `-d /in/p.smt2`): exit code 10, stdout 178 B sha256 5a5a5a5a, \
+             in its 1 sample"
+        );
+    }
 }

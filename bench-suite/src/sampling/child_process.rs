@@ -13,9 +13,59 @@ use wasm_prof_runtime::cache::verified::SETTLE;
 
 use crate::{
     engines::EngineName,
+    guest::Guest,
     model::PathKind,
-    sampling::in_process::{CacheMode, SampleOutput},
+    sampling::in_process::{CAPTURED_STDERR, CAPTURED_STDOUT, CacheMode, SampleOutput},
 };
+
+/// How many lines of a guest's stderr an error message quotes.
+pub const STDERR_TAIL_LINES: usize = 5;
+
+/// What every sample of a series runs: a module, and the program in it.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'a> {
+    /// The module file.
+    pub module: &'a Path,
+    /// The program's arguments, environment, directories, stdin and entry point.
+    pub guest: &'a Guest,
+    /// Whether a WASI program runs (`execute`); otherwise the module is only instantiated.
+    pub execute: bool,
+}
+
+/// One sample as the parent sees it: what the child printed, and the program's output.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// The child's phase record, artifact size and program result.
+    pub output: SampleOutput,
+    /// The program's stdout (empty when no program ran).
+    pub stdout: Vec<u8>,
+    /// The program's stderr (empty when no program ran).
+    pub stderr: Vec<u8>,
+}
+
+/// The last `n` non-empty lines of a guest's output, for error messages.
+pub fn tail_lines(bytes: &[u8], n: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| l.trim_end().to_string())
+        .collect()
+}
+
+/// `text`, followed by the last lines of the guest's stderr when it wrote any, indented.
+pub fn with_stderr_tail(text: String, stderr: &[u8]) -> String {
+    let tail = tail_lines(stderr, STDERR_TAIL_LINES);
+    if tail.is_empty() {
+        return text;
+    }
+    let mut out = format!("{text}; the guest's stderr ended:");
+    for line in tail {
+        out.push_str("\n  | ");
+        out.push_str(&line);
+    }
+    out
+}
 
 /// Which engine a series of samples runs on, and the `hash` it passes: a hash algorithm's name
 /// for wasm-prof, a caching mechanism for a peer (see [`EngineName::peer_hashes`]).
@@ -31,18 +81,23 @@ pub struct Target<'a> {
 pub struct Sampler {
     exe: PathBuf,
     cache_root: PathBuf,
+    capture: PathBuf,
 }
 
 impl Sampler {
-    /// A sampler whose cache directories live under `cache_root`.
+    /// A sampler whose cache directories live under `cache_root` and whose children write
+    /// the guest's output into `capture` (created here).
     ///
     /// # Errors
-    /// When this executable's path cannot be found.
-    pub fn new(cache_root: &Path) -> anyhow::Result<Self> {
+    /// When this executable's path cannot be found or `capture` cannot be created.
+    pub fn new(cache_root: &Path, capture: &Path) -> anyhow::Result<Self> {
+        fs::create_dir_all(capture)
+            .with_context(|| format!("cannot create the directory {}", capture.display()))?;
         Ok(Self {
             exe: std::env::current_exe()
                 .context("cannot find the wasm-prof executable to re-run")?,
             cache_root: cache_root.to_path_buf(),
+            capture: capture.to_path_buf(),
         })
     }
 
@@ -64,7 +119,9 @@ impl Sampler {
     }
 
     /// Prepares the cache for a series of samples on `path`: the cached path gets an empty
-    /// directory primed by one cold sample; the other paths need nothing yet.
+    /// directory primed by one cold sample; the other paths need nothing yet. Returns the
+    /// samples it took, labelled `priming sample` and `first hit`, so that their programs' results
+    /// can be checked too.
     ///
     /// For wasm-prof the cached path then waits until the entry is [`SETTLE`] old and hits it
     /// once, so that its verification record vouches for it and the timed samples measure the
@@ -72,32 +129,37 @@ impl Sampler {
     ///
     /// # Errors
     /// When the directory cannot be prepared or the priming samples fail.
-    pub fn prepare(&self, module: &Path, path: PathKind, target: Target) -> anyhow::Result<()> {
+    pub fn prepare(
+        &self,
+        job: Job,
+        path: PathKind,
+        target: Target,
+    ) -> anyhow::Result<Vec<(&'static str, Sample)>> {
+        let mut taken = Vec::new();
         if path == PathKind::Cached {
             let dir = self.dir(path, target);
             Self::reset(&dir)?;
             let cache = CacheMode::Dir(dir);
-            self.spawn(module, PathKind::Cold, target, &cache)
+            let primed = self
+                .spawn(job, PathKind::Cold, target, &cache)
                 .context("the sample that primes the cache failed")?;
+            taken.push(("priming sample", primed));
             if target.engine == EngineName::WasmProf {
                 std::thread::sleep(SETTLE + Duration::from_millis(100));
-                self.spawn(module, PathKind::Cached, target, &cache)
+                let hit = self
+                    .spawn(job, PathKind::Cached, target, &cache)
                     .context("the first hit on the primed cache failed")?;
+                taken.push(("first hit", hit));
             }
         }
-        Ok(())
+        Ok(taken)
     }
 
     /// Takes one sample on `path`; the cold path starts from an emptied cache each time.
     ///
     /// # Errors
     /// When the cache cannot be prepared or the child fails.
-    pub fn sample(
-        &self,
-        module: &Path,
-        path: PathKind,
-        target: Target,
-    ) -> anyhow::Result<SampleOutput> {
+    pub fn sample(&self, job: Job, path: PathKind, target: Target) -> anyhow::Result<Sample> {
         let cache = match path {
             PathKind::Cold => {
                 let dir = self.dir(path, target);
@@ -107,50 +169,90 @@ impl Sampler {
             PathKind::Cached => CacheMode::Dir(self.dir(path, target)),
             PathKind::Nocache => CacheMode::Disabled,
         };
-        self.spawn(module, path, target, &cache)
+        self.spawn(job, path, target, &cache)
+    }
+
+    /// Reads one captured stream of the last sample (empty when it wrote none).
+    fn captured(&self, name: &str) -> anyhow::Result<Vec<u8>> {
+        let path = self.capture.join(name);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
     }
 
     fn spawn(
         &self,
-        module: &Path,
+        job: Job,
         path: PathKind,
         target: Target,
         cache: &CacheMode,
-    ) -> anyhow::Result<SampleOutput> {
+    ) -> anyhow::Result<Sample> {
+        let module = job.module;
+        for name in [CAPTURED_STDOUT, CAPTURED_STDERR] {
+            let file = self.capture.join(name);
+            match fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove {}", file.display()));
+                }
+                _ => {}
+            }
+        }
         let mut command = Command::new(&self.exe);
         command
             .arg("sample")
             .args(["--engine", target.engine.name()])
             .args(["--path", path.name(), "--hash", target.hash])
             .arg("--module")
-            .arg(module);
+            .arg(module)
+            .arg("--capture")
+            .arg(&self.capture);
         match cache {
             CacheMode::Dir(dir) => command.arg("--cache-dir").arg(dir),
             CacheMode::Disabled => command.arg("--disable-cache"),
         };
+        if !job.execute {
+            command.arg("--no-execute");
+        }
+        // Last: it may end with `-- ARGS`.
+        command.args(job.guest.to_args());
         let output = command
             .output()
             .with_context(|| format!("cannot start the sampling process {}", self.exe.display()))?;
+        let stderr = self.captured(CAPTURED_STDERR)?;
         if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            let reason = stderr
+            let child_stderr = String::from_utf8_lossy(&output.stderr);
+            let reason = child_stderr
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("it printed nothing")
                 .trim_start_matches("error: ");
-            bail!(
-                "sampling {} with {} on the {path} path failed ({}): {reason}",
-                module.display(),
-                target.engine,
-                output.status
-            );
+            bail!(with_stderr_tail(
+                format!(
+                    "sampling {} with {} on the {path} path failed ({}): {reason}",
+                    module.display(),
+                    target.engine,
+                    output.status
+                ),
+                &stderr
+            ));
         }
-        serde_json::from_slice(&output.stdout).with_context(|| {
+        let output: SampleOutput = serde_json::from_slice(&output.stdout).with_context(|| {
             format!(
                 "the sampling process for {} printed something that is not a phase record",
                 module.display()
             )
+        })?;
+        let stdout = match output.program {
+            Some(_) => self.captured(CAPTURED_STDOUT)?,
+            None => Vec::new(),
+        };
+        Ok(Sample {
+            output,
+            stdout,
+            stderr,
         })
     }
 }

@@ -16,9 +16,13 @@ use wasm_prof_runtime::{
     cache::HashAlgo,
     phases::{PhaseClock, PhaseRecord},
 };
-use wasm_prof_wasi::{self as wasi, WasiConfig};
+use wasm_prof_wasi::{self as wasi, InputStream, OutputPipe, OutputStream};
 
-use crate::model::PathKind;
+use crate::{
+    guest::{Guest, program_name},
+    model::{PathKind, ProgramSample},
+    module_file::sha256_hex,
+};
 
 /// Where the compiled-module cache lives for a sample, if anywhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,12 +47,22 @@ pub struct SampleRequest {
     pub cache: CacheMode,
     /// Compile functions on all cores (the runtime's default) or on this thread only.
     pub parallel_compile: bool,
-    /// Run a WASI command to completion (measuring `execute`); otherwise only instantiate.
+    /// Run a WASI program to completion (measuring `execute`); otherwise only instantiate.
     pub execute: bool,
+    /// The program's arguments, environment, directories, stdin and entry point.
+    pub guest: Guest,
+    /// Where to write the program's stdout and stderr ([`CAPTURED_STDOUT`] and
+    /// [`CAPTURED_STDERR`] in this directory); they are discarded without it.
+    pub capture: Option<PathBuf>,
 }
 
-/// What a sampling process prints: its phase record and, after a cold sample, the size of
-/// the compiled artifact it stored.
+/// The file in the capture directory that receives a sample's guest stdout.
+pub const CAPTURED_STDOUT: &str = "stdout";
+/// The file in the capture directory that receives a sample's guest stderr.
+pub const CAPTURED_STDERR: &str = "stderr";
+
+/// What a sampling process prints: its phase record, after a cold sample the size of the
+/// compiled artifact it stored, and when it ran a program how the program ended.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SampleOutput {
     /// The phases the sample recorded.
@@ -57,6 +71,10 @@ pub struct SampleOutput {
     /// Bytes of the compiled artifact on disk after a cold sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifact_bytes: Option<u64>,
+    /// The program's exit code and stdout digest; absent when the module was only
+    /// instantiated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramSample>,
 }
 
 /// Total size of the files under `dir` (recursively) whose paths `keep` accepts.
@@ -108,15 +126,17 @@ pub fn engine_fingerprint() -> anyhow::Result<String> {
 }
 
 /// Reads, hashes, looks up, compiles or loads, stores and instantiates the module with an
-/// enabled phase clock, and returns what the clock recorded. A WASI command (like the embedded
-/// workload) also runs to completion, with no arguments and its output discarded, so the
-/// `execute` phase is measured; other modules get stubbed imports so that every module
+/// enabled phase clock, and returns what the clock recorded. A WASI program (a command, or a
+/// reactor given `invoke`) also runs to completion with the request's guest options and its
+/// stdout and stderr captured, so the `execute` phase is measured and the program's exit code
+/// and stdout digest are returned; other modules get stubbed imports so that every module
 /// instantiates.
 ///
 /// # Errors
-/// Any failure of the runtime, with the module's path in the message; a cached-path sample
-/// that did not hit the cache (or a cold one that did), since its numbers would be mislabelled.
-pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
+/// Any failure of the runtime, with the module's path in the message (a trap included: the
+/// captured output is written first); a cached-path sample that did not hit the cache (or a
+/// cold one that did), since its numbers would be mislabelled.
+pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Option<ProgramSample>)> {
     let module_path = request.module.display();
     let engine = Engine::new(config(request))
         .with_context(|| format!("cannot create an engine for {module_path}"))?;
@@ -138,18 +158,40 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
         module.cache_outcome()
     );
     let mut store = Store::new(&engine);
-    if request.execute && is_wasi_command(&module) {
-        // The guest's output would corrupt the JSON record this process prints.
-        let mut wasi_config = WasiConfig::new();
-        wasi_config.arg(module_path.to_string());
-        let status =
-            wasi::run_command_with_clock(&mut store, &module, &wasi_config, None, &mut clock)
-                .with_context(|| format!("cannot run {module_path}"))?;
-        anyhow::ensure!(
-            status.success(),
-            "{module_path} exited with code {}",
-            status.code
+    let mut program = None;
+    if request.execute && runs_as_program(&module, &request.guest) {
+        // Captured, never inherited: the guest's output would corrupt the JSON record this
+        // process prints, and the parent wants it whole.
+        let (stdout, stderr) = (OutputPipe::new(), OutputPipe::new());
+        let wasi_config = request.guest.wasi_config(
+            &program_name(&request.module),
+            InputStream::Null,
+            OutputStream::Pipe(stdout.clone()),
+            OutputStream::Pipe(stderr.clone()),
+        )?;
+        let status = wasi::run_command_with_clock(
+            &mut store,
+            &module,
+            &wasi_config,
+            request.guest.invoke.as_deref(),
+            &mut clock,
         );
+        let (stdout, stderr) = (stdout.contents(), stderr.contents());
+        if let Some(dir) = &request.capture {
+            for (name, bytes) in [(CAPTURED_STDOUT, &stdout), (CAPTURED_STDERR, &stderr)] {
+                let path = dir.join(name);
+                fs::write(&path, bytes).with_context(|| {
+                    format!("cannot write the guest's output to {}", path.display())
+                })?;
+            }
+        }
+        let status = status.with_context(|| format!("cannot run {module_path}"))?;
+        program = Some(ProgramSample {
+            exit_code: status.code,
+            stdout_sha256: sha256_hex(&stdout),
+            stdout_bytes: stdout.len() as u64,
+            stderr_bytes: stderr.len() as u64,
+        });
     } else {
         let mut linker = Linker::new();
         linker
@@ -159,12 +201,13 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<PhaseRecord> {
             .instantiate_with_clock(&mut store, &module, &mut clock)
             .with_context(|| format!("cannot instantiate {module_path}"))?;
     }
-    Ok(clock.into_record())
+    Ok((clock.into_record(), program))
 }
 
-/// Whether the module is a WASI command the sample can run to completion: it exports `_start`
-/// and imports nothing but WASI.
-fn is_wasi_command(module: &Module) -> bool {
+/// Whether the module is a WASI program the sample can run to completion: it imports nothing
+/// but WASI, and exports `_start` (a command) or is given an export to invoke (a reactor).
+fn runs_as_program(module: &Module, guest: &Guest) -> bool {
     let info = module.info();
-    info.export("_start").is_some() && info.imports.iter().all(|i| i.module == wasi::MODULE)
+    (guest.invoke.is_some() || info.export("_start").is_some())
+        && info.imports.iter().all(|i| i.module == wasi::MODULE)
 }

@@ -39,7 +39,7 @@ fn measures_every_path_and_exports_valid_reports() {
     );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("p.json")).unwrap()).unwrap();
-    assert_eq!(json["schema"], "wasm-prof/phases/v1");
+    assert_eq!(json["schema"], "wasm-prof/phases/v2");
     let runs = json["runs"].as_array().unwrap();
     let path_of = |name: &str| {
         runs.iter()

@@ -98,6 +98,25 @@ fn programs_print_the_same_output_on_every_path() {
 }
 
 #[test]
+fn stdin_comes_from_a_file_with_the_stdin_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.txt");
+    std::fs::write(&input, b"hello wasm\nsecond line\n").unwrap();
+    // The pipe the test offers stays silent: the guest must read the file instead.
+    let out = run_with_stdin(
+        &[
+            "--disable-cache",
+            "--stdin",
+            input.to_str().unwrap(),
+            program("stdin_echo").to_str().unwrap(),
+        ],
+        b"not this\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(out.stdout, expected("stdin_echo"));
+}
+
+#[test]
 fn a_trap_prints_its_kind_and_backtrace_and_fails() {
     let out = run_with_stdin(&["--disable-cache", program("trap").to_str().unwrap()], b"");
     let (stdout, stderr) = text(&out);
@@ -174,7 +193,7 @@ fn profile_writes_a_phases_report_with_execute() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&profile).unwrap()).unwrap();
-    assert_eq!(json["schema"], "wasm-prof/phases/v1");
+    assert_eq!(json["schema"], "wasm-prof/phases/v2");
     let run = &json["runs"][0];
     assert_eq!(run["path"], "nocache");
     for phase in [

@@ -20,6 +20,41 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("wasm-prof runs")
 }
 
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("the repository root")
+}
+
+/// The fetched corpus module `name`, or `None` (with a note) when it has not been fetched;
+/// with `WASM_PROF_REQUIRE_CORPUS=1` (as CI sets it) a missing module fails the test.
+pub fn corpus_module(name: &str) -> Option<PathBuf> {
+    let path = repo_root().join(format!("corpora/fetched/{name}.wasm"));
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("WASM_PROF_REQUIRE_CORPUS").as_deref() != Ok("1"),
+        "{} is missing: run scripts/fetch-corpus.sh",
+        path.display()
+    );
+    eprintln!(
+        "note: {} not fetched; skipping (run scripts/fetch-corpus.sh)",
+        path.display()
+    );
+    None
+}
+
+/// The lines of stderr that are not warnings: what a failing command said about its failure.
+pub fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning: ") && !l.trim().is_empty())
+        .collect()
+}
+
 /// Stdout and stderr of `output` as text, for assertion messages.
 pub fn text(output: &Output) -> (String, String) {
     (
@@ -109,6 +144,7 @@ pub fn phases_report(runs: u64) -> PhasesReport {
             fingerprint: "test".into(),
         },
         runs,
+        stdout_mismatches: Vec::new(),
     }
 }
 
