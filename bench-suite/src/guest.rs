@@ -6,8 +6,10 @@
 use std::{
     ffi::OsString,
     fmt,
+    net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
     str::FromStr,
+    time::Duration,
 };
 
 use anyhow::{Context, bail, ensure};
@@ -30,6 +32,15 @@ pub struct GuestArgs {
     /// Call this export (after `_initialize` when the module exports it) instead of `_start`.
     #[arg(long, value_name = "NAME")]
     pub invoke: Option<String>,
+    /// Give the guest a TCP socket listening on HOST:PORT (repeatable; port 0 picks a free
+    /// port). It gets the descriptors after the granted directories. A guest given one is a
+    /// server: `phases` sends it `--request`s and times `ready` and `first_response`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub tcplisten: Vec<String>,
+    /// For a server (`phases` with --tcplisten): a URL path the harness GETs once the guest
+    /// listens, in order on one connection (repeatable; default /).
+    #[arg(long = "request", value_name = "PATH")]
+    pub requests: Vec<String>,
     /// Arguments for the guest (after `--`).
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -57,6 +68,11 @@ pub struct Guest {
     pub stdin: Option<PathBuf>,
     /// The export to call instead of `_start`.
     pub invoke: Option<String>,
+    /// Addresses to listen on for the guest (port 0: any free port), in order after the
+    /// directories.
+    pub tcplisten: Vec<SocketAddr>,
+    /// For a server, the URL paths the harness requests (empty: `/`).
+    pub requests: Vec<String>,
 }
 
 impl GuestArgs {
@@ -75,14 +91,47 @@ impl GuestArgs {
             .iter()
             .map(|dir| parse_dir(dir, Path::new("")).with_context(|| format!("--dir {dir}")))
             .collect::<anyhow::Result<_>>()?;
+        let tcplisten = self
+            .tcplisten
+            .iter()
+            .map(|addr| parse_listen(addr).with_context(|| format!("--tcplisten {addr}")))
+            .collect::<anyhow::Result<_>>()?;
+        for request in &self.requests {
+            ensure!(
+                request.starts_with('/'),
+                "--request {request}: expected a URL path starting with /"
+            );
+        }
         Ok(Guest {
             args: self.args.clone(),
             env,
             dirs,
             stdin: self.stdin.clone(),
             invoke: self.invoke.clone(),
+            tcplisten,
+            requests: self.requests.clone(),
         })
     }
+}
+
+/// Parses a positive, finite number of seconds (a clap value parser).
+///
+/// # Errors
+/// When it is not one.
+pub fn parse_seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && Duration::try_from_secs_f64(*s).is_ok())
+        .ok_or_else(|| format!("`{text}` is not a positive, finite number of seconds"))
+}
+
+/// Parses `HOST:PORT` with a numeric host (`127.0.0.1:8080`, `[::1]:0`).
+///
+/// # Errors
+/// When it is not a numeric socket address.
+pub fn parse_listen(addr: &str) -> anyhow::Result<SocketAddr> {
+    addr.parse()
+        .map_err(|_| anyhow::anyhow!("expected HOST:PORT with a numeric host, like 127.0.0.1:8080"))
 }
 
 /// Splits `KEY=VALUE`.
@@ -158,6 +207,12 @@ impl Guest {
         if let Some(invoke) = &self.invoke {
             out.extend(["--invoke".into(), invoke.into()]);
         }
+        for addr in &self.tcplisten {
+            out.extend(["--tcplisten".into(), addr.to_string().into()]);
+        }
+        for request in &self.requests {
+            out.extend(["--request".into(), request.into()]);
+        }
         if !self.args.is_empty() {
             out.push("--".into());
             out.extend(self.args.iter().map(OsString::from));
@@ -165,8 +220,25 @@ impl Guest {
         out
     }
 
+    /// Whether the guest is a server: it is given listening sockets.
+    pub fn is_server(&self) -> bool {
+        !self.tcplisten.is_empty()
+    }
+
+    /// Binds a listening socket for each `tcplisten` address, in order.
+    ///
+    /// # Errors
+    /// Naming the address that cannot be listened on (in use, not local, ...).
+    pub fn listen(&self) -> anyhow::Result<Vec<TcpListener>> {
+        self.tcplisten
+            .iter()
+            .map(|addr| TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}")))
+            .collect()
+    }
+
     /// The WASI configuration of this guest: `argv[0]` is `program`, stdin the `--stdin` file
-    /// or else `stdin`, and the output streams as given.
+    /// or else `stdin`, the output streams as given, and `listeners` (from [`Guest::listen`])
+    /// preopened after the directories.
     ///
     /// # Errors
     /// When the stdin file cannot be read.
@@ -176,6 +248,7 @@ impl Guest {
         stdin: InputStream,
         stdout: OutputStream,
         stderr: OutputStream,
+        listeners: Vec<TcpListener>,
     ) -> anyhow::Result<WasiConfig> {
         let mut config = WasiConfig::new();
         config.arg(program).args(self.args.iter().cloned());
@@ -184,6 +257,9 @@ impl Guest {
         }
         for dir in &self.dirs {
             config.preopen_dir(&dir.host, &dir.guest);
+        }
+        for listener in listeners {
+            config.preopen_listener(listener);
         }
         let stdin =
             match &self.stdin {
@@ -293,6 +369,8 @@ mod tests {
             env: vec!["A=1".into(), "B=x=y".into()],
             stdin: Some("input.txt".into()),
             invoke: Some("run".into()),
+            tcplisten: vec!["127.0.0.1:0".into(), "[::1]:8080".into()],
+            requests: vec!["/".into(), "/a b".into()],
             args: vec!["-v".into(), "two words".into()],
         };
         let guest = args.guest().unwrap();
@@ -326,6 +404,19 @@ mod tests {
             "--env NOVALUE: expected KEY=VALUE"
         );
         assert!(parse_dir("::/x", Path::new("")).is_err());
+        let bad_listen = GuestArgs {
+            tcplisten: vec!["localhost:80".into()],
+            ..GuestArgs::default()
+        };
+        assert!(
+            format!("{:#}", bad_listen.guest().unwrap_err())
+                .starts_with("--tcplisten localhost:80: expected HOST:PORT")
+        );
+        let bad_request = GuestArgs {
+            requests: vec!["index.html".into()],
+            ..GuestArgs::default()
+        };
+        assert!(bad_request.guest().is_err());
         let missing = Guest {
             dirs: vec![parse_dir("/no/such/dir::/d", Path::new("")).unwrap()],
             ..Guest::default()

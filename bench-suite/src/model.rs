@@ -168,6 +168,10 @@ pub struct ProgramSample {
     pub stdout_bytes: u64,
     /// Bytes it wrote to stderr.
     pub stderr_bytes: u64,
+    /// For a server, SHA-256 over the status codes and bodies of the responses the harness
+    /// received, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses_sha256: Option<String>,
 }
 
 /// The program a run's samples ran, and how each ended.
@@ -180,6 +184,9 @@ pub struct ProgramRun {
     /// Its arguments after `argv[0]`.
     #[serde(default)]
     pub args: Vec<String>,
+    /// For a server, the URL paths the harness requested in each sample, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<String>,
     /// The exit code every sample had to end with: a number or `"any"`.
     pub expect_exit: ExpectExit,
     /// One per timed sample, in the order of the phase samples.

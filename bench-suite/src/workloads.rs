@@ -7,12 +7,12 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use serde::Deserialize;
 
 use crate::{
     corpus::{Manifest, parse_toml},
-    guest::{ExpectExit, Guest, parse_dir},
+    guest::{ExpectExit, Guest, parse_dir, parse_listen},
 };
 
 /// The workloads file, relative to the project root.
@@ -20,9 +20,6 @@ pub const WORKLOADS: &str = "corpora/workloads.toml";
 
 /// The `module` value that names the workload embedded in the binary.
 pub const EMBEDDED: &str = "embedded";
-
-/// What `phases` says about a server workload until the runtime has WASI sockets.
-pub const SERVER_UNSUPPORTED: &str = "server workloads need WASI sockets (not yet supported)";
 
 /// How a workload's module is used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -246,13 +243,7 @@ impl Workload {
                     "kind = \"server\" needs `tcplisten`, its listening sockets (HOST:PORT)"
                 );
                 for listen in &self.tcplisten {
-                    let port = listen
-                        .rsplit_once(':')
-                        .map(|(host, port)| (host, port.parse::<u16>()));
-                    ensure!(
-                        matches!(port, Some((host, Ok(_))) if !host.is_empty()),
-                        "tcplisten: `{listen}` is not HOST:PORT"
-                    );
+                    parse_listen(listen).with_context(|| format!("tcplisten: `{listen}`"))?;
                 }
                 for request in &self.requests {
                     ensure!(
@@ -303,12 +294,6 @@ impl Workload {
     /// # Errors
     /// When a granted directory or the stdin file is missing.
     pub fn guest(&self, root: &Path) -> anyhow::Result<Guest> {
-        if self.kind == WorkloadKind::Server {
-            // The runtime will preopen `tcplisten` as listening sockets and the harness send
-            // `requests` once the guest accepts, timing `ready` and `first_response`: the
-            // guest gets a `listen` list next to `dirs` when WASI sockets land.
-            bail!("workload {}: {SERVER_UNSUPPORTED}", self.name);
-        }
         let dirs = self
             .dirs
             .iter()
@@ -324,6 +309,13 @@ impl Workload {
             dirs,
             stdin: self.stdin.as_ref().map(|s| root.join(s)),
             invoke: self.invoke.clone(),
+            tcplisten: self
+                .tcplisten
+                .iter()
+                .map(|addr| parse_listen(addr))
+                .collect::<anyhow::Result<_>>()
+                .with_context(|| format!("workload {}: tcplisten", self.name))?,
+            requests: self.requests.clone(),
         };
         guest
             .check()
@@ -394,8 +386,10 @@ requests = ["/", "/index.html"]
         assert_eq!(w.get("any").unwrap().expect_exit, ExpectExit::Any);
         assert_eq!(w.get("lib").unwrap().expect_exit, ExpectExit::Code(0));
         assert_eq!(w.get("web").unwrap().kind, WorkloadKind::Server);
-        let e = w.get("web").unwrap().guest(Path::new(".")).unwrap_err();
-        assert!(e.to_string().contains(SERVER_UNSUPPORTED), "{e}");
+        let web = w.get("web").unwrap().guest(Path::new(".")).unwrap();
+        assert!(web.is_server());
+        assert_eq!(web.tcplisten, ["127.0.0.1:8080".parse().unwrap()]);
+        assert_eq!(web.requests, ["/", "/index.html"]);
         let e = w.get("nope").unwrap_err().to_string();
         assert!(
             e.contains("no workload `nope`") && e.contains("solve, any"),
@@ -435,7 +429,7 @@ requests = ["/", "/index.html"]
             error(&format!(
                 "{head}kind = \"server\"\ntcplisten = [\"8080\"]\n"
             ))
-            .contains("not HOST:PORT")
+            .contains("expected HOST:PORT")
         );
         assert!(
             error(&format!("{head}kind = \"command\"\nrequests = [\"/\"]\n"))

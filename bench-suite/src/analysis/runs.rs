@@ -10,12 +10,12 @@ use crate::{
     model::{ModuleInfo, PathKind, Run},
 };
 
-/// The wall time a record covers: from the first span's start to the last span's end.
+/// The wall time a record covers: from the first span's start to the last span's end
+/// (milestones, measured from the process's start, left out).
 pub fn total_ns(record: &PhaseRecord) -> u64 {
-    let start = record.spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
-    let end = record
-        .spans
-        .iter()
+    let spans = || record.spans.iter().filter(|s| !s.phase.is_milestone());
+    let start = spans().map(|s| s.start_ns).min().unwrap_or(0);
+    let end = spans()
         .map(|s| s.start_ns + s.duration_ns)
         .max()
         .unwrap_or(0);

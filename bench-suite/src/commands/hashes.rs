@@ -2,7 +2,7 @@
 
 use std::{hint::black_box, time::Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::ensure;
 use clap::Args;
 use wasm_prof_runtime::cache::HashAlgo;
 
@@ -138,9 +138,7 @@ impl Command for HashesCommand {
             });
         }
         for &size in &sizes {
-            let len = usize::try_from(size).context("the --size does not fit in memory here")?;
-            let mut buffer = vec![0u8; len];
-            SplitMix64::new(BUFFER_SEED).fill(&mut buffer);
+            let buffer = test_buffer(size)?;
             for &algo in &runnable {
                 let result = measure(algo, &buffer, self.runs, self.warmup)?;
                 notes.extend(result_warnings(&result));
@@ -154,4 +152,36 @@ impl Command for HashesCommand {
         exports.finish(&report)?;
         Ok(Outcome::Success)
     }
+}
+
+/// The deterministic buffer of `size` bytes the algorithms hash; an error, not an abort, when
+/// the machine cannot hold it.
+fn test_buffer(size: u64) -> anyhow::Result<Vec<u8>> {
+    let too_big =
+        |why: String| anyhow::anyhow!("--size {} cannot be hashed here: {why}", format_bytes(size));
+    if let Some(available) = available_memory() {
+        ensure!(
+            size <= available,
+            too_big(format!(
+                "only {} of memory is available",
+                format_bytes(available)
+            ))
+        );
+    }
+    let len = usize::try_from(size).map_err(|_| too_big("it does not fit in memory".into()))?;
+    let mut buffer = Vec::new();
+    buffer
+        .try_reserve_exact(len)
+        .map_err(|e| too_big(e.to_string()))?;
+    buffer.resize(len, 0);
+    SplitMix64::new(BUFFER_SEED).fill(&mut buffer);
+    Ok(buffer)
+}
+
+/// The memory the kernel says is available for new allocations (Linux's `MemAvailable`).
+fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

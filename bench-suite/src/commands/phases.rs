@@ -5,6 +5,7 @@ use std::{
     collections::HashSet,
     io::{IsTerminal as _, Write as _},
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{Context, bail, ensure};
@@ -25,7 +26,7 @@ use crate::{
     corpus::{self, DEFAULT_WORKLOAD, Manifest},
     engines::EngineName,
     export::{ExportArgs, ExportManager, write_file},
-    guest::{ExpectExit, Guest, GuestArgs},
+    guest::{ExpectExit, Guest, GuestArgs, parse_seconds},
     machine,
     model::{
         EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, ProgramRun, Report, Run, StdoutMismatch,
@@ -36,7 +37,7 @@ use crate::{
     sampling::in_process::engine_fingerprint,
     units::parse_threshold,
     warnings::{self, Warning},
-    workloads::{EMBEDDED, ModuleSource, SERVER_UNSUPPORTED, Workload, WorkloadKind, Workloads},
+    workloads::{EMBEDDED, ModuleSource, Workload, WorkloadKind, Workloads},
 };
 
 /// Which hash algorithms to key the cache with.
@@ -77,6 +78,10 @@ pub struct PhasesCommand {
     /// workload's `expect_exit`].
     #[arg(long, value_name = "CODE|any")]
     expect_exit: Option<ExpectExit>,
+    /// Seconds a server (a guest given --tcplisten, or a server workload) may take to answer
+    /// all its requests in a sample.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    timeout: f64,
     /// Print each program's stdout and stderr from its first sample after its table.
     #[arg(long)]
     show_output: bool,
@@ -260,34 +265,23 @@ impl PhasesCommand {
             let mut chosen: Vec<&Workload> = Vec::new();
             for name in &self.workloads {
                 let workload = workloads.get(name)?;
-                if workload.kind == WorkloadKind::Server {
-                    bail!("workload {name}: {SERVER_UNSUPPORTED}");
-                }
                 if !chosen.iter().any(|w| w.name == workload.name) {
                     chosen.push(workload);
                 }
             }
-            let mut skipped = Vec::new();
             if self.corpus {
                 for workload in &workloads.workloads {
-                    if workload.kind == WorkloadKind::Server {
-                        skipped.push(workload.name.clone());
-                    } else if !chosen.iter().any(|w| w.name == workload.name) {
+                    if !chosen.iter().any(|w| w.name == workload.name) {
                         chosen.push(workload);
                     }
                 }
-            }
-            for name in skipped {
-                eprintln!("note: skipped the workload {name}: {SERVER_UNSUPPORTED}");
             }
             for workload in chosen {
                 plans.push(self.workload_plan(workload, &root, &manifest, scratch)?);
             }
             if self.corpus {
                 for entry in &manifest.modules {
-                    let measured =
-                        |w: &&Workload| w.module == entry.name && w.kind != WorkloadKind::Server;
-                    if workloads.workloads.iter().any(|w| measured(&w)) {
+                    if workloads.workloads.iter().any(|w| w.module == entry.name) {
                         continue;
                     }
                     let path = entry.fetched_path(&root)?;
@@ -350,9 +344,10 @@ impl PhasesCommand {
             ModuleSource::File(path) => path,
         };
         let execute = match workload.kind {
-            WorkloadKind::Command | WorkloadKind::Reactor => Execute::Program,
+            WorkloadKind::Command | WorkloadKind::Reactor | WorkloadKind::Server => {
+                Execute::Program
+            }
             WorkloadKind::Library => Execute::InstantiateOnly,
-            WorkloadKind::Server => bail!("workload {}: {SERVER_UNSUPPORTED}", workload.name),
         };
         let shown = path
             .strip_prefix(root)
@@ -518,6 +513,23 @@ impl<'a> OutputCheck<'a> {
                     .as_ref()
                     .map(|p| p.stdout_sha256.clone())
                     .unwrap_or_default();
+                let expected_responses = first
+                    .output
+                    .program
+                    .as_ref()
+                    .and_then(|p| p.responses_sha256.clone());
+                if program.responses_sha256 != expected_responses {
+                    bail!(with_stderr_tail(
+                        format!(
+                            "{}: the server's responses on the {path} path ({label}) differ \
+                             from those of the {from} (sha256 {} vs {})",
+                            plan.what,
+                            program.responses_sha256.as_deref().unwrap_or("none"),
+                            expected_responses.as_deref().unwrap_or("none")
+                        ),
+                        &sample.stderr
+                    ));
+                }
                 if program.stdout_sha256 != expected {
                     let mismatch = StdoutMismatch {
                         module: plan.module.info.name.clone(),
@@ -575,6 +587,10 @@ fn program_run(plan: &Plan, samples: &[Sample]) -> Option<ProgramRun> {
     Some(ProgramRun {
         workload: plan.workload.clone(),
         args: plan.guest.args.clone(),
+        requests: match plan.guest.is_server() && plan.guest.requests.is_empty() {
+            true => vec!["/".to_string()],
+            false => plan.guest.requests.clone(),
+        },
         expect_exit: plan.expect_exit,
         samples: programs.filter(|p| !p.is_empty())?,
     })
@@ -616,7 +632,8 @@ impl Command for PhasesCommand {
             .clone()
             .unwrap_or_else(|| scratch.path().join("cache"));
         let plans = self.plans(scratch.path())?;
-        let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?;
+        let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?
+            .with_server_timeout(Duration::from_secs_f64(self.timeout));
         let series = series(&self.engine, &self.paths, &algos);
         let bar = progress_bar((plans.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {

@@ -57,13 +57,44 @@ pub struct RunCommand {
 }
 
 impl RunCommand {
+    /// The guest's WASI configuration; its listening sockets are bound here, and each one's
+    /// address is printed (so a port 0 is learnt).
     fn wasi_config(&self) -> anyhow::Result<WasiConfig> {
-        self.guest.guest()?.wasi_config(
+        let guest = self.guest.guest()?;
+        anyhow::ensure!(
+            guest.requests.is_empty(),
+            "--request is for `phases`, which probes a server; `run` serves until it is stopped"
+        );
+        let listeners = guest.listen()?;
+        for listener in &listeners {
+            let addr = listener
+                .local_addr()
+                .context("cannot read a listener's address")?;
+            eprintln!("wasm-prof: listening on {addr}");
+        }
+        guest.wasi_config(
             &program_name(&self.module),
             InputStream::Inherit,
             OutputStream::Inherit,
             OutputStream::Inherit,
+            listeners,
         )
+    }
+
+    /// `--timeout` as a duration, checked before anything runs.
+    fn timeout(&self) -> anyhow::Result<Option<Duration>> {
+        self.timeout
+            .map(|seconds| {
+                Duration::try_from_secs_f64(seconds)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .with_context(|| {
+                        format!(
+                            "--timeout {seconds}: expected a positive, finite number of seconds"
+                        )
+                    })
+            })
+            .transpose()
     }
 
     fn engine(&self) -> anyhow::Result<Engine> {
@@ -114,6 +145,7 @@ impl RunCommand {
 
 impl Command for RunCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
+        let timeout = self.timeout()?;
         let engine = self.engine()?;
         let wasi_config = self.wasi_config()?;
         let mut clock = PhaseClock::enabled();
@@ -123,13 +155,13 @@ impl Command for RunCommand {
             eprintln!("warning: {warning}");
         }
         let mut store = Store::new(&engine);
-        if let Some(seconds) = self.timeout {
-            anyhow::ensure!(seconds > 0.0, "--timeout must be positive");
+        if let Some(timeout) = timeout {
+            let seconds = timeout.as_secs_f64();
             store.set_epoch_deadline(1);
             let watchdog = engine.clone();
             let module_name = self.module.display().to_string();
             thread::spawn(move || {
-                thread::sleep(Duration::from_secs_f64(seconds));
+                thread::sleep(timeout);
                 watchdog.increment_epoch();
                 // Guest code stops at its next epoch check; a guest blocked in the host (a
                 // read from a silent stdin, a long poll_oneoff sleep) has none, so after a

@@ -1,7 +1,7 @@
 //! `wasm-prof sample` (hidden): one sample in this process, printed as a JSON sample output.
 //! `phases` runs it once per sample, handing it the guest options it was given.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use clap::Args;
@@ -10,7 +10,7 @@ use wasm_prof_runtime::cache::HashAlgo;
 use crate::{
     commands::{Command, Outcome},
     engines::{EngineName, run_peer_sample},
-    guest::GuestArgs,
+    guest::{GuestArgs, parse_seconds},
     model::PathKind,
     sampling::in_process::{CacheMode, SampleOutput, SampleRequest, artifact_bytes, run_sample},
 };
@@ -45,6 +45,9 @@ pub struct SampleCommand {
     /// loading alone, as the CI gate wants.
     #[arg(long)]
     no_execute: bool,
+    /// For a server: seconds it may take to answer every request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
+    timeout: f64,
     /// Write the program's stdout and stderr to the files `stdout` and `stderr` in DIR.
     #[arg(long, value_name = "DIR")]
     capture: Option<PathBuf>,
@@ -65,6 +68,7 @@ impl SampleCommand {
             execute: !self.no_execute,
             guest: self.guest.guest()?,
             capture: self.capture,
+            server_timeout: Duration::from_secs_f64(self.timeout),
         };
         let (record, program) = run_sample(&request)?;
         let artifact_bytes = match (&request.cache, request.path) {

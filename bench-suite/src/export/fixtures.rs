@@ -74,6 +74,7 @@ fn program(samples: usize, last_differs: bool) -> ProgramRun {
     ProgramRun {
         workload: Some("demo".into()),
         args: vec!["-d".into(), "/in/p.smt2".into()],
+        requests: Vec::new(),
         expect_exit: ExpectExit::Code(10),
         samples: (0..samples)
             .map(|i| ProgramSample {
@@ -85,6 +86,7 @@ fn program(samples: usize, last_differs: bool) -> ProgramRun {
                 },
                 stdout_bytes: 178,
                 stderr_bytes: 0,
+                responses_sha256: None,
             })
             .collect(),
     }

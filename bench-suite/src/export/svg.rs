@@ -29,11 +29,30 @@ fn phases_chart(report: &PhasesReport) -> anyhow::Result<String> {
         .into_iter()
         .filter(|p| runs.iter().any(|r| r.phases.contains_key(p)))
         .collect();
+    // Phases stack into a bar; milestones (`ready`, `first_response`) are moments measured
+    // from the process's start, drawn as marks across the bar.
+    let (milestones, stacked): (Vec<Phase>, Vec<Phase>) =
+        present.iter().partition(|p| p.is_milestone());
+    let stacked_ms = |run: &crate::model::Run, below: Option<Phase>| {
+        run.phases
+            .iter()
+            .filter(|(p, _)| !p.is_milestone() && below.is_none_or(|b| **p < b))
+            .map(|(_, s)| s.median_ns)
+            .sum::<f64>()
+            / 1e6
+    };
     let longest = runs
         .iter()
-        .map(|r| r.phases.values().map(|s| s.median_ns).sum::<f64>() / 1e6)
+        .flat_map(|r| {
+            let marks = milestones
+                .iter()
+                .filter_map(|m| r.phases.get(m))
+                .map(|s| s.median_ns / 1e6);
+            marks.chain([stacked_ms(r, None)])
+        })
         .fold(0.0, f64::max);
-    let x_max = if longest > 0.0 { longest * 1.35 } else { 1.0 };
+    // Room on the right for the legend, so it covers no bar.
+    let x_max = if longest > 0.0 { longest * 1.6 } else { 1.0 };
     let height = 120 + (40 * runs.len() as u32).max(22 * present.len() as u32 + 20);
     let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(8) as u32 * 7 + 20;
     let mut svg = String::new();
@@ -60,16 +79,11 @@ fn phases_chart(report: &PhasesReport) -> anyhow::Result<String> {
             .x_desc("milliseconds")
             .label_style((FONT, 13))
             .draw()?;
-        for (colour_index, phase) in present.iter().enumerate() {
+        for (colour_index, phase) in stacked.iter().enumerate() {
             let fill = colour(colour_index);
             let bars = runs.iter().enumerate().filter_map(|(i, run)| {
                 let stats = run.phases.get(phase)?;
-                let before: f64 = run
-                    .phases
-                    .range(..phase)
-                    .map(|(_, s)| s.median_ns)
-                    .sum::<f64>()
-                    / 1e6;
+                let before = stacked_ms(run, Some(*phase));
                 let after = before + stats.median_ns / 1e6;
                 let mut bar = Rectangle::new(
                     [
@@ -85,6 +99,25 @@ fn phases_chart(report: &PhasesReport) -> anyhow::Result<String> {
                 .draw_series(bars)?
                 .label(phase.name())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
+        }
+        for (mark_index, milestone) in milestones.iter().enumerate() {
+            let stroke = if mark_index == 0 { BLACK } else { RED }.stroke_width(3);
+            let marks = runs.iter().enumerate().filter_map(|(i, run)| {
+                let at = run.phases.get(milestone)?.median_ns / 1e6;
+                Some(PathElement::new(
+                    vec![
+                        (at, SegmentValue::Exact(i)),
+                        (at, SegmentValue::Exact(i + 1)),
+                    ],
+                    stroke,
+                ))
+            });
+            chart
+                .draw_series(marks)?
+                .label(format!("{} (from process start)", milestone.name()))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], stroke)
+                });
         }
         chart
             .configure_series_labels()

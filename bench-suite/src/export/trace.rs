@@ -83,6 +83,13 @@ fn timeline(run: &Run) -> (Vec<PhaseSpan>, bool) {
         .into_iter()
         .filter_map(|phase| {
             let duration_ns = run.phases.get(&phase)?.median_ns as u64;
+            if phase.is_milestone() {
+                return Some(PhaseSpan {
+                    phase,
+                    start_ns: 0,
+                    duration_ns,
+                });
+            }
             let span = PhaseSpan {
                 phase,
                 start_ns: at,
@@ -95,16 +102,28 @@ fn timeline(run: &Run) -> (Vec<PhaseSpan>, bool) {
     (spans, true)
 }
 
+/// The track of milestones (`ready`, `first_response`): spans from the process's start that
+/// overlap the phases, so they do not nest in the phases' track.
+const MILESTONES_TID: u32 = 1_000_000;
+
 fn run_events(run: &Run, pid: usize, events: &mut Vec<Event>) {
     events.push(metadata("process_name", run.label(), pid, 0));
     events.push(metadata("thread_name", "phases".into(), pid, 0));
     let (spans, synthetic) = timeline(run);
-    let start = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
-    let end = spans
-        .iter()
+    let phases = || spans.iter().filter(|s| !s.phase.is_milestone());
+    let start = phases().map(|s| s.start_ns).min().unwrap_or(0);
+    let end = phases()
         .map(|s| s.start_ns + s.duration_ns)
         .max()
         .unwrap_or(0);
+    if spans.iter().any(|s| s.phase.is_milestone()) {
+        events.push(metadata(
+            "thread_name",
+            "milestones (from process start)".into(),
+            pid,
+            MILESTONES_TID,
+        ));
+    }
     events.push(complete(
         "sample".into(),
         "sample",
@@ -116,13 +135,17 @@ fn run_events(run: &Run, pid: usize, events: &mut Vec<Event>) {
     ));
     for span in &spans {
         let stats = run.phases.get(&span.phase);
+        let (category, tid) = match span.phase.is_milestone() {
+            true => ("milestone", MILESTONES_TID),
+            false => ("phase", 0),
+        };
         events.push(complete(
             span.phase.name().into(),
-            "phase",
+            category,
             span.start_ns,
             span.duration_ns,
             pid,
-            0,
+            tid,
             json!({ "median_ns": stats.map(|s| s.median_ns), "mad_ns": stats.map(|s| s.mad_ns) }),
         ));
     }

@@ -140,6 +140,20 @@ fn notes(runs: &[&Run]) -> Vec<String> {
                 ));
             }
         }
+        if let Some(cached) = cached
+            && let (Some(cold_ready), Some(cached_ready)) = (
+                cold.phases.get(&Phase::Ready),
+                cached.phases.get(&Phase::Ready),
+            )
+            && cached_ready.median_ns > 0.0
+        {
+            notes.push(format!(
+                "ready cold/cached ({engine}{}): {:.1}x (process start to the first accepted \
+                 connection)",
+                cold.hash,
+                cold_ready.median_ns / cached_ready.median_ns
+            ));
+        }
         if !peers::is_peer(cold)
             && let Some(line) = where_time_goes(cold)
         {
@@ -165,11 +179,27 @@ fn program_note(runs: &[&Run]) -> Option<String> {
         Some(name) => format!("workload `{name}`"),
         None => "program".to_string(),
     };
-    let args = if first.args.is_empty() {
+    let mut args = if first.args.is_empty() {
         "no arguments".to_string()
     } else {
         format!("args `{}`", first.args.join(" "))
     };
+    if !first.requests.is_empty() {
+        let mut responses: Vec<&str> = samples
+            .iter()
+            .filter_map(|s| s.responses_sha256.as_deref())
+            .collect();
+        responses.sort_unstable();
+        responses.dedup();
+        let answered = match responses.as_slice() {
+            [digest] => format!("responses sha256 {}", &digest[..digest.len().min(8)]),
+            _ => format!("responses differ ({} digests)", responses.len()),
+        };
+        args = format!(
+            "{args}; served GET {}, {answered}, then stopped",
+            first.requests.join(" ")
+        );
+    }
     let codes: Vec<String> = codes.iter().map(i32::to_string).collect();
     let exit = match codes.as_slice() {
         [code] => format!("exit code {code}"),
@@ -197,7 +227,7 @@ fn load_ns(run: &Run) -> Option<f64> {
     let loading: Vec<&Stats> = run
         .phases
         .iter()
-        .filter(|(phase, _)| **phase < Phase::Instantiate)
+        .filter(|(phase, _)| **phase < Phase::Instantiate && !phase.is_milestone())
         .map(|(_, stats)| stats)
         .collect();
     let samples = loading.first()?.samples_ns.len();
@@ -210,13 +240,19 @@ fn load_ns(run: &Run) -> Option<f64> {
     summarize(&sums).ok().map(|stats| stats.median_ns)
 }
 
-/// "where the time goes" on a run: its largest phases with their share of the phase sum.
+/// "where the time goes" on a run: its largest phases with their share of the phase sum
+/// (milestones, which overlap the phases before them, left out).
 pub fn where_time_goes(run: &Run) -> Option<String> {
-    let sum: f64 = run.phases.values().map(|s| s.median_ns).sum();
+    let mut phases: Vec<(Phase, f64)> = run
+        .phases
+        .iter()
+        .filter(|(p, _)| !p.is_milestone())
+        .map(|(p, s)| (*p, s.median_ns))
+        .collect();
+    let sum: f64 = phases.iter().map(|(_, ns)| ns).sum();
     if sum <= 0.0 {
         return None;
     }
-    let mut phases: Vec<(Phase, f64)> = run.phases.iter().map(|(p, s)| (*p, s.median_ns)).collect();
     phases.sort_by(|a, b| b.1.total_cmp(&a.1));
     let top: Vec<String> = phases
         .iter()

@@ -82,6 +82,7 @@ pub struct Sampler {
     exe: PathBuf,
     cache_root: PathBuf,
     capture: PathBuf,
+    server_timeout: Duration,
 }
 
 impl Sampler {
@@ -98,7 +99,14 @@ impl Sampler {
                 .context("cannot find the wasm-prof executable to re-run")?,
             cache_root: cache_root.to_path_buf(),
             capture: capture.to_path_buf(),
+            server_timeout: Duration::from_secs(60),
         })
+    }
+
+    /// How long a server guest may take to answer all its requests in a sample (default 60 s).
+    pub fn with_server_timeout(mut self, timeout: Duration) -> Self {
+        self.server_timeout = timeout;
+        self
     }
 
     fn dir(&self, path: PathKind, target: Target) -> PathBuf {
@@ -214,6 +222,11 @@ impl Sampler {
         };
         if !job.execute {
             command.arg("--no-execute");
+        }
+        if job.guest.is_server() {
+            command
+                .arg("--timeout")
+                .arg(self.server_timeout.as_secs_f64().to_string());
         }
         // Last: it may end with `-- ARGS`.
         command.args(job.guest.to_args());

@@ -7,21 +7,25 @@
 use std::{
     fs,
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use wasm_prof_runtime::{
-    CacheOutcome, Config, Engine, Linker, Module, Store,
+    CacheOutcome, Config, Engine, Error, Linker, Module, Store, TrapKind,
     cache::HashAlgo,
-    phases::{PhaseClock, PhaseRecord},
+    phases::{Phase, PhaseClock, PhaseRecord},
 };
-use wasm_prof_wasi::{self as wasi, InputStream, OutputPipe, OutputStream};
+use wasm_prof_wasi::{
+    self as wasi, InputStream, OutputPipe, OutputStream, ServerControl, WasiError,
+};
 
 use crate::{
     guest::{Guest, program_name},
     model::{PathKind, ProgramSample},
     module_file::sha256_hex,
+    sampling::server_probe,
 };
 
 /// Where the compiled-module cache lives for a sample, if anywhere.
@@ -54,6 +58,8 @@ pub struct SampleRequest {
     /// Where to write the program's stdout and stderr ([`CAPTURED_STDOUT`] and
     /// [`CAPTURED_STDERR`] in this directory); they are discarded without it.
     pub capture: Option<PathBuf>,
+    /// How long a server may take to answer every request before the sample fails.
+    pub server_timeout: Duration,
 }
 
 /// The file in the capture directory that receives a sample's guest stdout.
@@ -157,18 +163,35 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
         request.path,
         module.cache_outcome()
     );
-    let mut store = Store::new(&engine);
     let mut program = None;
     if request.execute && runs_as_program(&module, &request.guest) {
+        let mut store = Store::new(&engine);
         // Captured, never inherited: the guest's output would corrupt the JSON record this
         // process prints, and the parent wants it whole.
         let (stdout, stderr) = (OutputPipe::new(), OutputPipe::new());
-        let wasi_config = request.guest.wasi_config(
+        let listeners = request.guest.listen()?;
+        let first_addr = listeners.first().map(|l| l.local_addr()).transpose()?;
+        let mut wasi_config = request.guest.wasi_config(
             &program_name(&request.module),
             InputStream::Null,
             OutputStream::Pipe(stdout.clone()),
             OutputStream::Pipe(stderr.clone()),
+            listeners,
         )?;
+        let server = match first_addr {
+            Some(addr) => {
+                let control = ServerControl::new().context("cannot set up the server probe")?;
+                wasi_config.server_control(control.clone());
+                let probe = server_probe::start(
+                    addr,
+                    request.guest.requests.clone(),
+                    control.clone(),
+                    request.server_timeout,
+                );
+                Some((control, probe))
+            }
+            None => None,
+        };
         let status = wasi::run_command_with_clock(
             &mut store,
             &module,
@@ -176,6 +199,10 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
             request.guest.invoke.as_deref(),
             &mut clock,
         );
+        // Closing the listeners, and with the store the guest's descriptors, ends every
+        // connection of a guest that stopped early, so the probe cannot wait on one.
+        drop(wasi_config);
+        drop(store);
         let (stdout, stderr) = (stdout.contents(), stderr.contents());
         if let Some(dir) = &request.capture {
             for (name, bytes) in [(CAPTURED_STDOUT, &stdout), (CAPTURED_STDERR, &stderr)] {
@@ -185,14 +212,55 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
                 })?;
             }
         }
-        let status = status.with_context(|| format!("cannot run {module_path}"))?;
-        program = Some(ProgramSample {
-            exit_code: status.code,
+        let mut sample = ProgramSample {
+            exit_code: 0,
             stdout_sha256: sha256_hex(&stdout),
             stdout_bytes: stdout.len() as u64,
             stderr_bytes: stderr.len() as u64,
-        });
+            responses_sha256: None,
+        };
+        match server {
+            None => {
+                sample.exit_code = status
+                    .with_context(|| format!("cannot run {module_path}"))?
+                    .code;
+            }
+            Some((control, probe)) => {
+                let probe = probe
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("the server probe of {module_path} panicked"))?;
+                sample.exit_code = match status {
+                    // The probe stopped the server: the run ended as it should.
+                    Err(WasiError::Runtime(Error::Trap(trap)))
+                        if trap.kind == TrapKind::Interrupt && control.is_stopped() =>
+                    {
+                        0
+                    }
+                    Ok(status) if probe.error.is_none() => status.code,
+                    Ok(status) => anyhow::bail!(
+                        "{module_path} exited with code {} before it answered: {}",
+                        status.code,
+                        probe.error.unwrap_or_default()
+                    ),
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("cannot run {module_path}"));
+                    }
+                };
+                if let Some(error) = probe.error {
+                    anyhow::bail!("{module_path} did not serve: {error}");
+                }
+                if let Some(at) = control.first_accept() {
+                    clock.milestone(Phase::Ready, at);
+                }
+                if let Some(at) = probe.first_response {
+                    clock.milestone(Phase::FirstResponse, at);
+                }
+                sample.responses_sha256 = Some(probe.responses_sha256);
+            }
+        }
+        program = Some(sample);
     } else {
+        let mut store = Store::new(&engine);
         let mut linker = Linker::new();
         linker
             .define_unknown_imports_as_traps(&mut store, &module)

@@ -7,3 +7,4 @@
 
 pub mod child_process;
 pub mod in_process;
+pub mod server_probe;

@@ -104,3 +104,14 @@ fn an_unknown_algorithm_or_size_is_a_usage_error() {
         Some(2)
     );
 }
+
+#[test]
+fn a_size_larger_than_memory_is_a_one_line_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::util::run(dir.path(), &["hashes", "--size", "1000GB"]);
+    let (_, stderr) = crate::util::text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lines = crate::util::error_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("cannot be hashed here"), "{stderr}");
+}

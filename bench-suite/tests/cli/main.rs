@@ -8,5 +8,6 @@ mod programs;
 mod report;
 mod run;
 mod sample;
+mod servers;
 mod util;
 mod workloads;

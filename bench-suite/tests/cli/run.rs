@@ -213,3 +213,24 @@ fn profile_writes_a_phases_report_with_execute() {
         "no hashing without a cache"
     );
 }
+
+#[test]
+fn a_timeout_that_is_not_a_positive_finite_number_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = crate::util::repo_root().join("corpora/wasm/wasi-tests/clocks.wasm");
+    for timeout in ["inf", "NaN", "0", "1e300"] {
+        let output = crate::util::run(
+            dir.path(),
+            &["run", "--timeout", timeout, program.to_str().unwrap()],
+        );
+        let (_, stderr) = crate::util::text(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "--timeout {timeout}: {stderr}"
+        );
+        let lines = crate::util::error_lines(&stderr);
+        assert_eq!(lines.len(), 1, "--timeout {timeout}: {stderr}");
+        assert!(lines[0].contains("positive, finite"), "{stderr}");
+    }
+}

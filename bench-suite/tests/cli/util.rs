@@ -28,22 +28,24 @@ pub fn repo_root() -> PathBuf {
         .expect("the repository root")
 }
 
-/// The fetched corpus module `name`, or `None` (with a note) when it has not been fetched;
-/// with `WASM_PROF_REQUIRE_CORPUS=1` (as CI sets it) a missing module fails the test.
+/// The fetched (or, for nginx, built) corpus module `name`. Missing is a failure, unless the
+/// run skips the fetched corpus deliberately (`WASM_PROF_SKIP_CORPUS=1`), which the test then
+/// says.
 pub fn corpus_module(name: &str) -> Option<PathBuf> {
     let path = repo_root().join(format!("corpora/fetched/{name}.wasm"));
     if path.is_file() {
         return Some(path);
     }
+    let how = match name {
+        "nginx" => "scripts/build-nginx.sh",
+        _ => "scripts/fetch-corpus.sh",
+    };
     assert!(
-        std::env::var("WASM_PROF_REQUIRE_CORPUS").as_deref() != Ok("1"),
-        "{} is missing: run scripts/fetch-corpus.sh",
+        std::env::var("WASM_PROF_SKIP_CORPUS").as_deref() == Ok("1"),
+        "{} is missing: run {how} (or set WASM_PROF_SKIP_CORPUS=1 to skip it deliberately)",
         path.display()
     );
-    eprintln!(
-        "note: {} not fetched; skipping (run scripts/fetch-corpus.sh)",
-        path.display()
-    );
+    eprintln!("note: WASM_PROF_SKIP_CORPUS=1: skipping {}", path.display());
     None
 }
 

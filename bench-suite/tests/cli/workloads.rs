@@ -150,8 +150,13 @@ fn mistakes_in_the_workloads_file_are_one_line_and_exit_1() {
             "workload w: its module `nothing.wasm` is neither `embedded`",
         ),
         (
-            &format!("{head}kind = \"server\"\ntcplisten = [\"127.0.0.1:8080\"]\n"),
-            "workload w: server workloads need WASI sockets (not yet supported)",
+            &format!("{head}kind = \"server\"\ntcplisten = [\"localhost:8080\"]\n"),
+            "workload `w`: tcplisten: `localhost:8080`: expected HOST:PORT",
+        ),
+        (
+            // The embedded workload never accepts a connection: it exits first.
+            &format!("{head}kind = \"server\"\ntcplisten = [\"127.0.0.1:0\"]\n"),
+            "exited with code 0 before it answered",
         ),
     ] {
         let dir = project(file);
