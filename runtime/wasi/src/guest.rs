@@ -101,6 +101,28 @@ impl<'a> Guest<'a> {
         Ok(out)
     }
 
+    /// The guest buffers of `iovecs` (checked by [`Guest::iovecs`]) as host `iovec`s, at most
+    /// `max` bytes in all, for `readv`, `writev` and their kin to read or write guest memory
+    /// in place. The pointers are valid while this `Guest`, which holds the memory mutably
+    /// borrowed, is alive; the system call must happen before it is used again.
+    pub(crate) fn host_iovecs(&mut self, iovecs: &[(u32, u32)], max: usize) -> Vec<libc::iovec> {
+        let base = self.mem.as_mut_ptr();
+        let mut left = max;
+        iovecs
+            .iter()
+            .filter_map(|&(buf, len)| {
+                let take = (len as usize).min(left);
+                left -= take;
+                (take > 0).then(|| libc::iovec {
+                    // SAFETY: `iovecs` checked that `buf..buf + len` lies in the memory, and
+                    // `take <= len`.
+                    iov_base: unsafe { base.add(buf as usize) }.cast(),
+                    iov_len: take,
+                })
+            })
+            .collect()
+    }
+
     /// Spreads `data` over an array of `iovec`s (already checked by [`Guest::iovecs`]).
     pub(crate) fn scatter(&mut self, iovecs: &[(u32, u32)], mut data: &[u8]) -> WasiResult<()> {
         for &(buf, len) in iovecs {

@@ -26,38 +26,41 @@ fn retry(mut op: impl FnMut() -> isize) -> WasiResult<usize> {
     }
 }
 
-fn host_read(fd: RawFd, want: usize, offset: Option<i64>) -> WasiResult<Vec<u8>> {
-    let mut buf = vec![0u8; want.min(MAX_TRANSFER)];
-    let n = retry(|| match offset {
-        // SAFETY: `buf` is writable for its length.
-        Some(at) => unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), at) },
+/// Reads from a host descriptor straight into the guest's buffers (one `readv`/`preadv`).
+fn host_read(
+    fd: RawFd,
+    guest: &mut Guest<'_>,
+    iovecs: &[(u32, u32)],
+    offset: Option<i64>,
+) -> WasiResult<usize> {
+    let iov = guest.host_iovecs(iovecs, MAX_TRANSFER);
+    let count = iov.len() as libc::c_int;
+    retry(|| match offset {
+        // SAFETY: `iov` holds `count` iovecs into guest memory, which stays borrowed (and
+        // unused otherwise) until the call returns.
+        Some(at) => unsafe { libc::preadv(fd, iov.as_ptr(), count, at) },
         // SAFETY: as above.
-        None => unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) },
-    })?;
-    buf.truncate(n);
-    Ok(buf)
+        None => unsafe { libc::readv(fd, iov.as_ptr(), count) },
+    })
 }
 
-fn host_write(fd: RawFd, data: &[u8], offset: Option<i64>) -> WasiResult<usize> {
-    let mut done = 0;
-    while done < data.len() {
-        let rest = &data[done..];
-        let result = retry(|| match offset {
-            // SAFETY: `rest` is readable for its length.
-            Some(at) => unsafe {
-                libc::pwrite(fd, rest.as_ptr().cast(), rest.len(), at + done as i64)
-            },
-            // SAFETY: as above.
-            None => unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) },
-        });
-        match result {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(_) if done > 0 => break,
-            Err(errno) => return Err(errno),
-        }
-    }
-    Ok(done)
+/// Writes the guest's buffers to a host descriptor (one `writev`/`pwritev`; a short count is
+/// the guest's to handle, as POSIX allows).
+fn host_write(
+    fd: RawFd,
+    guest: &mut Guest<'_>,
+    iovecs: &[(u32, u32)],
+    offset: Option<i64>,
+) -> WasiResult<usize> {
+    let iov = guest.host_iovecs(iovecs, MAX_TRANSFER);
+    let count = iov.len() as libc::c_int;
+    retry(|| match offset {
+        // SAFETY: `iov` holds `count` iovecs into guest memory, which stays borrowed until
+        // the call returns.
+        Some(at) => unsafe { libc::pwritev(fd, iov.as_ptr(), count, at) },
+        // SAFETY: as above.
+        None => unsafe { libc::writev(fd, iov.as_ptr(), count) },
+    })
 }
 
 fn offset(value: u64) -> WasiResult<i64> {
@@ -74,7 +77,9 @@ fn read(
     let iovecs = guest.iovecs(iovs.0, iovs.1)?;
     let want = total_len(&iovecs);
     let data = match ctx.fds.get(fd)? {
-        Descriptor::Host(file) => host_read(file.fd.as_raw_fd(), want, at)?,
+        Descriptor::Host(file) => {
+            return host_read(file.fd.as_raw_fd(), guest, &iovecs, at).map(|n| n as u32);
+        }
         Descriptor::Input { .. } | Descriptor::Null if at.is_some() => return Err(Errno::Spipe),
         Descriptor::Input { data, pos } => {
             let n = want.min(data.len() - *pos);
@@ -95,16 +100,17 @@ fn write(
     iovs: (u32, u32),
     at: Option<i64>,
 ) -> WasiResult<u32> {
-    let data = guest.gather(iovs.0, iovs.1)?;
-    let data = &data[..data.len().min(MAX_TRANSFER)];
+    let iovecs = guest.iovecs(iovs.0, iovs.1)?;
     let n = match ctx.fds.get(fd)? {
-        Descriptor::Host(file) => host_write(file.fd.as_raw_fd(), data, at)?,
+        Descriptor::Host(file) => host_write(file.fd.as_raw_fd(), guest, &iovecs, at)?,
         Descriptor::Output(_) | Descriptor::Null if at.is_some() => return Err(Errno::Spipe),
         Descriptor::Output(pipe) => {
+            let data = guest.gather(iovs.0, iovs.1)?;
+            let data = &data[..data.len().min(MAX_TRANSFER)];
             pipe.append(data);
             data.len()
         }
-        Descriptor::Null => data.len(),
+        Descriptor::Null => total_len(&iovecs).min(MAX_TRANSFER),
         Descriptor::Input { .. } => return Err(Errno::Badf),
     };
     Ok(n as u32)

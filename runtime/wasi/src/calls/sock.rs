@@ -14,7 +14,7 @@ use crate::{
     ctx::WasiCtx,
     errno::{Errno, WasiResult},
     fd_table::{Descriptor, HostFile},
-    guest::{Guest, total_len},
+    guest::Guest,
     os::{self, cvt, cvt_size},
 };
 
@@ -142,10 +142,10 @@ pub(crate) fn sock_recv(
     if ri_flags & riflags::RECV_WAITALL != 0 {
         how |= libc::MSG_WAITALL;
     }
-    let mut buf = vec![0u8; total_len(&iovecs).min(MAX_TRANSFER)];
-    // SAFETY: `buf` is writable for its length.
-    let n = retry(|| unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), how) })?;
-    guest.scatter(&iovecs, &buf[..n])?;
+    let n = transfer(fd, guest, &iovecs, |fd, msg| {
+        // SAFETY: `msg` describes iovecs into guest memory, borrowed until the call returns.
+        unsafe { libc::recvmsg(fd, msg, how) }
+    })?;
     guest.write_u32(p.u32(4), n as u32)?;
     // `roflags`: data truncation only happens to datagrams, which preview 1 cannot have.
     guest.write_u16(p.u32(5), 0)
@@ -161,13 +161,30 @@ pub(crate) fn sock_send(
     if p.u32(3) != 0 {
         return Err(Errno::Inval);
     }
-    let data = guest.gather(p.u32(1), p.u32(2))?;
-    let data = &data[..data.len().min(MAX_TRANSFER)];
-    // SAFETY: `data` is readable for its length. MSG_NOSIGNAL: a peer that went away is an
-    // EPIPE for the guest, not a SIGPIPE for the whole process.
-    let n =
-        retry(|| unsafe { libc::send(fd, data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) })?;
+    let iovecs = guest.iovecs(p.u32(1), p.u32(2))?;
+    let n = transfer(fd, guest, &iovecs, |fd, msg| {
+        // SAFETY: `msg` describes iovecs into guest memory, borrowed until the call returns.
+        // MSG_NOSIGNAL: a peer that went away is an EPIPE for the guest, not a SIGPIPE for
+        // the whole process.
+        unsafe { libc::sendmsg(fd, msg, libc::MSG_NOSIGNAL) }
+    })?;
     guest.write_u32(p.u32(4), n as u32)
+}
+
+/// Receives into or sends from the guest's buffers in place with `op` (`recvmsg` or
+/// `sendmsg`), at most [`MAX_TRANSFER`] bytes, retried while a signal interrupts it.
+fn transfer(
+    fd: libc::c_int,
+    guest: &mut Guest<'_>,
+    iovecs: &[(u32, u32)],
+    op: impl Fn(libc::c_int, *mut libc::msghdr) -> isize,
+) -> WasiResult<usize> {
+    let mut iov = guest.host_iovecs(iovecs, MAX_TRANSFER);
+    // SAFETY: an all-zero msghdr is a valid empty one (no address, no control data).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = iov.len();
+    retry(|| op(fd, &mut msg))
 }
 
 /// `sock_shutdown(fd, how)`: shuts down the receiving side, the sending side or both.
