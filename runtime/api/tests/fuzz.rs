@@ -8,39 +8,10 @@ use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Error, Extern, Linker, Module, Store, config::wasm_features,
 };
 
-/// xorshift64*: a small deterministic byte source for wasm-smith.
-struct Bytes(u64);
+#[path = "support/smith.rs"]
+mod smith;
 
-impl Bytes {
-    fn fill(&mut self, buf: &mut [u8]) {
-        for b in buf {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            *b = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
-        }
-    }
-}
-
-/// wasm-smith limited to WebAssembly 2.0, which is what the runtime accepts.
-fn smith_config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        allow_start_export: false,
-        exceptions_enabled: false,
-        gc_enabled: false,
-        memory64_enabled: false,
-        relaxed_simd_enabled: false,
-        tail_call_enabled: false,
-        threads_enabled: false,
-        wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        compact_imports_enabled: false,
-        max_memories: 1,
-        max_tables: 4,
-        ..wasm_smith::Config::default()
-    }
-}
+use smith::{Bytes, wasm2_config as smith_config};
 
 #[test]
 fn generated_modules_compile_and_instantiate_without_panicking() {

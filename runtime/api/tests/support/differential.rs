@@ -8,11 +8,16 @@
 
 use std::path::Path;
 
+#[path = "smith.rs"]
+mod smith;
+
 use arbitrary::{Arbitrary, Unstructured};
 use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Error, Extern, Linker, Module, Store, TrapKind, Val, ValType,
     config::wasm_features,
 };
+
+use smith::{Bytes, wasm2_config};
 
 /// Fuel wasm-smith's termination pass gives each module: loops and calls trap once it is
 /// spent, so every generated function ends.
@@ -23,19 +28,6 @@ const FUEL: u32 = 1_000;
 /// memories and tables whose maximum bounds what `grow` can do in either engine.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
-        allow_start_export: false,
-        exceptions_enabled: false,
-        gc_enabled: false,
-        memory64_enabled: false,
-        relaxed_simd_enabled: false,
-        tail_call_enabled: false,
-        threads_enabled: false,
-        wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
-        custom_page_sizes_enabled: false,
-        compact_imports_enabled: false,
-        max_memories: 1,
-        max_tables: 4,
         max_imports: 0,
         min_funcs: 2,
         export_everything: true,
@@ -44,7 +36,7 @@ pub fn smith_config() -> wasm_smith::Config {
         max_memory32_bytes: 16 << 16,
         table_max_size_required: true,
         max_table_elements: 1_000,
-        ..wasm_smith::Config::default()
+        ..wasm2_config()
     }
 }
 
@@ -471,21 +463,6 @@ fn run_wasm_prof(engine: &Engine, module: &Module, arguments: &[(String, Vec<Arg
         arguments: arguments.to_vec(),
         calls,
         state,
-    }
-}
-
-/// xorshift64*: a small deterministic byte source for wasm-smith.
-pub struct Bytes(pub u64);
-
-impl Bytes {
-    /// Fills `buf` with the next bytes of the sequence.
-    pub fn fill(&mut self, buf: &mut [u8]) {
-        for b in buf {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            *b = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
-        }
     }
 }
 

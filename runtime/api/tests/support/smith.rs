@@ -1,0 +1,37 @@
+//! What the generated-module tests share: wasm-smith limited to the runtime's feature set, and
+//! a deterministic byte source to generate from.
+
+/// xorshift64*: a small deterministic byte source for wasm-smith.
+pub struct Bytes(pub u64);
+
+impl Bytes {
+    /// Fills `buf` with the next bytes of the sequence.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+    }
+}
+
+/// wasm-smith limited to WebAssembly 2.0, which is what the runtime accepts.
+pub fn wasm2_config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        allow_start_export: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        relaxed_simd_enabled: false,
+        tail_call_enabled: false,
+        threads_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        compact_imports_enabled: false,
+        max_memories: 1,
+        max_tables: 4,
+        ..wasm_smith::Config::default()
+    }
+}
