@@ -38,9 +38,18 @@ pub struct ParsedModule<'a> {
 fn invalid(e: wasmparser::BinaryReaderError) -> ModuleError {
     ModuleError::Invalid(format!(
         "{} (at byte offset {:#x})",
-        e.message(),
+        one_line(e.message()),
         e.offset()
     ))
+}
+
+/// A wasmparser message as one line: its bad-magic message prints two byte arrays over many
+/// lines, which says less than this does.
+fn one_line(message: &str) -> String {
+    if message.starts_with("magic header not detected") {
+        return "not a WebAssembly module: it does not start with the magic bytes \\0asm".into();
+    }
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Parses and validates `bytes` with `features` (function bodies are validated later, while
@@ -342,5 +351,24 @@ fn convert_global(g: &wasmparser::GlobalType) -> GlobalType {
     GlobalType {
         content: convert_val(g.content_type),
         mutable: g.mutable,
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn malformed_modules_are_described_in_one_line() {
+        for bytes in [&b"(module)"[..], b"\0asm\x01\0\0\0\x01", b""] {
+            let Err(ModuleError::Invalid(message)) = parse(bytes, WasmFeatures::default()) else {
+                panic!("{bytes:?} parsed");
+            };
+            assert!(!message.contains('\n'), "{message}");
+        }
+        let Err(ModuleError::Invalid(message)) = parse(b"(module)", WasmFeatures::default()) else {
+            panic!("text parsed");
+        };
+        assert!(message.starts_with("not a WebAssembly module"), "{message}");
     }
 }
