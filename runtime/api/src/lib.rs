@@ -8,7 +8,7 @@
 //!
 //! This crate is the public API over the runtime's layers, each its own crate whose
 //! dependencies only point down: [`environ`] (plain data both sides agree on), then the
-//! compiler (`wasm-prof-compile`) and the VM ([`vm`]), then this crate ([`Engine`], [`Module`]
+//! compiler (`wasm-prof-compile`) and the VM (`wasm-prof-vm`), then this crate ([`Engine`], [`Module`]
 //! with the cache integration, [`Store`], [`Linker`], typed calls); WASI (`wasm-prof-wasi`)
 //! sits on top. The [`cache`] and the [`phases`] clock depend on none of them.
 
@@ -37,5 +37,4 @@ pub use wasm_prof_environ::{
     ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, Val, ValType, types,
 };
 pub use wasm_prof_phases as phases;
-pub use wasm_prof_vm as vm;
 pub use wasm_prof_vm::{Caller, Frame, HostFn, Trap};

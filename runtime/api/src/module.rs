@@ -39,8 +39,8 @@ impl Module {
     /// Validates and compiles `bytes` (or loads them from the engine's cache).
     ///
     /// # Errors
-    /// [`Error::Invalid`] for malformed or invalid modules, [`Error::Unsupported`] for
-    /// features this runtime lacks, [`Error::Compile`] when Cranelift fails.
+    /// [`Error::Invalid`](crate::Error::Invalid) for malformed or invalid modules, [`Error::Unsupported`](crate::Error::Unsupported) for
+    /// features this runtime lacks, [`Error::Compile`](crate::Error::Compile) when Cranelift fails.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         Self::from_bytes_with_clock(engine, bytes, &mut PhaseClock::disabled())
     }
@@ -48,7 +48,7 @@ impl Module {
     /// Reads and compiles the module in `path`.
     ///
     /// # Errors
-    /// [`Error::Read`] when the file cannot be read; otherwise as [`Module::new`].
+    /// [`Error::Read`](crate::Error::Read) when the file cannot be read; otherwise as [`Module::new`].
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         Self::from_file_with_clock(engine, path, &mut PhaseClock::disabled())
     }

@@ -7,15 +7,14 @@ use std::{
 };
 
 use wasm_prof_vm::{
-    FuncKind, GlobalData, StoreData, StoreItem, memory::MemoryData, signals, table::TableData,
-    vmctx::VMGlobal,
+    FuncKind, GlobalData, HostFn, StoreData, StoreItem, memory::MemoryData, signals,
+    table::TableData, vmctx::VMGlobal,
 };
 
 use crate::{
     engine::Engine,
     error::{Error, Result},
     types::{ExternType, FuncType, GlobalType, MemoryType, TableType, Val},
-    vm::HostFn,
 };
 
 /// Which store a handle belongs to: every store gets its own id.

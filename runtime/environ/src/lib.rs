@@ -1,7 +1,7 @@
 //! The environment layer of wasm-prof's runtime: plain data that the compiler and the VM agree
 //! on, and nothing that compiles or runs code.
 //!
-//! - [`module_info`]: what a module declares ([`ModuleInfo`]), produced by [`parse`] with
+//! - [`module_info`]: what a module declares ([`ModuleInfo`]), produced by [`parse()`] with
 //!   wasmparser, and the value and item [`types`];
 //! - [`vmoffsets`]: the layout of the per-instance context compiled code reads, and
 //!   [`Libcall`]: the order of the runtime helpers it calls;

@@ -1,6 +1,7 @@
 //! Memory images: the initial contents of a defined linear memory, built once at compile time
 //! from its active data segments and stored page-aligned in the code image. The segments an
-//! image absorbs are no longer listed in the module's [`DataSegments`].
+//! image absorbs are no longer listed in the module's
+//! [`DataSegments`](crate::module_info::DataSegments).
 //!
 //! Instantiating a module copies every active data segment into its memory, which for a module
 //! like ruby (17,866 segments, 4.8 MB) costs milliseconds per instance. With an image, a cache hit

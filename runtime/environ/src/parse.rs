@@ -302,7 +302,7 @@ fn convert_const(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     Ok(ConstExpr(ops))
 }
 
-/// Converts a value type accepted by the validator under [`wasm_features`].
+/// Converts a value type accepted by the validator under the runtime's features.
 pub fn convert_val(ty: wasmparser::ValType) -> ValType {
     match ty {
         wasmparser::ValType::I32 => ValType::I32,
