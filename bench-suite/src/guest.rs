@@ -225,6 +225,15 @@ impl Guest {
         !self.tcplisten.is_empty()
     }
 
+    /// The URL paths a server is sent: its `requests`, or `/` when none were given.
+    pub fn probe_paths(&self) -> Vec<String> {
+        if self.requests.is_empty() {
+            vec!["/".to_string()]
+        } else {
+            self.requests.clone()
+        }
+    }
+
     /// Binds a listening socket for each `tcplisten` address, in order.
     ///
     /// # Errors

@@ -587,9 +587,10 @@ fn program_run(plan: &Plan, samples: &[Sample]) -> Option<ProgramRun> {
     Some(ProgramRun {
         workload: plan.workload.clone(),
         args: plan.guest.args.clone(),
-        requests: match plan.guest.is_server() && plan.guest.requests.is_empty() {
-            true => vec!["/".to_string()],
-            false => plan.guest.requests.clone(),
+        requests: if plan.guest.is_server() {
+            plan.guest.probe_paths()
+        } else {
+            Vec::new()
         },
         expect_exit: plan.expect_exit,
         samples: programs.filter(|p| !p.is_empty())?,

@@ -135,9 +135,10 @@ fn run_events(run: &Run, pid: usize, events: &mut Vec<Event>) {
     ));
     for span in &spans {
         let stats = run.phases.get(&span.phase);
-        let (category, tid) = match span.phase.is_milestone() {
-            true => ("milestone", MILESTONES_TID),
-            false => ("phase", 0),
+        let (category, tid) = if span.phase.is_milestone() {
+            ("milestone", MILESTONES_TID)
+        } else {
+            ("phase", 0)
         };
         events.push(complete(
             span.phase.name().into(),

@@ -184,7 +184,7 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
                 wasi_config.server_control(control.clone());
                 let probe = server_probe::start(
                     addr,
-                    request.guest.requests.clone(),
+                    request.guest.probe_paths(),
                     control.clone(),
                     request.server_timeout,
                 );

@@ -29,8 +29,8 @@ pub struct Probe {
     pub error: Option<String>,
 }
 
-/// Starts probing the server listening on `addr` in a thread; it stops the guest through
-/// `control` when done, failed, or out of time (`timeout` from now).
+/// Starts probing the server listening on `addr` with GETs of `paths` in a thread; it stops
+/// the guest through `control` when done, failed, or out of time (`timeout` from now).
 pub fn start(
     addr: SocketAddr,
     paths: Vec<String>,
@@ -39,11 +39,6 @@ pub fn start(
 ) -> JoinHandle<Probe> {
     std::thread::spawn(move || {
         let deadline = Instant::now() + timeout;
-        let paths = if paths.is_empty() {
-            vec!["/".to_string()]
-        } else {
-            paths
-        };
         let mut digest = Sha256::new();
         let mut probe = Probe {
             first_response: None,
