@@ -26,40 +26,35 @@ fn retry(mut op: impl FnMut() -> isize) -> WasiResult<usize> {
     }
 }
 
-/// Reads from a host descriptor straight into the guest's buffers (one `readv`/`preadv`).
-fn host_read(
+/// A vectored I/O call at the descriptor's position (`readv`, `writev`)...
+type Plain = unsafe extern "C" fn(libc::c_int, *const libc::iovec, libc::c_int) -> isize;
+/// ...and at an offset (`preadv`, `pwritev`).
+type Positioned =
+    unsafe extern "C" fn(libc::c_int, *const libc::iovec, libc::c_int, libc::off_t) -> isize;
+
+/// `readv`/`preadv`: from a host descriptor straight into the guest's buffers.
+const READ: (Plain, Positioned) = (libc::readv, libc::preadv);
+/// `writev`/`pwritev`: the guest's buffers to a host descriptor; one call, so a short count
+/// is the guest's to handle, as POSIX allows.
+const WRITE: (Plain, Positioned) = (libc::writev, libc::pwritev);
+
+/// Moves data between a host descriptor and the guest's buffers in place with one vectored
+/// call of `calls` ([`READ`] or [`WRITE`]), at `offset` or the descriptor's position.
+fn host_io(
     fd: RawFd,
     guest: &mut Guest<'_>,
     iovecs: &[(u32, u32)],
     offset: Option<i64>,
+    (plain, positioned): (Plain, Positioned),
 ) -> WasiResult<usize> {
     let iov = guest.host_iovecs(iovecs, MAX_TRANSFER);
     let count = iov.len() as libc::c_int;
     retry(|| match offset {
         // SAFETY: `iov` holds `count` iovecs into guest memory, which stays borrowed (and
         // unused otherwise) until the call returns.
-        Some(at) => unsafe { libc::preadv(fd, iov.as_ptr(), count, at) },
+        Some(at) => unsafe { positioned(fd, iov.as_ptr(), count, at) },
         // SAFETY: as above.
-        None => unsafe { libc::readv(fd, iov.as_ptr(), count) },
-    })
-}
-
-/// Writes the guest's buffers to a host descriptor (one `writev`/`pwritev`; a short count is
-/// the guest's to handle, as POSIX allows).
-fn host_write(
-    fd: RawFd,
-    guest: &mut Guest<'_>,
-    iovecs: &[(u32, u32)],
-    offset: Option<i64>,
-) -> WasiResult<usize> {
-    let iov = guest.host_iovecs(iovecs, MAX_TRANSFER);
-    let count = iov.len() as libc::c_int;
-    retry(|| match offset {
-        // SAFETY: `iov` holds `count` iovecs into guest memory, which stays borrowed until
-        // the call returns.
-        Some(at) => unsafe { libc::pwritev(fd, iov.as_ptr(), count, at) },
-        // SAFETY: as above.
-        None => unsafe { libc::writev(fd, iov.as_ptr(), count) },
+        None => unsafe { plain(fd, iov.as_ptr(), count) },
     })
 }
 
@@ -78,7 +73,7 @@ fn read(
     let want = total_len(&iovecs);
     let data = match ctx.fds.get(fd)? {
         Descriptor::Host(file) => {
-            return host_read(file.fd.as_raw_fd(), guest, &iovecs, at).map(|n| n as u32);
+            return host_io(file.fd.as_raw_fd(), guest, &iovecs, at, READ).map(|n| n as u32);
         }
         Descriptor::Input { .. } | Descriptor::Null if at.is_some() => return Err(Errno::Spipe),
         Descriptor::Input { data, pos } => {
@@ -102,7 +97,7 @@ fn write(
 ) -> WasiResult<u32> {
     let iovecs = guest.iovecs(iovs.0, iovs.1)?;
     let n = match ctx.fds.get(fd)? {
-        Descriptor::Host(file) => host_write(file.fd.as_raw_fd(), guest, &iovecs, at)?,
+        Descriptor::Host(file) => host_io(file.fd.as_raw_fd(), guest, &iovecs, at, WRITE)?,
         Descriptor::Output(_) | Descriptor::Null if at.is_some() => return Err(Errno::Spipe),
         Descriptor::Output(pipe) => {
             let data = guest.gather(iovs.0, iovs.1)?;
