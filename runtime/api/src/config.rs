@@ -20,6 +20,7 @@ pub struct Config {
     pub(crate) cache_enabled: bool,
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) cache_limit_bytes: u64,
+    pub(crate) cache_shared: bool,
     pub(crate) parallel_compile: bool,
     pub(crate) opt_level: OptLevel,
     pub(crate) verifier: bool,
@@ -35,6 +36,7 @@ impl Default for Config {
             cache_enabled: true,
             cache_dir: None,
             cache_limit_bytes: 1 << 30,
+            cache_shared: std::env::var_os("WASM_PROF_CACHE_SHARED").is_some_and(|v| v == "1"),
             parallel_compile: true,
             opt_level: OptLevel::Speed,
             verifier: cfg!(debug_assertions),
@@ -67,6 +69,14 @@ impl Config {
     /// The cache directory (default `$WASM_PROF_CACHE_DIR`, else the user's cache dir).
     pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Uses a cache directory that others may write to, or that another user owns (default off:
+    /// such a directory is not used, with a warning, since whoever can write to it chooses the
+    /// machine code this process runs; on with `WASM_PROF_CACHE_SHARED=1`).
+    pub fn cache_shared(&mut self, shared: bool) -> &mut Self {
+        self.cache_shared = shared;
         self
     }
 

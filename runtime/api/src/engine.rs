@@ -10,7 +10,7 @@ use wasm_prof_compile::{OwnedTargetIsa, TargetIsa};
 use wasm_prof_vm::signals;
 
 use crate::{
-    cache::CacheStore,
+    cache::{CacheStore, trust},
     config::{self, Config},
     error::Result,
 };
@@ -52,7 +52,14 @@ impl Engine {
                 Some(dir) => Ok(dir.clone()),
                 None => CacheStore::default_dir(),
             };
-            match dir {
+            let trusted = dir.and_then(|dir| {
+                if config.cache_shared {
+                    Ok(dir)
+                } else {
+                    trust::check_trusted(&dir).map(|()| dir)
+                }
+            });
+            match trusted {
                 Ok(dir) => {
                     CacheSetup::On(CacheStore::new(dir).with_limit(config.cache_limit_bytes))
                 }

@@ -1,6 +1,6 @@
 //! Bad input ends in one clear error naming the cause, never a panic or a crash.
 
-use wasm_prof_runtime::{Config, Engine, Error, Linker, Module, Store};
+use wasm_prof_runtime::{CacheOutcome, Config, Engine, Error, Linker, Module, Store};
 
 fn engine() -> Engine {
     let mut config = Config::new();
@@ -88,4 +88,35 @@ fn missing_files_give_a_read_error_with_the_path() {
         .unwrap();
     assert!(matches!(err, Error::Read { .. }));
     assert!(err.to_string().contains("/nonexistent/app.wasm"));
+}
+
+/// A cache directory others can write to is not used: the module compiles without the cache,
+/// and the warning names the directory and the fix; a deliberately shared cache is used.
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let bytes = wat::parse_str("(module (func (export \"f\")))").unwrap();
+    let mut config = Config::new();
+    config.cache_dir(&cache).cache_shared(false);
+    let module = Module::new(&Engine::new(config).unwrap(), &bytes).unwrap();
+    assert_eq!(*module.cache_outcome(), CacheOutcome::Disabled);
+    let warnings = module.cache_warnings().join("\n");
+    assert!(
+        warnings.contains("is not used") && warnings.contains("writable by group or others"),
+        "{warnings}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&cache).unwrap().count(),
+        0,
+        "nothing was written"
+    );
+
+    let mut config = Config::new();
+    config.cache_dir(&cache).cache_shared(true);
+    let module = Module::new(&Engine::new(config).unwrap(), &bytes).unwrap();
+    assert_eq!(*module.cache_outcome(), CacheOutcome::Miss);
 }

@@ -8,6 +8,21 @@ use super::artifact::ArtifactError;
 /// compiles without the cache (or recompiles and replaces an unusable entry).
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
+    /// The cache directory cannot be trusted with machine code (see [`crate::trust`]).
+    #[error(
+        "the cache directory {} is not used: {} {reason}; fix it with `chmod go-w {}` (and `chown` it to yourself if another user owns it), or opt in to a deliberately shared cache with WASM_PROF_CACHE_SHARED=1",
+        .dir.display(),
+        .path.display(),
+        .path.display()
+    )]
+    Untrusted {
+        /// The cache directory.
+        dir: PathBuf,
+        /// The directory that failed the check (the cache directory or one above it).
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// No cache directory is configured and none can be derived from the environment.
     #[error(
         "no cache directory: none of WASM_PROF_CACHE_DIR, XDG_CACHE_HOME or HOME is set; \

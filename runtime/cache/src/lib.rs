@@ -11,6 +11,7 @@ pub mod error;
 pub mod hash;
 pub mod key;
 pub mod store;
+pub mod trust;
 pub mod verified;
 
 pub use artifact::{ArtifactError, CodeCheck, MappedArtifact, write_artifact};

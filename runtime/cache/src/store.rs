@@ -22,6 +22,7 @@ use std::{
     ffi::OsString,
     fs::{self, File},
     io,
+    os::unix::fs::DirBuilderExt,
     path::{Path, PathBuf},
     time::{Duration, SystemTime},
 };
@@ -212,10 +213,15 @@ impl CacheStore {
                 limit: self.limit,
             });
         }
-        fs::create_dir_all(&self.dir).map_err(|source| CacheError::CreateDir {
-            path: self.dir.clone(),
-            source,
-        })?;
+        // Owner-only, like the entries (tempfile creates them 0600).
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|source| CacheError::CreateDir {
+                path: self.dir.clone(),
+                source,
+            })?;
         let mut temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempfile_in(&self.dir)

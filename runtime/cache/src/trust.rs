@@ -1,0 +1,47 @@
+//! Whether a cache directory may be trusted with machine code the runtime will execute.
+//!
+//! As OpenSSH's StrictModes does for keys: the directory and every directory above it must be
+//! owned by root or by the current user, and none may be writable by group or others — except
+//! a root-owned directory with the sticky bit (like `/tmp`) above the cache, where others can
+//! add names but not replace ours. Otherwise whoever else can write there could swap in an
+//! entry of their choosing, and the victim would run it outside the WebAssembly sandbox.
+//! A deliberately shared cache is the caller's explicit opt-in (it then needs authenticated
+//! entries to be safe).
+
+use std::{os::unix::fs::MetadataExt, path::Path};
+
+use crate::error::CacheError;
+
+/// Checks `dir` and its existing ancestors (directories not yet created will be made 0700 by
+/// the store).
+///
+/// # Errors
+/// [`CacheError::Untrusted`] naming the first directory that fails, and why.
+pub fn check_trusted(dir: &Path) -> Result<(), CacheError> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    for (depth, path) in dir.ancestors().enumerate() {
+        let Ok(metadata) = path.metadata() else {
+            continue;
+        };
+        let untrusted = |reason: String| CacheError::Untrusted {
+            dir: dir.clone(),
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (owner, mode) = (metadata.uid(), metadata.mode());
+        if owner != me && owner != 0 {
+            return Err(untrusted(format!("is owned by another user (uid {owner})")));
+        }
+        let shared_write = mode & 0o022 != 0;
+        let sticky_root_parent = depth > 0 && owner == 0 && mode & 0o1000 != 0;
+        if shared_write && !sticky_root_parent {
+            return Err(untrusted(format!(
+                "is writable by group or others (mode {:o})",
+                mode & 0o7777
+            )));
+        }
+    }
+    Ok(())
+}
