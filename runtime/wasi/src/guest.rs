@@ -92,10 +92,10 @@ impl<'a> Guest<'a> {
             .collect()
     }
 
-    /// The bytes an array of `ciovec`s points at, concatenated.
-    pub(crate) fn gather(&self, ptr: u32, count: u32) -> WasiResult<Vec<u8>> {
-        let mut out = Vec::new();
-        for (buf, len) in self.iovecs(ptr, count)? {
+    /// The bytes `iovecs` (from [`Guest::iovecs`]) point at, concatenated.
+    pub(crate) fn gather(&self, iovecs: &[(u32, u32)]) -> WasiResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(total_len(iovecs));
+        for &(buf, len) in iovecs {
             out.extend_from_slice(self.bytes(buf, len)?);
         }
         Ok(out)

@@ -100,7 +100,7 @@ fn write(
         Descriptor::Host(file) => host_io(file.fd.as_raw_fd(), guest, &iovecs, at, WRITE)?,
         Descriptor::Output(_) | Descriptor::Null if at.is_some() => return Err(Errno::Spipe),
         Descriptor::Output(pipe) => {
-            let data = guest.gather(iovs.0, iovs.1)?;
+            let data = guest.gather(&iovecs)?;
             let data = &data[..data.len().min(MAX_TRANSFER)];
             pipe.append(data);
             data.len()
