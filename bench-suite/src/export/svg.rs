@@ -101,7 +101,13 @@ fn phases_chart(report: &PhasesReport) -> anyhow::Result<String> {
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], fill.filled()));
         }
         for (mark_index, milestone) in milestones.iter().enumerate() {
-            let stroke = if mark_index == 0 { BLACK } else { RED }.stroke_width(3);
+            // The first mark drawn wider, so a later one at nearly the same moment (first_response
+            // just after ready) leaves it visible on both sides.
+            let stroke = if mark_index == 0 {
+                BLACK.stroke_width(6)
+            } else {
+                RED.stroke_width(2)
+            };
             let marks = runs.iter().enumerate().filter_map(|(i, run)| {
                 let at = run.phases.get(milestone)?.median_ns / 1e6;
                 Some(PathElement::new(
