@@ -101,7 +101,7 @@ fn initial_memory(bytes: &[u8]) -> Option<Vec<u8>> {
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.unwrap() {
             wasmparser::Payload::ImportSection(imports) => {
-                for import in imports {
+                for import in imports.into_imports() {
                     if matches!(import.unwrap().ty, wasmparser::TypeRef::Memory(_)) {
                         return None;
                     }

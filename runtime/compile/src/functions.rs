@@ -1,7 +1,7 @@
 //! wasm → Cranelift IR → machine code, one function at a time, in parallel.
 //!
-//! Each function body is validated while cranelift-wasm's `FuncTranslator` turns it into IR
-//! through the project's [`FuncEnv`], then Cranelift generates code for the host. Calls
+//! Each function body is validated while the project's translator ([`crate::translate`])
+//! turns it into IR through a [`FuncEnv`], then Cranelift generates code for the host. Calls
 //! between functions stay relocations until [`crate::code_image`] lays out the code image.
 
 use std::time::Instant;
@@ -10,10 +10,9 @@ use cranelift_codegen::{
     Context,
     binemit::Reloc,
     control::ControlPlane,
-    ir::{ExternalName, Function, TrapCode, UserFuncName},
+    ir::{ExternalName, Function, UserFuncName},
     isa::TargetIsa,
 };
-use cranelift_wasm::{FuncTranslator, WasmError};
 use rayon::prelude::*;
 use wasmparser::FuncValidatorAllocations;
 
@@ -22,10 +21,11 @@ use wasm_prof_phases::{FunctionTiming, Phase, PhaseClock, offset_ns};
 
 use crate::{
     CompileOptions,
+    env::{self, FuncEnv},
     error::{CompileError, Result},
-    func_env::{self, FuncEnv},
     pass_timing::{PassRecording, PassTotals},
-    trampolines,
+    translate::FuncTranslator,
+    traps::trap_kind,
 };
 
 /// A call from one function to another, patched by the linker.
@@ -41,26 +41,6 @@ pub(crate) struct CompiledFunction {
     pub code: Vec<u8>,
     pub relocs: Vec<CallReloc>,
     pub traps: Vec<(u32, TrapKind)>,
-}
-
-/// Maps Cranelift's trap codes to the runtime's trap kinds.
-fn trap_kind(code: TrapCode) -> TrapKind {
-    match code {
-        TrapCode::StackOverflow => TrapKind::StackOverflow,
-        TrapCode::HeapOutOfBounds => TrapKind::MemoryOutOfBounds,
-        TrapCode::HeapMisaligned => TrapKind::HeapMisaligned,
-        TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
-        TrapCode::IndirectCallToNull => TrapKind::IndirectCallToNull,
-        TrapCode::BadSignature => TrapKind::BadSignature,
-        TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
-        TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
-        TrapCode::BadConversionToInteger => TrapKind::BadConversionToInteger,
-        TrapCode::UnreachableCodeReached => TrapKind::UnreachableCodeReached,
-        TrapCode::Interrupt => TrapKind::Interrupt,
-        TrapCode::User(trampolines::HOST_TRAP) => TrapKind::HostError,
-        TrapCode::NullReference | TrapCode::NullI31Ref => TrapKind::NullReference,
-        TrapCode::User(_) => TrapKind::Unknown,
-    }
 }
 
 /// Takes the machine code, call relocations and trap sites out of a compiled context.
@@ -102,22 +82,6 @@ pub(crate) fn collect(context: &Context, func_index: u32) -> Result<CompiledFunc
     })
 }
 
-fn wasm_error(func_index: u32, e: WasmError) -> CompileError {
-    match e {
-        WasmError::InvalidWebAssembly { message, offset } => {
-            CompileError::Invalid(format!("{message} (at byte offset {offset:#x})"))
-        }
-        WasmError::Unsupported(what) => CompileError::Unsupported(what),
-        WasmError::ImplLimitExceeded => CompileError::Limit(format!(
-            "function {func_index} exceeds an implementation limit"
-        )),
-        WasmError::User(message) => CompileError::Function {
-            func_index,
-            message,
-        },
-    }
-}
-
 /// Per-thread compile state, reused across the functions a worker compiles.
 struct Worker {
     translator: FuncTranslator,
@@ -143,7 +107,7 @@ fn compile_one(
     let start = Instant::now();
     let mut func = Function::with_name_signature(
         UserFuncName::user(0, func_index),
-        func_env::wasm_signature(isa, info.func_type(func_index)),
+        env::wasm_signature(isa, info.func_type(func_index)),
     );
     let mut environ = FuncEnv::new(isa, info, options.epoch_interruption);
     environ.install_stack_limit(&mut func);
@@ -152,8 +116,7 @@ fn compile_one(
         .into_validator(std::mem::take(&mut worker.allocations));
     worker
         .translator
-        .translate_body(&mut validator, body.body, &mut func, &mut environ)
-        .map_err(|e| wasm_error(func_index, e))?;
+        .translate(&mut validator, &body.body, &mut func, &mut environ)?;
     worker.allocations = validator.into_allocations();
     let translated = Instant::now();
     let context = &mut worker.context;
@@ -198,7 +161,7 @@ pub(crate) fn compile_functions(
     let first = info.num_imported_funcs;
     let region_start = Instant::now();
     let new_worker = || Worker {
-        translator: FuncTranslator::new(),
+        translator: FuncTranslator::default(),
         allocations: FuncValidatorAllocations::default(),
         context: Context::new(),
     };

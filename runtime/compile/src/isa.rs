@@ -11,7 +11,7 @@ use cranelift_codegen::{
 use crate::error::{CompileError, Result};
 
 /// The Cranelift release the compiler is built on (part of every cache key).
-pub const CRANELIFT_VERSION: &str = "0.112.3";
+pub const CRANELIFT_VERSION: &str = "0.135.0";
 
 /// Cranelift's optimisation level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! Cranelift, laid out in one position-independent code image.
 //!
 //! ```text
-//! ParsedModule → translate (cranelift-wasm, through FuncEnv) → codegen (Cranelift), in parallel
+//! ParsedModule → translate (the project's translator, through FuncEnv) → codegen (Cranelift),
+//!              in parallel
 //!              → code image: functions, trampolines, trap table, data, memory images
 //! ```
 //!
@@ -12,12 +13,14 @@
 #![deny(missing_docs)]
 
 mod code_image;
+mod env;
 pub mod error;
-mod func_env;
 mod functions;
 pub mod isa;
 mod pass_timing;
 mod trampolines;
+mod translate;
+mod traps;
 
 pub use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 pub use error::{CompileError, Result};

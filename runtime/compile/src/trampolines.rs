@@ -10,8 +10,8 @@ use cranelift_codegen::{
     Context,
     control::ControlPlane,
     ir::{
-        AbiParam, Function, InstBuilder, MemFlags, Signature, StackSlotData, StackSlotKind,
-        TrapCode, UserFuncName, types,
+        AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+        UserFuncName, types,
     },
     isa::TargetIsa,
 };
@@ -20,13 +20,11 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasm_prof_environ::FuncType;
 
 use crate::{
+    env::{clif_type, wasm_signature},
     error::{CompileError, Result},
-    func_env::{clif_type, wasm_signature},
     functions::{CompiledFunction, collect},
+    traps,
 };
-
-/// The user trap code a wasm-to-host trampoline raises when the host function failed.
-pub(crate) const HOST_TRAP: u16 = 1;
 
 const SLOT: i32 = 16;
 
@@ -43,20 +41,22 @@ pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFuncti
         (params[0], params[1], params[2], params[3]);
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, p) in ty.params.iter().enumerate() {
-        args.push(
-            b.ins()
-                .load(clif_type(*p), MemFlags::trusted(), values, i as i32 * SLOT),
-        );
+        args.push(b.ins().load(
+            clif_type(*p),
+            MemFlagsData::trusted(),
+            values,
+            i as i32 * SLOT,
+        ));
     }
     let wasm_sig = b.import_signature(wasm_signature(isa, ty));
     let call = b.ins().call_indirect(wasm_sig, func_ptr, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         b.ins()
-            .store(MemFlags::trusted(), r, values, i as i32 * SLOT);
+            .store(MemFlagsData::trusted(), r, values, i as i32 * SLOT);
     }
     b.ins().return_(&[]);
-    b.finalize();
+    b.finalize(isa.frontend_config());
     finish(isa, func)
 }
 
@@ -77,29 +77,33 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     let values = b.ins().stack_addr(ptr, slot, 0);
     for (i, p) in params[2..].iter().enumerate() {
         b.ins()
-            .store(MemFlags::trusted(), *p, values, i as i32 * SLOT);
+            .store(MemFlagsData::trusted(), *p, values, i as i32 * SLOT);
     }
     let mut dispatch_sig = Signature::new(isa.default_call_conv());
     dispatch_sig.params.extend([AbiParam::new(ptr); 3]);
     dispatch_sig.returns.push(AbiParam::new(types::I32));
     let dispatch_sig = b.import_signature(dispatch_sig);
-    let dispatch = b.ins().load(ptr, MemFlags::trusted(), host_ctx, 0);
+    let dispatch = b.ins().load(ptr, MemFlagsData::trusted(), host_ctx, 0);
     let call = b
         .ins()
         .call_indirect(dispatch_sig, dispatch, &[host_ctx, caller_vmctx, values]);
     let status = b.inst_results(call)[0];
-    b.ins().trapnz(status, TrapCode::User(HOST_TRAP));
+    b.ins().trapnz(status, traps::HOST_ERROR);
     let results: Vec<_> = ty
         .results
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            b.ins()
-                .load(clif_type(*r), MemFlags::trusted(), values, i as i32 * SLOT)
+            b.ins().load(
+                clif_type(*r),
+                MemFlagsData::trusted(),
+                values,
+                i as i32 * SLOT,
+            )
         })
         .collect();
     b.ins().return_(&results);
-    b.finalize();
+    b.finalize(isa.frontend_config());
     finish(isa, func)
 }
 

@@ -67,7 +67,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
         let payload = payload.map_err(invalid)?;
         match validator.payload(&payload).map_err(invalid)? {
             ValidPayload::Func(validator, body) => {
-                info.code_bytes += body.range().len() as u64;
+                info.code_bytes += (body.range().end - body.range().start) as u64;
                 bodies.push(PendingBody { validator, body });
                 continue;
             }
@@ -94,7 +94,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
             }
         }
         Payload::ImportSection(reader) => {
-            for import in reader {
+            for import in reader.into_imports() {
                 let import = import.map_err(invalid)?;
                 let ty = match import.ty {
                     TypeRef::Func(index) => {
@@ -120,7 +120,9 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                         info.num_imported_globals += 1;
                         ExternType::Global(g)
                     }
-                    TypeRef::Tag(_) => unreachable!("the validator rejects tags"),
+                    TypeRef::Tag(_) | TypeRef::FuncExact(_) => {
+                        unreachable!("the validator rejects tags and exact function imports")
+                    }
                 };
                 info.imports.push(Import {
                     module: import.module.to_string(),
@@ -166,7 +168,9 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                     ExternalKind::Table => ExternKind::Table,
                     ExternalKind::Memory => ExternKind::Memory,
                     ExternalKind::Global => ExternKind::Global,
-                    ExternalKind::Tag => unreachable!("the validator rejects tags"),
+                    ExternalKind::Tag | ExternalKind::FuncExact => {
+                        unreachable!("the validator rejects tags and exact function exports")
+                    }
                 };
                 info.exports.push(Export {
                     name: export.name.to_string(),

@@ -1,0 +1,328 @@
+//! The function environment: how translated code reaches the instance through its `vmctx` —
+//! memories, tables, globals, imported functions, signature ids and runtime helpers — with the
+//! layout the environment layer fixes for both the compiler and the VM.
+
+use cranelift_codegen::{
+    ir::{
+        self, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, Function, GlobalValueData,
+        InstBuilder, MemFlagsData, Signature, UserExternalName, condcodes::IntCC, types,
+    },
+    isa::{CallConv, TargetIsa},
+};
+use cranelift_frontend::FunctionBuilder;
+
+use wasm_prof_environ::{
+    FuncType, Libcall, ModuleInfo, VMOffsets, ValType,
+    tunables::{MEMORY_GUARD, MEMORY_RESERVATION},
+    vmoffsets as vmctx,
+};
+
+use crate::traps;
+
+/// The calling convention of every wasm function, trampolines' wasm side included: Cranelift's
+/// `tail` convention, so that `return_call` works between any two wasm functions.
+pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
+/// The Cranelift type a wasm value is carried in: vectors as `i8x16`, references as pointers.
+pub(crate) fn clif_type(ty: ValType) -> ir::Type {
+    match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
+        ValType::FuncRef | ValType::ExternRef => types::I64,
+    }
+}
+
+/// The Cranelift type of a value type as wasmparser reports it (locals, block types).
+pub(crate) fn clif_type_of(ty: wasmparser::ValType) -> ir::Type {
+    match ty {
+        wasmparser::ValType::I32 => types::I32,
+        wasmparser::ValType::I64 => types::I64,
+        wasmparser::ValType::F32 => types::F32,
+        wasmparser::ValType::F64 => types::F64,
+        wasmparser::ValType::V128 => types::I8X16,
+        wasmparser::ValType::Ref(_) => types::I64,
+    }
+}
+
+/// The native signature of a wasm function: `(callee vmctx, caller vmctx, params...) -> results`.
+pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
+    let ptr = isa.pointer_type();
+    let mut sig = Signature::new(WASM_CALL_CONV);
+    sig.params
+        .push(AbiParam::special(ptr, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(ptr));
+    sig.params
+        .extend(ty.params.iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig.returns
+        .extend(ty.results.iter().map(|t| AbiParam::new(clif_type(*t))));
+    sig
+}
+
+/// A libcall's parameter types after the leading `vmctx` (the VM's helpers take these).
+fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
+    use types::{I32, I64};
+    match libcall {
+        Libcall::MemoryGrow => &[I32, I32],
+        Libcall::MemoryCopy => &[I32, I32, I32, I32, I32],
+        Libcall::MemoryFill => &[I32, I32, I32, I32],
+        Libcall::MemoryInit => &[I32, I32, I32, I32, I32],
+        Libcall::DataDrop => &[I32],
+        Libcall::TableGrow => &[I32, I32, I64],
+        Libcall::TableCopy => &[I32, I32, I32, I32, I32],
+        Libcall::TableFill => &[I32, I32, I64, I32],
+        Libcall::TableInit => &[I32, I32, I32, I32, I32],
+        Libcall::ElemDrop => &[I32],
+    }
+}
+
+/// Flags for loads of runtime records that guest code cannot change.
+pub(crate) fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+/// How translated code addresses one linear memory.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeapInfo {
+    /// The memory's base address (a memory never moves: its whole reservation is mapped once).
+    /// A 32-bit memory's reservation and guard catch every access whose static offset plus
+    /// size stays within [`FuncEnv::max_unchecked_end`]; larger offsets need explicit checks.
+    pub base: ir::GlobalValue,
+}
+
+/// What translated code needs of the module and target, and how it reaches the `vmctx`.
+pub(crate) struct FuncEnv<'a> {
+    /// The target.
+    pub isa: &'a dyn TargetIsa,
+    /// The module being compiled.
+    pub info: &'a ModuleInfo,
+    /// Where each `vmctx` field lives.
+    pub offsets: VMOffsets,
+    /// Whether to check the epoch deadline at function entry and loop headers.
+    pub epoch_interruption: bool,
+    heaps: Vec<Option<HeapInfo>>,
+    direct_funcs: Vec<Option<ir::FuncRef>>,
+    signatures: Vec<Option<ir::SigRef>>,
+    vmctx_gv: Option<ir::GlobalValue>,
+}
+
+impl<'a> FuncEnv<'a> {
+    /// The environment for one function of `info`.
+    pub fn new(isa: &'a dyn TargetIsa, info: &'a ModuleInfo, epoch_interruption: bool) -> Self {
+        Self {
+            isa,
+            info,
+            offsets: VMOffsets::new(info),
+            epoch_interruption,
+            heaps: vec![None; info.memories.len()],
+            direct_funcs: Vec::new(),
+            signatures: Vec::new(),
+            vmctx_gv: None,
+        }
+    }
+
+    /// The target's pointer type.
+    pub fn ptr(&self) -> ir::Type {
+        self.isa.pointer_type()
+    }
+
+    /// The function's own `vmctx` parameter.
+    pub fn vmctx(b: &FunctionBuilder) -> ir::Value {
+        b.func
+            .special_param(ArgumentPurpose::VMContext)
+            .expect("wasm functions take a vmctx")
+    }
+
+    /// Makes the function check the store's stack limit in its prologue.
+    pub fn install_stack_limit(&self, func: &mut Function) {
+        let vmctx = func.create_global_value(GlobalValueData::VMContext);
+        let readonly = func.dfg.mem_flags.insert_unchecked(readonly());
+        let trusted = func.dfg.mem_flags.insert_unchecked(MemFlagsData::trusted());
+        let limits = func.create_global_value(GlobalValueData::Load {
+            base: vmctx,
+            offset: vmctx::VMCTX_LIMITS.into(),
+            global_type: self.ptr(),
+            flags: readonly,
+        });
+        let limit = func.create_global_value(GlobalValueData::Load {
+            base: limits,
+            offset: vmctx::LIMITS_STACK.into(),
+            global_type: self.ptr(),
+            flags: trusted,
+        });
+        func.stack_limit = Some(limit);
+    }
+
+    /// Loads the read-only pointer-sized field at `vmctx + offset`.
+    pub fn load_vmctx_field(&self, b: &mut FunctionBuilder, offset: i32) -> ir::Value {
+        let vmctx = Self::vmctx(b);
+        b.ins().load(self.ptr(), readonly(), vmctx, offset)
+    }
+
+    /// Calls runtime helper `libcall` with `vmctx` prepended to `args`; returns its i32 result.
+    pub fn libcall(
+        &self,
+        b: &mut FunctionBuilder,
+        libcall: Libcall,
+        args: &[ir::Value],
+    ) -> ir::Value {
+        let ptr = self.ptr();
+        let mut sig = Signature::new(self.isa.default_call_conv());
+        sig.params.push(AbiParam::new(ptr));
+        sig.params
+            .extend(libcall_params(libcall).iter().map(|t| AbiParam::new(*t)));
+        sig.returns.push(AbiParam::new(types::I32));
+        let sig = b.import_signature(sig);
+        let table = self.load_vmctx_field(b, vmctx::VMCTX_LIBCALLS);
+        let callee = b.ins().load(ptr, readonly(), table, (libcall as i32) * 8);
+        let mut call_args = vec![Self::vmctx(b)];
+        call_args.extend_from_slice(args);
+        let call = b.ins().call_indirect(sig, callee, &call_args);
+        b.func.dfg.first_result(call)
+    }
+
+    /// A libcall whose non-zero result means a trap with `code`.
+    pub fn checked_libcall(
+        &self,
+        b: &mut FunctionBuilder,
+        libcall: Libcall,
+        args: &[ir::Value],
+        code: ir::TrapCode,
+    ) {
+        let status = self.libcall(b, libcall, args);
+        b.ins().trapnz(status, code);
+    }
+
+    /// How code addresses memory `index`; its base is a global value declared once per function
+    /// (read-only and non-trapping, so Cranelift merges its loads and hoists them out of loops).
+    pub fn heap(&mut self, b: &mut FunctionBuilder, index: u32) -> HeapInfo {
+        if let Some(heap) = self.heaps[index as usize] {
+            return heap;
+        }
+        let vmctx = *self
+            .vmctx_gv
+            .get_or_insert_with(|| b.create_global_value(GlobalValueData::VMContext));
+        let flags = b.func.dfg.mem_flags.insert_unchecked(readonly());
+        let record = b.create_global_value(GlobalValueData::Load {
+            base: vmctx,
+            offset: self.offsets.memory(index).into(),
+            global_type: self.ptr(),
+            flags,
+        });
+        let base = b.create_global_value(GlobalValueData::Load {
+            base: record,
+            offset: vmctx::BASE.into(),
+            global_type: self.ptr(),
+            flags,
+        });
+        let heap = HeapInfo { base };
+        self.heaps[index as usize] = Some(heap);
+        heap
+    }
+
+    /// The current byte length of memory `index` (it changes when the memory grows).
+    pub fn memory_length(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
+        let record = self.load_vmctx_field(b, self.offsets.memory(index));
+        b.ins()
+            .load(self.ptr(), MemFlagsData::trusted(), record, vmctx::LENGTH)
+    }
+
+    /// The largest static offset plus access size that the reservation and guard of a 32-bit
+    /// memory cover with no explicit bounds check.
+    pub fn max_unchecked_end(&self) -> u64 {
+        MEMORY_RESERVATION + MEMORY_GUARD - (u32::MAX as u64 + 1)
+    }
+
+    /// Bounds-checks `index` (an i32) against table `table` and returns the element's address.
+    pub fn table_elem_addr(
+        &self,
+        b: &mut FunctionBuilder,
+        table: u32,
+        index: ir::Value,
+    ) -> ir::Value {
+        let ptr = self.ptr();
+        let record = self.load_vmctx_field(b, self.offsets.table(table));
+        let length = b
+            .ins()
+            .load(ptr, MemFlagsData::trusted(), record, vmctx::LENGTH);
+        let index = b.ins().uextend(ptr, index);
+        let oob = b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);
+        b.ins().trapnz(oob, traps::TABLE_OUT_OF_BOUNDS);
+        let base = b
+            .ins()
+            .load(ptr, MemFlagsData::trusted(), record, vmctx::BASE);
+        let scaled = b.ins().ishl_imm_u(index, 3);
+        b.ins().iadd(base, scaled)
+    }
+
+    /// The address of global `index`'s storage.
+    pub fn global_addr(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
+        self.load_vmctx_field(b, self.offsets.global(index))
+    }
+
+    /// The imported signature of type index `index`, declared once per function.
+    pub fn signature(&mut self, b: &mut FunctionBuilder, index: u32) -> ir::SigRef {
+        let i = index as usize;
+        if self.signatures.len() <= i {
+            self.signatures.resize(i + 1, None);
+        }
+        if let Some(sig) = self.signatures[i] {
+            return sig;
+        }
+        let sig = b.import_signature(wasm_signature(self.isa, &self.info.types[i]));
+        self.signatures[i] = Some(sig);
+        sig
+    }
+
+    /// The callee reference of defined function `index`, declared once per function.
+    pub fn direct_func(&mut self, b: &mut FunctionBuilder, index: u32) -> ir::FuncRef {
+        let i = index as usize;
+        if self.direct_funcs.len() <= i {
+            self.direct_funcs.resize(i + 1, None);
+        }
+        if let Some(func) = self.direct_funcs[i] {
+            return func;
+        }
+        let signature = b.import_signature(wasm_signature(self.isa, self.info.func_type(index)));
+        let name = b
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, index));
+        let func = b.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.direct_funcs[i] = Some(func);
+        func
+    }
+
+    /// Traps with `Interrupt` once the engine's epoch reaches the store's deadline.
+    pub fn epoch_check(&self, b: &mut FunctionBuilder) {
+        if !self.epoch_interruption {
+            return;
+        }
+        let ptr = self.ptr();
+        let limits = self.load_vmctx_field(b, vmctx::VMCTX_LIMITS);
+        let epoch_ptr = b.ins().load(ptr, readonly(), limits, vmctx::LIMITS_EPOCH);
+        // Another thread advances the epoch: an atomic load is never merged with an earlier
+        // one, so a loop with no calls or stores still sees it change.
+        let epoch = b
+            .ins()
+            .atomic_load(types::I64, MemFlagsData::trusted(), epoch_ptr);
+        let deadline = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            limits,
+            vmctx::LIMITS_DEADLINE,
+        );
+        let due = b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+        b.ins().trapnz(due, traps::INTERRUPT);
+    }
+}

@@ -1,0 +1,103 @@
+//! Calls: `call` to a defined or imported function and `call_indirect` through a table.
+//!
+//! Every wasm function takes its own `vmctx` and its caller's before the wasm arguments. A
+//! defined function is called directly (a relocation the linker patches); an imported one
+//! through the `{code, vmctx}` pair its import slot holds; an indirect callee through the
+//! function reference in the table, after checking it is not null and has the expected
+//! signature id.
+
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
+use wasmparser::Operator;
+
+use super::Translator;
+use crate::{
+    env::{FuncEnv, readonly},
+    error::Result,
+    traps,
+};
+use wasm_prof_environ::vmoffsets as vmctx;
+
+/// Translates a call operator; `false` when `op` is not one.
+pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
+    match op {
+        Operator::Call { function_index } => call(t, *function_index),
+        Operator::CallIndirect {
+            type_index,
+            table_index,
+        } => call_indirect(t, *type_index, *table_index),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The `vmctx` pair and wasm arguments of a call: pops the callee's parameters.
+fn call_args(t: &mut Translator, callee_vmctx: ir::Value, params: usize) -> Vec<ir::Value> {
+    let caller_vmctx = FuncEnv::vmctx(&t.b);
+    let mut args = Vec::with_capacity(params + 2);
+    args.push(callee_vmctx);
+    args.push(caller_vmctx);
+    args.extend_from_slice(t.peekn(params));
+    t.dropn(params);
+    args
+}
+
+/// Pushes a finished call's results.
+fn push_results(t: &mut Translator, call: ir::Inst) {
+    let results = t.b.inst_results(call).to_vec();
+    t.stack.extend(results);
+}
+
+fn call(t: &mut Translator, index: u32) {
+    let params = t.env.info.func_type(index).params.len();
+    let call = if index >= t.env.info.num_imported_funcs {
+        let callee = t.env.direct_func(&mut t.b, index);
+        let vmctx = FuncEnv::vmctx(&t.b);
+        let args = call_args(t, vmctx, params);
+        t.b.ins().call(callee, &args)
+    } else {
+        let ptr = t.env.ptr();
+        let slot = t.env.offsets.imported_func(index);
+        let vmctx = FuncEnv::vmctx(&t.b);
+        let code = t.b.ins().load(ptr, readonly(), vmctx, slot);
+        let callee_vmctx = t.b.ins().load(ptr, readonly(), vmctx, slot + 8);
+        let type_index = t.env.info.functions[index as usize];
+        let sig = t.env.signature(&mut t.b, type_index);
+        let args = call_args(t, callee_vmctx, params);
+        t.b.ins().call_indirect(sig, code, &args)
+    };
+    push_results(t, call);
+}
+
+fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32) {
+    let ptr = t.env.ptr();
+    let index = t.pop1();
+    let elem = t.env.table_elem_addr(&mut t.b, table_index, index);
+    let funcref = t.b.ins().load(ptr, MemFlagsData::trusted(), elem, 0);
+    t.b.ins().trapz(funcref, traps::INDIRECT_CALL_TO_NULL);
+    let type_ids = t.env.load_vmctx_field(&mut t.b, vmctx::VMCTX_TYPE_IDS);
+    let expected =
+        t.b.ins()
+            .load(types::I32, readonly(), type_ids, (type_index * 4) as i32);
+    let actual = t.b.ins().load(
+        types::I32,
+        MemFlagsData::trusted(),
+        funcref,
+        vmctx::FUNCREF_TYPE_ID,
+    );
+    let mismatch = t.b.ins().icmp(IntCC::NotEqual, expected, actual);
+    t.b.ins().trapnz(mismatch, traps::BAD_SIGNATURE);
+    let code = t.b.ins().load(
+        ptr,
+        MemFlagsData::trusted(),
+        funcref,
+        vmctx::FUNCREF_FUNC_PTR,
+    );
+    let callee_vmctx =
+        t.b.ins()
+            .load(ptr, MemFlagsData::trusted(), funcref, vmctx::FUNCREF_VMCTX);
+    let params = t.env.info.types[type_index as usize].params.len();
+    let sig = t.env.signature(&mut t.b, type_index);
+    let args = call_args(t, callee_vmctx, params);
+    let call = t.b.ins().call_indirect(sig, code, &args);
+    push_results(t, call);
+}
