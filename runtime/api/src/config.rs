@@ -162,6 +162,8 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::BULK_MEMORY
         | F::SIMD
         | F::FLOATS
+        | F::TAIL_CALL
+        | F::EXTENDED_CONST
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

@@ -132,6 +132,8 @@ impl Translator<'_, '_> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
+        // In the layout from the start, so that the `vmctx` parameter can be found.
+        self.b.ensure_inserted_block();
         self.declare_params(entry);
         let mut locals = body.get_locals_reader().map_err(invalid)?;
         for _ in 0..locals.get_count() {
@@ -149,7 +151,6 @@ impl Translator<'_, '_> {
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(invalid)?;
             validator.op(offset, &op).map_err(invalid)?;
-            self.b.set_srcloc(ir::SourceLoc::new(offset as u32));
             if self.reachable {
                 self.translate_operator(&op)?;
             } else {
