@@ -44,6 +44,7 @@ pub(crate) struct FuncTranslator {
     stack: Vec<ir::Value>,
     control: Vec<ControlFrame>,
     locals: Vec<Variable>,
+    branch_args: Vec<ir::BlockArg>,
 }
 
 impl FuncTranslator {
@@ -69,6 +70,7 @@ impl FuncTranslator {
             locals: std::mem::take(&mut self.locals),
             reachable: true,
             unreachable_depth: 0,
+            branch_args: std::mem::take(&mut self.branch_args),
         };
         t.stack.clear();
         t.control.clear();
@@ -79,11 +81,13 @@ impl FuncTranslator {
             stack,
             control,
             locals,
+            branch_args,
             ..
         } = t;
         self.stack = stack;
         self.control = control;
         self.locals = locals;
+        self.branch_args = branch_args;
         result?;
         b.finalize(frontend_config);
         Ok(())
@@ -107,6 +111,8 @@ pub(crate) struct Translator<'a, 'e> {
     pub reachable: bool,
     /// How many blocks deep into unreachable code the translator is (blocks opened there).
     unreachable_depth: u32,
+    /// Scratch space for a branch's arguments.
+    pub branch_args: Vec<ir::BlockArg>,
 }
 
 /// Flags for a bitcast between vector types: lanes are little-endian, as wasm's are.

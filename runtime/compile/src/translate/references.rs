@@ -34,7 +34,9 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
         Operator::TableGet { table } => {
             let index = t.pop1();
             let addr = t.env.table_elem_addr(&mut t.b, *table, index);
-            let value = t.b.ins().load(t.env.ptr(), MemFlagsData::trusted(), addr, 0);
+            let value =
+                t.b.ins()
+                    .load(t.env.ptr(), MemFlagsData::trusted(), addr, 0);
             t.push1(value);
         }
         Operator::TableSet { table } => {
@@ -43,18 +45,21 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             t.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
         }
         Operator::TableSize { table } => {
-            let record = t.env.load_vmctx_field(&mut t.b, t.env.offsets.table(*table));
-            let length = t
-                .b
-                .ins()
-                .load(t.env.ptr(), MemFlagsData::trusted(), record, vmctx::LENGTH);
+            let record = t
+                .env
+                .load_vmctx_field(&mut t.b, t.env.offsets.table(*table));
+            let length =
+                t.b.ins()
+                    .load(t.env.ptr(), MemFlagsData::trusted(), record, vmctx::LENGTH);
             let length = t.b.ins().ireduce(types::I32, length);
             t.push1(length);
         }
         Operator::TableGrow { table } => {
             let (init, delta) = t.pop2();
             let table = i32_const(t, *table);
-            let old = t.env.libcall(&mut t.b, Libcall::TableGrow, &[table, delta, init]);
+            let old = t
+                .env
+                .libcall(&mut t.b, Libcall::TableGrow, &[table, delta, init]);
             t.push1(old);
         }
         Operator::TableFill { table } => {
