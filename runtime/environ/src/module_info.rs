@@ -64,6 +64,8 @@ pub enum ExternKind {
     Memory,
     /// Global.
     Global,
+    /// Exception tag.
+    Tag,
 }
 
 /// An export.
@@ -232,6 +234,10 @@ pub struct ModuleInfo {
     pub globals: Vec<GlobalType>,
     /// Number of imported globals.
     pub num_imported_globals: u32,
+    /// Type index of every exception tag, imported first.
+    pub tags: Vec<u32>,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// Initializers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     /// Exports in order.
@@ -252,6 +258,11 @@ impl ModuleInfo {
     /// Signature of function `index`.
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// The types of the values an exception of tag `index` carries.
+    pub fn tag_type(&self, index: u32) -> &FuncType {
+        &self.types[self.tags[index as usize] as usize]
     }
 
     /// Number of functions defined (not imported) by the module.

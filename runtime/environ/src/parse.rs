@@ -120,8 +120,13 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                         info.num_imported_globals += 1;
                         ExternType::Global(g)
                     }
-                    TypeRef::Tag(_) | TypeRef::FuncExact(_) => {
-                        unreachable!("the validator rejects tags and exact function imports")
+                    TypeRef::Tag(tag) => {
+                        info.tags.push(tag.func_type_idx);
+                        info.num_imported_tags += 1;
+                        ExternType::Tag(info.types[tag.func_type_idx as usize].clone())
+                    }
+                    TypeRef::FuncExact(_) => {
+                        unreachable!("the validator rejects exact function imports")
                     }
                 };
                 info.imports.push(Import {
@@ -168,8 +173,9 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                     ExternalKind::Table => ExternKind::Table,
                     ExternalKind::Memory => ExternKind::Memory,
                     ExternalKind::Global => ExternKind::Global,
-                    ExternalKind::Tag | ExternalKind::FuncExact => {
-                        unreachable!("the validator rejects tags and exact function exports")
+                    ExternalKind::Tag => ExternKind::Tag,
+                    ExternalKind::FuncExact => {
+                        unreachable!("the validator rejects exact function exports")
                     }
                 };
                 info.exports.push(Export {
@@ -177,6 +183,11 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                     kind,
                     index: export.index,
                 });
+            }
+        }
+        Payload::TagSection(reader) => {
+            for tag in reader {
+                info.tags.push(tag.map_err(invalid)?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
@@ -328,6 +339,10 @@ fn convert_heap(ty: HeapType) -> ValType {
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
             ..
         } => ValType::ExternRef,
+        HeapType::Abstract {
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+            ..
+        } => ValType::ExnRef,
         _ => ValType::FuncRef,
     }
 }

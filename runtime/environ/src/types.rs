@@ -21,6 +21,8 @@ pub enum ValType {
     FuncRef,
     /// Nullable external (host) reference.
     ExternRef,
+    /// Nullable reference to a caught exception (exception handling).
+    ExnRef,
 }
 
 impl fmt::Display for ValType {
@@ -33,6 +35,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -121,16 +124,19 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// An exception tag, by the types of the values its exceptions carry.
+    Tag(FuncType),
 }
 
 impl ExternType {
-    /// `func`, `table`, `memory` or `global`.
+    /// `func`, `table`, `memory`, `global` or `tag`.
     pub fn kind(&self) -> &'static str {
         match self {
             ExternType::Func(_) => "func",
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 }
@@ -152,11 +158,17 @@ pub enum Val {
     FuncRef(Option<FuncRef>),
     /// An external reference: `None` is null; otherwise a host-chosen number.
     ExternRef(Option<u32>),
+    /// An exception reference: `None` is null; otherwise an opaque store-owned pointer.
+    ExnRef(Option<ExnRef>),
 }
 
 /// An opaque reference to a function owned by a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FuncRef(pub(crate) usize);
+
+/// An opaque reference to an exception owned by a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExnRef(pub(crate) usize);
 
 impl Val {
     /// The value's type.
@@ -169,6 +181,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -182,6 +195,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -195,6 +209,7 @@ impl Val {
             Val::V128(v) => v,
             Val::FuncRef(r) => r.map_or(0, |r| r.0 as u128),
             Val::ExternRef(r) => r.map_or(0, |r| u128::from(r) + 1),
+            Val::ExnRef(r) => r.map_or(0, |r| r.0 as u128),
         }
     }
 
@@ -208,6 +223,7 @@ impl Val {
             ValType::V128 => Val::V128(raw),
             ValType::FuncRef => Val::FuncRef((raw as usize != 0).then_some(FuncRef(raw as usize))),
             ValType::ExternRef => Val::ExternRef((raw as u64).checked_sub(1).map(|r| r as u32)),
+            ValType::ExnRef => Val::ExnRef((raw as usize != 0).then_some(ExnRef(raw as usize))),
         }
     }
 }

@@ -38,13 +38,15 @@ const HEADER: u32 = 40;
 /// Where each field of a module's `vmctx` lives.
 ///
 /// Layout: header, then one `{func_ptr, vmctx}` pair per imported function, then one pointer per
-/// memory, table and global record, imported or defined.
+/// memory, table, global and tag record, imported or defined. A tag's record is its identity:
+/// two tags are the same tag exactly when their records are at the same address.
 #[derive(Clone, Copy, Debug)]
 pub struct VMOffsets {
     imported_funcs: u32,
     memories: u32,
     tables: u32,
     globals: u32,
+    tags: u32,
 }
 
 impl VMOffsets {
@@ -55,6 +57,7 @@ impl VMOffsets {
             memories: info.memories.len() as u32,
             tables: info.tables.len() as u32,
             globals: info.globals.len() as u32,
+            tags: info.tags.len() as u32,
         }
     }
 
@@ -91,8 +94,17 @@ impl VMOffsets {
         (self.globals_start() + index * 8) as i32
     }
 
+    fn tags_start(&self) -> u32 {
+        self.globals_start() + self.globals * 8
+    }
+
+    /// The pointer to tag `index`'s record (its identity).
+    pub fn tag(&self, index: u32) -> i32 {
+        (self.tags_start() + index * 8) as i32
+    }
+
     /// Total size in bytes.
     pub fn size(&self) -> usize {
-        (self.globals_start() + self.globals * 8) as usize
+        (self.tags_start() + self.tags * 8) as usize
     }
 }
