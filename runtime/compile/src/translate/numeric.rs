@@ -172,18 +172,21 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
 
 /// The numeric meaning of `op`, or `None` when it is not a scalar numeric operator.
 fn classify(op: &Operator) -> Option<Numeric> {
+    classify_constant(op)
+        .or_else(|| classify_int(op))
+        .or_else(|| classify_float(op))
+        .or_else(|| classify_conversion(op))
+}
+
+/// Constants of the four types.
+fn classify_constant(op: &Operator) -> Option<Numeric> {
     use Operator as O;
     let numeric = match *op {
         O::I32Const { value } => Numeric::IntConst(I32, u64::from(value.cast_unsigned())),
         O::I64Const { value } => Numeric::IntConst(I64, value.cast_unsigned()),
         O::F32Const { value } => Numeric::F32Const(value.bits()),
         O::F64Const { value } => Numeric::F64Const(value.bits()),
-        O::I32Eqz | O::I64Eqz => Numeric::IsZero,
-        _ => {
-            return classify_int(op)
-                .or_else(|| classify_float(op))
-                .or_else(|| classify_conversion(op));
-        }
+        _ => return None,
     };
     Some(numeric)
 }
@@ -193,6 +196,7 @@ fn classify_int(op: &Operator) -> Option<Numeric> {
     use IntBinary as B;
     use Operator as O;
     let numeric = match *op {
+        O::I32Eqz | O::I64Eqz => Numeric::IsZero,
         O::I32Clz | O::I64Clz => Numeric::IntUnary(IntUnary::LeadingZeros),
         O::I32Ctz | O::I64Ctz => Numeric::IntUnary(IntUnary::TrailingZeros),
         O::I32Popcnt | O::I64Popcnt => Numeric::IntUnary(IntUnary::PopCount),
