@@ -149,7 +149,8 @@ impl Config {
 }
 
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
-/// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD).
+/// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
+/// and, of WebAssembly 3.0, tail calls and extended constant expressions.
 /// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
 pub fn wasm_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
@@ -162,6 +163,8 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::BULK_MEMORY
         | F::SIMD
         | F::FLOATS
+        | F::TAIL_CALL
+        | F::EXTENDED_CONST
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

@@ -11,7 +11,7 @@ use wasm_prof_runtime::{
 #[path = "support/smith.rs"]
 mod smith;
 
-use smith::{Bytes, wasm2_config as smith_config};
+use smith::{Bytes, runtime_config as smith_config};
 
 #[test]
 fn generated_modules_compile_and_instantiate_without_panicking() {

@@ -59,7 +59,6 @@ pub fn build_isa(opt_level: OptLevel, verifier: bool) -> Result<OwnedTargetIsa> 
         "false",
     )?;
     set(&mut flags, "enable_nan_canonicalization", "false")?;
-    set(&mut flags, "enable_jump_tables", "true")?;
     let builder = cranelift_native::builder().map_err(|e| {
         CompileError::Target(format!("this CPU is not supported by Cranelift: {e}"))
     })?;

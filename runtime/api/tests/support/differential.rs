@@ -17,13 +17,13 @@ use wasm_prof_runtime::{
     config::wasm_features,
 };
 
-use smith::{Bytes, wasm2_config};
+use smith::{Bytes, runtime_config};
 
 /// Fuel wasm-smith's termination pass gives each module: loops and calls trap once it is
 /// spent, so every generated function ends.
 const FUEL: u32 = 1_000;
 
-/// wasm-smith limited to what wasm-prof accepts (WebAssembly 2.0), with exports of
+/// wasm-smith limited to what wasm-prof accepts, with exports of
 /// everything, no imports, canonical NaNs (so that float results compare bit for bit) and
 /// memories and tables whose maximum bounds what `grow` can do in either engine.
 pub fn smith_config() -> wasm_smith::Config {
@@ -36,7 +36,7 @@ pub fn smith_config() -> wasm_smith::Config {
         max_memory32_bytes: 16 << 16,
         table_max_size_required: true,
         max_table_elements: 1_000,
-        ..wasm2_config()
+        ..runtime_config()
     }
 }
 
@@ -315,8 +315,8 @@ impl Wasmi {
         let mut config = wasmi::Config::default();
         config
             .wasm_multi_memory(false)
-            .wasm_tail_call(false)
-            .wasm_extended_const(false)
+            .wasm_tail_call(true)
+            .wasm_extended_const(true)
             .wasm_memory64(false)
             .wasm_custom_page_sizes(false)
             .wasm_wide_arithmetic(false)

@@ -16,18 +16,19 @@ impl Bytes {
     }
 }
 
-/// wasm-smith limited to WebAssembly 2.0, which is what the runtime accepts.
-pub fn wasm2_config() -> wasm_smith::Config {
+/// wasm-smith limited to what the runtime accepts: WebAssembly 2.0 with tail calls and extended
+/// constant expressions.
+pub fn runtime_config() -> wasm_smith::Config {
     wasm_smith::Config {
         allow_start_export: false,
         exceptions_enabled: false,
         gc_enabled: false,
         memory64_enabled: false,
         relaxed_simd_enabled: false,
-        tail_call_enabled: false,
+        tail_call_enabled: true,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         compact_imports_enabled: false,
         max_memories: 1,

@@ -1,4 +1,6 @@
-//! Calls: `call` to a defined or imported function and `call_indirect` through a table.
+//! Calls: `call` to a defined or imported function and `call_indirect` through a table, and
+//! their tail-call forms `return_call` and `return_call_indirect`, which replace the caller's
+//! frame (every wasm function uses Cranelift's `tail` convention, so any callee can be one).
 //!
 //! Every wasm function takes its own `vmctx` and its caller's before the wasm arguments. A
 //! defined function is called directly (a relocation the linker patches); an imported one
@@ -20,14 +22,28 @@ use wasm_prof_environ::vmoffsets as vmctx;
 /// Translates a call operator; `false` when `op` is not one.
 pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
     match op {
-        Operator::Call { function_index } => call(t, *function_index),
+        Operator::Call { function_index } => call(t, *function_index, CallKind::Call),
         Operator::CallIndirect {
             type_index,
             table_index,
-        } => call_indirect(t, *type_index, *table_index),
+        } => call_indirect(t, *type_index, *table_index, CallKind::Call),
+        Operator::ReturnCall { function_index } => {
+            call(t, *function_index, CallKind::TailCall);
+        }
+        Operator::ReturnCallIndirect {
+            type_index,
+            table_index,
+        } => call_indirect(t, *type_index, *table_index, CallKind::TailCall),
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// Whether a call returns to its caller or replaces it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    Call,
+    TailCall,
 }
 
 /// The `vmctx` pair and wasm arguments of a call: pops the callee's parameters.
@@ -41,19 +57,41 @@ fn call_args(t: &mut Translator, callee_vmctx: ir::Value, params: usize) -> Vec<
     args
 }
 
-/// Pushes a finished call's results.
-fn push_results(t: &mut Translator, call: ir::Inst) {
-    let results = t.b.inst_results(call).to_vec();
-    t.stack.extend(results);
+/// Pushes a finished call's results, or ends reachable code after a tail call.
+fn finish_call(t: &mut Translator, call: ir::Inst, kind: CallKind) {
+    match kind {
+        CallKind::Call => {
+            let results = t.b.inst_results(call).to_vec();
+            t.stack.extend(results);
+        }
+        CallKind::TailCall => t.reachable = false,
+    }
 }
 
-fn call(t: &mut Translator, index: u32) {
+/// Calls `code` with signature `sig` indirectly.
+fn indirect(
+    t: &mut Translator,
+    sig: ir::SigRef,
+    code: ir::Value,
+    args: &[ir::Value],
+    kind: CallKind,
+) -> ir::Inst {
+    match kind {
+        CallKind::Call => t.b.ins().call_indirect(sig, code, args),
+        CallKind::TailCall => t.b.ins().return_call_indirect(sig, code, args),
+    }
+}
+
+fn call(t: &mut Translator, index: u32, kind: CallKind) {
     let params = t.env.info.func_type(index).params.len();
     let call = if index >= t.env.info.num_imported_funcs {
         let callee = t.env.direct_func(&mut t.b, index);
         let vmctx = FuncEnv::vmctx(&t.b);
         let args = call_args(t, vmctx, params);
-        t.b.ins().call(callee, &args)
+        match kind {
+            CallKind::Call => t.b.ins().call(callee, &args),
+            CallKind::TailCall => t.b.ins().return_call(callee, &args),
+        }
     } else {
         let ptr = t.env.ptr();
         let slot = t.env.offsets.imported_func(index);
@@ -63,12 +101,12 @@ fn call(t: &mut Translator, index: u32) {
         let type_index = t.env.info.functions[index as usize];
         let sig = t.env.signature(&mut t.b, type_index);
         let args = call_args(t, callee_vmctx, params);
-        t.b.ins().call_indirect(sig, code, &args)
+        indirect(t, sig, code, &args, kind)
     };
-    push_results(t, call);
+    finish_call(t, call, kind);
 }
 
-fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32) {
+fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: CallKind) {
     let ptr = t.env.ptr();
     let index = t.pop1();
     let elem = t.env.table_elem_addr(&mut t.b, table_index, index);
@@ -98,6 +136,6 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32) {
     let params = t.env.info.types[type_index as usize].params.len();
     let sig = t.env.signature(&mut t.b, type_index);
     let args = call_args(t, callee_vmctx, params);
-    let call = t.b.ins().call_indirect(sig, code, &args);
-    push_results(t, call);
+    let call = indirect(t, sig, code, &args, kind);
+    finish_call(t, call, kind);
 }

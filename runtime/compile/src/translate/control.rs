@@ -10,7 +10,20 @@ use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData};
 use wasmparser::{BlockType, Operator};
 
 use super::Translator;
-use crate::{env::clif_type, error::Result, traps};
+use crate::{
+    env::{clif_type, clif_type_of},
+    error::Result,
+    traps,
+};
+
+/// Which side of a block type a new block's parameters take.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    /// The block type's parameters (a loop header).
+    Params,
+    /// The block type's results (a continuation).
+    Results,
+}
 
 /// What kind of construct a frame is.
 pub(crate) enum FrameKind {
@@ -68,38 +81,31 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
         }
         Operator::Block { blockty } => {
             let (params, results) = t.block_arity(*blockty);
-            let next = t.block_with_params(&results);
-            push_frame(t, FrameKind::Block, next, params.len(), results.len());
+            let next = t.block_for(*blockty, Side::Results);
+            push_frame(t, FrameKind::Block, next, params, results);
         }
         Operator::Loop { blockty } => {
             let (params, results) = t.block_arity(*blockty);
-            let header = t.block_with_params(&params);
-            let next = t.block_with_params(&results);
-            jump_with_top(t, header, params.len());
+            let header = t.block_for(*blockty, Side::Params);
+            let next = t.block_for(*blockty, Side::Results);
+            jump_with_top(t, header, params);
             t.b.switch_to_block(header);
-            t.dropn(params.len());
-            let header_params = t.b.block_params(header).to_vec();
-            t.stack.extend(header_params);
+            t.dropn(params);
+            t.stack.extend_from_slice(t.b.block_params(header));
             t.env.epoch_check(&mut t.b);
-            push_frame(
-                t,
-                FrameKind::Loop { header },
-                next,
-                params.len(),
-                results.len(),
-            );
+            push_frame(t, FrameKind::Loop { header }, next, params, results);
         }
         Operator::If { blockty } => {
             let condition = t.pop1();
             let (params, results) = t.block_arity(*blockty);
             let then_block = t.b.create_block();
             let else_block = t.b.create_block();
-            let next = t.block_with_params(&results);
+            let next = t.block_for(*blockty, Side::Results);
             t.b.ins().brif(condition, then_block, &[], else_block, &[]);
             t.b.seal_block(then_block);
             t.b.seal_block(else_block);
             t.b.switch_to_block(then_block);
-            let else_params = t.peekn(params.len()).to_vec();
+            let else_params = t.peekn(params).to_vec();
             push_frame(
                 t,
                 FrameKind::If {
@@ -108,8 +114,8 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
                     else_seen: false,
                 },
                 next,
-                params.len(),
-                results.len(),
+                params,
+                results,
             );
         }
         Operator::Else => reach_else(t),
@@ -123,22 +129,23 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             let condition = t.pop1();
             let (target, arity) = frame_at(t, *relative_depth).branch_target();
             let fallthrough = t.b.create_block();
-            let args: Vec<BlockArg> = t.peekn(arity).iter().map(|v| BlockArg::from(*v)).collect();
-            t.b.ins().brif(condition, target, &args, fallthrough, &[]);
+            top_as_args(t, arity);
+            t.b.ins()
+                .brif(condition, target, &t.branch_args, fallthrough, &[]);
             t.b.seal_block(fallthrough);
             t.b.switch_to_block(fallthrough);
         }
         Operator::BrTable { targets } => {
             let index = t.pop1();
             let (default, arity) = frame_at(t, targets.default()).branch_target();
-            let args: Vec<BlockArg> = t.peekn(arity).iter().map(|v| BlockArg::from(*v)).collect();
+            top_as_args(t, arity);
             let mut calls = Vec::with_capacity(targets.len() as usize);
             for depth in targets.targets() {
                 let depth = depth.map_err(super::invalid)?;
                 let (target, _) = frame_at(t, depth).branch_target();
-                calls.push(t.b.func.dfg.block_call(target, &args));
+                calls.push(t.b.func.dfg.block_call(target, &t.branch_args));
             }
-            let default = t.b.func.dfg.block_call(default, &args);
+            let default = t.b.func.dfg.block_call(default, &t.branch_args);
             let table = t.b.create_jump_table(JumpTableData::new(default, &calls));
             t.b.ins().br_table(index, table);
             t.reachable = false;
@@ -160,10 +167,18 @@ fn frame_at<'f>(t: &'f mut Translator, depth: u32) -> &'f mut ControlFrame {
     &mut t.control[index]
 }
 
+/// Fills the translator's branch-argument buffer with the top `n` stack values.
+fn top_as_args(t: &mut Translator, n: usize) {
+    t.branch_args.clear();
+    let top = &t.stack[t.stack.len() - n..];
+    t.branch_args
+        .extend(top.iter().map(|v| BlockArg::Value(*v)));
+}
+
 /// Jumps to `target` with the top `n` stack values as its arguments.
 fn jump_with_top(t: &mut Translator, target: ir::Block, n: usize) {
-    let args: Vec<BlockArg> = t.peekn(n).iter().map(|v| BlockArg::from(*v)).collect();
-    t.b.ins().jump(target, &args);
+    top_as_args(t, n);
+    t.b.ins().jump(target, &t.branch_args);
 }
 
 fn push_frame(t: &mut Translator, kind: FrameKind, next: ir::Block, params: usize, results: usize) {
@@ -228,8 +243,10 @@ pub(super) fn end_frame(t: &mut Translator) {
         } => {
             // No `else`: a false condition passes the parameters on as the results.
             t.b.switch_to_block(else_block);
-            let args: Vec<BlockArg> = else_params.iter().map(|v| BlockArg::from(*v)).collect();
-            t.b.ins().jump(frame.next, &args);
+            t.branch_args.clear();
+            t.branch_args
+                .extend(else_params.iter().map(|v| BlockArg::Value(*v)));
+            t.b.ins().jump(frame.next, &t.branch_args);
             next_reached = true;
         }
         FrameKind::Loop { header } => t.b.seal_block(header),
@@ -267,23 +284,45 @@ impl Translator<'_, '_> {
         push_frame(self, FrameKind::Function, next, 0, results);
     }
 
-    /// The Cranelift types of a block type's parameters and results.
-    pub(super) fn block_arity(&self, blockty: BlockType) -> (Vec<ir::Type>, Vec<ir::Type>) {
+    /// How many parameters and results a block type has.
+    pub(super) fn block_arity(&self, blockty: BlockType) -> (usize, usize) {
         match blockty {
-            BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(ty) => (Vec::new(), vec![crate::env::clif_type_of(ty)]),
+            BlockType::Empty => (0, 0),
+            BlockType::Type(_) => (0, 1),
             BlockType::FuncType(index) => {
                 let ty = &self.env.info.types[index as usize];
-                (
-                    ty.params.iter().map(|t| clif_type(*t)).collect(),
-                    ty.results.iter().map(|t| clif_type(*t)).collect(),
-                )
+                (ty.params.len(), ty.results.len())
             }
         }
     }
 
+    /// A new block whose parameters are the block type's results (`Side::Results`) or
+    /// parameters (`Side::Params`).
+    pub(super) fn block_for(&mut self, blockty: BlockType, side: Side) -> ir::Block {
+        let block = self.b.create_block();
+        match blockty {
+            BlockType::Empty => {}
+            BlockType::Type(ty) => {
+                if side == Side::Results {
+                    self.b.append_block_param(block, clif_type_of(ty));
+                }
+            }
+            BlockType::FuncType(index) => {
+                let ty = &self.env.info.types[index as usize];
+                let types = match side {
+                    Side::Params => &ty.params,
+                    Side::Results => &ty.results,
+                };
+                for ty in types {
+                    self.b.append_block_param(block, clif_type(*ty));
+                }
+            }
+        }
+        block
+    }
+
     /// A new block with parameters of `types`.
-    pub(super) fn block_with_params(&mut self, types: &[ir::Type]) -> ir::Block {
+    fn block_with_params(&mut self, types: &[ir::Type]) -> ir::Block {
         let block = self.b.create_block();
         for ty in types {
             self.b.append_block_param(block, *ty);

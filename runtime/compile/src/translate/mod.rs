@@ -44,6 +44,7 @@ pub(crate) struct FuncTranslator {
     stack: Vec<ir::Value>,
     control: Vec<ControlFrame>,
     locals: Vec<Variable>,
+    branch_args: Vec<ir::BlockArg>,
 }
 
 impl FuncTranslator {
@@ -69,6 +70,7 @@ impl FuncTranslator {
             locals: std::mem::take(&mut self.locals),
             reachable: true,
             unreachable_depth: 0,
+            branch_args: std::mem::take(&mut self.branch_args),
         };
         t.stack.clear();
         t.control.clear();
@@ -79,11 +81,13 @@ impl FuncTranslator {
             stack,
             control,
             locals,
+            branch_args,
             ..
         } = t;
         self.stack = stack;
         self.control = control;
         self.locals = locals;
+        self.branch_args = branch_args;
         result?;
         b.finalize(frontend_config);
         Ok(())
@@ -107,6 +111,8 @@ pub(crate) struct Translator<'a, 'e> {
     pub reachable: bool,
     /// How many blocks deep into unreachable code the translator is (blocks opened there).
     unreachable_depth: u32,
+    /// Scratch space for a branch's arguments.
+    pub branch_args: Vec<ir::BlockArg>,
 }
 
 /// Flags for a bitcast between vector types: lanes are little-endian, as wasm's are.
@@ -132,6 +138,8 @@ impl Translator<'_, '_> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
+        // In the layout from the start, so that the `vmctx` parameter can be found.
+        self.b.ensure_inserted_block();
         self.declare_params(entry);
         let mut locals = body.get_locals_reader().map_err(invalid)?;
         for _ in 0..locals.get_count() {
@@ -149,7 +157,6 @@ impl Translator<'_, '_> {
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(invalid)?;
             validator.op(offset, &op).map_err(invalid)?;
-            self.b.set_srcloc(ir::SourceLoc::new(offset as u32));
             if self.reachable {
                 self.translate_operator(&op)?;
             } else {
