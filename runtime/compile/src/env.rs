@@ -78,9 +78,11 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
     }
 }
 
-/// Flags for loads of runtime records that guest code cannot change.
+/// Flags for loads of the `vmctx` fields and runtime records that stay the same for an
+/// instance's whole life: read-only, never trapping (the `vmctx` is always valid) and movable,
+/// so Cranelift merges repeated loads and hoists them out of loops.
 pub(crate) fn readonly() -> MemFlagsData {
-    MemFlagsData::trusted().with_readonly()
+    MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
 /// What translated code needs of the module and target, and how it reaches the `vmctx`.
@@ -189,7 +191,7 @@ impl<'a> FuncEnv<'a> {
     /// [`FuncEnv::max_unchecked_end`]; larger offsets need explicit checks.
     pub fn memory_base(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
         let ptr = self.ptr();
-        let flags = readonly().with_can_move();
+        let flags = readonly();
         let vmctx = Self::vmctx(b);
         let record = b.ins().load(ptr, flags, vmctx, self.offsets.memory(index));
         b.ins().load(ptr, flags, record, vmctx::BASE)
