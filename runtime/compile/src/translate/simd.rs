@@ -83,16 +83,18 @@ fn constants_and_lanes(t: &mut Translator, op: &Op) -> bool {
     true
 }
 
-/// `i8x16.shuffle`: byte `i` of the result is byte `lanes[i]` of the two operands end to end.
+/// `i8x16.shuffle`.
 fn shuffle(t: &mut Translator, lanes: [u8; 16]) {
     let (a, b) = t.pop2();
-    let mask =
-        t.b.func
-            .dfg
-            .immediates
-            .push(ir::ConstantData::from(&lanes[..]));
-    let shuffled = t.b.ins().shuffle(a, b, mask);
+    let shuffled = shuffle_bytes(t, a, b, lanes);
     t.push1(shuffled);
+}
+
+/// Byte `i` of the result is byte `lanes[i]` of the `i8x16` vectors `a` and `b` end to end.
+fn shuffle_bytes(t: &mut Translator, a: Value, b: Value, lanes: [u8; 16]) -> Value {
+    let constant = ir::ConstantData::from(&lanes[..]);
+    let mask = t.b.func.dfg.immediates.push(constant);
+    t.b.ins().shuffle(a, b, mask)
 }
 
 /// A scalar operand as a lane of `vector_ty` (`i32` operands of 8- and 16-bit lanes are
@@ -470,6 +472,12 @@ fn binary_of(op: &Op) -> Option<(Type, Binary)> {
         Op::F64x2PMin => (F64X2, PMin),
         Op::F32x4PMax => (F32X4, PMax),
         Op::F64x2PMax => (F64X2, PMax),
+        // Relaxed minimum and maximum take the pseudo-minimum's and pseudo-maximum's result
+        // (one the specification allows for NaNs and zeros of either sign, on every target).
+        Op::F32x4RelaxedMin => (F32X4, PMin),
+        Op::F64x2RelaxedMin => (F64X2, PMin),
+        Op::F32x4RelaxedMax => (F32X4, PMax),
+        Op::F64x2RelaxedMax => (F64X2, PMax),
         _ => return None,
     })
 }
@@ -711,7 +719,8 @@ fn trunc_sat_f64x2_zero(t: &mut Translator, a: Value, extension: Extension) -> V
 
 // ----- relaxed SIMD -----
 
-/// The relaxed SIMD operators (WebAssembly 3.0).
+/// The relaxed SIMD operators (WebAssembly 3.0) other than `relaxed_min`/`relaxed_max`, which
+/// are lanewise binary operators.
 fn relaxed(t: &mut Translator, op: &Op) -> bool {
     let result = match op {
         Op::I8x16RelaxedSwizzle => {
@@ -726,6 +735,8 @@ fn relaxed(t: &mut Translator, op: &Op) -> bool {
             let a = t.pop_vector(F64X2);
             relaxed_trunc_f64x2_s_zero(t, a)
         }
+        // The unsigned truncations keep the saturating result: x86-64 has no shorter
+        // sequence that gives one of the other allowed results.
         Op::I32x4RelaxedTruncF32x4U => {
             let a = t.pop_vector(F32X4);
             t.b.ins().fcvt_to_uint_sat(I32X4, a)
@@ -734,22 +745,14 @@ fn relaxed(t: &mut Translator, op: &Op) -> bool {
             let a = t.pop_vector(F64X2);
             trunc_sat_f64x2_zero(t, a, Extension::Unsigned)
         }
-        Op::F32x4RelaxedMadd => relaxed_madd(t, F32X4, false),
-        Op::F64x2RelaxedMadd => relaxed_madd(t, F64X2, false),
-        Op::F32x4RelaxedNmadd => relaxed_madd(t, F32X4, true),
-        Op::F64x2RelaxedNmadd => relaxed_madd(t, F64X2, true),
+        Op::F32x4RelaxedMadd => relaxed_madd(t, F32X4, Product::AsIs),
+        Op::F64x2RelaxedMadd => relaxed_madd(t, F64X2, Product::AsIs),
+        Op::F32x4RelaxedNmadd => relaxed_madd(t, F32X4, Product::Negated),
+        Op::F64x2RelaxedNmadd => relaxed_madd(t, F64X2, Product::Negated),
         Op::I8x16RelaxedLaneselect => relaxed_laneselect(t, I8X16),
         Op::I16x8RelaxedLaneselect => relaxed_laneselect(t, I16X8),
         Op::I32x4RelaxedLaneselect => relaxed_laneselect(t, I32X4),
         Op::I64x2RelaxedLaneselect => relaxed_laneselect(t, I64X2),
-        Op::F32x4RelaxedMin | Op::F64x2RelaxedMin => {
-            let (a, b) = pop2_vectors(t, float_shape(op));
-            pseudo_min(t, a, b)
-        }
-        Op::F32x4RelaxedMax | Op::F64x2RelaxedMax => {
-            let (a, b) = pop2_vectors(t, float_shape(op));
-            pseudo_max(t, a, b)
-        }
         Op::I16x8RelaxedQ15mulrS => {
             let (a, b) = pop2_vectors(t, I16X8);
             relaxed_q15mulr(t, a, b)
@@ -758,6 +761,8 @@ fn relaxed(t: &mut Translator, op: &Op) -> bool {
             let (a, b) = t.pop2();
             relaxed_dot_i8x16(t, a, b)
         }
+        // The specification adds up the saturated `i16` dot product, so the AVX-512 VNNI
+        // `vpdpbusd` (four products summed without saturation) is not used.
         Op::I32x4RelaxedDotI8x16I7x16AddS => {
             let addend = t.pop_vector(I32X4);
             let (a, b) = t.pop2();
@@ -769,14 +774,6 @@ fn relaxed(t: &mut Translator, op: &Op) -> bool {
     };
     t.push_vector(result);
     true
-}
-
-/// The float shape of a relaxed `f32x4`/`f64x2` operator.
-fn float_shape(op: &Op) -> Type {
-    match op {
-        Op::F32x4RelaxedMin | Op::F32x4RelaxedMax => F32X4,
-        _ => F64X2,
-    }
 }
 
 /// Whether the target is x86-64 (whose backend has the `x86_*` instructions).
@@ -816,12 +813,22 @@ fn relaxed_trunc_f64x2_s_zero(t: &mut Translator, a: Value) -> Value {
     }
 }
 
+/// The sign of the product in a relaxed multiply-add.
+#[derive(Clone, Copy)]
+enum Product {
+    AsIs,
+    Negated,
+}
+
 /// `relaxed_madd` (`a * b + c`) and `relaxed_nmadd` (`-(a * b) + c`): fused (one rounding)
 /// where the target has an FMA instruction, else a multiply and an add.
-fn relaxed_madd(t: &mut Translator, ty: Type, negate_product: bool) -> Value {
+fn relaxed_madd(t: &mut Translator, ty: Type, product: Product) -> Value {
     let c = t.pop_vector(ty);
     let (a, b) = pop2_vectors(t, ty);
-    let a = if negate_product { t.b.ins().fneg(a) } else { a };
+    let a = match product {
+        Product::AsIs => a,
+        Product::Negated => t.b.ins().fneg(a),
+    };
     if t.env.isa.has_native_fma() {
         t.b.ins().fma(a, b, c)
     } else {
@@ -896,12 +903,7 @@ fn i16_lanes_of_parity(t: &mut Translator, low: Value, high: Value, parity: u8) 
         pair[0] = lane;
         pair[1] = lane + 1;
     }
-    let mask =
-        t.b.func
-            .dfg
-            .immediates
-            .push(ir::ConstantData::from(&bytes[..]));
-    t.b.ins().shuffle(low, high, mask)
+    shuffle_bytes(t, low, high, bytes)
 }
 
 // ----- helpers -----
