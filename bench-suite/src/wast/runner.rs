@@ -34,7 +34,8 @@ impl WastRunner {
     /// # Errors
     /// When the runtime cannot target this machine.
     ///
-    /// Scripts run with the WebAssembly 2.0 feature set, where a second memory is invalid,
+    /// Scripts run with the runtime's feature set (WebAssembly 2.0 with tail calls, extended
+    /// constant expressions and relaxed SIMD), where a second memory is invalid,
     /// except scripts written for the multi-memory proposal (their name mentions
     /// `multi-memory` or `memory-multi`, like the SIMD proposal's `simd_memory-multi.wast`),
     /// which run with multi-memory on.

@@ -150,7 +150,7 @@ impl Config {
 
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
-/// and, of WebAssembly 3.0, tail calls and extended constant expressions.
+/// and, of WebAssembly 3.0, tail calls, extended constant expressions and relaxed SIMD.
 /// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
 pub fn wasm_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
@@ -162,6 +162,7 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::REFERENCE_TYPES
         | F::BULK_MEMORY
         | F::SIMD
+        | F::RELAXED_SIMD
         | F::FLOATS
         | F::TAIL_CALL
         | F::EXTENDED_CONST

@@ -78,18 +78,11 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
     }
 }
 
-/// Flags for loads of runtime records that guest code cannot change.
+/// Flags for loads of the `vmctx` fields and runtime records that stay the same for an
+/// instance's whole life: read-only, never trapping (the `vmctx` is always valid) and movable,
+/// so Cranelift merges repeated loads and hoists them out of loops.
 pub(crate) fn readonly() -> MemFlagsData {
-    MemFlagsData::trusted().with_readonly()
-}
-
-/// How translated code addresses one linear memory.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct HeapInfo {
-    /// The memory's base address (a memory never moves: its whole reservation is mapped once).
-    /// A 32-bit memory's reservation and guard catch every access whose static offset plus
-    /// size stays within [`FuncEnv::max_unchecked_end`]; larger offsets need explicit checks.
-    pub base: ir::GlobalValue,
+    MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
 /// What translated code needs of the module and target, and how it reaches the `vmctx`.
@@ -102,10 +95,8 @@ pub(crate) struct FuncEnv<'a> {
     pub offsets: VMOffsets,
     /// Whether to check the epoch deadline at function entry and loop headers.
     pub epoch_interruption: bool,
-    heaps: Vec<Option<HeapInfo>>,
     direct_funcs: Vec<Option<ir::FuncRef>>,
     signatures: Vec<Option<ir::SigRef>>,
-    vmctx_gv: Option<ir::GlobalValue>,
 }
 
 impl<'a> FuncEnv<'a> {
@@ -116,10 +107,8 @@ impl<'a> FuncEnv<'a> {
             info,
             offsets: VMOffsets::new(info),
             epoch_interruption,
-            heaps: vec![None; info.memories.len()],
             direct_funcs: Vec::new(),
             signatures: Vec::new(),
-            vmctx_gv: None,
         }
     }
 
@@ -195,31 +184,17 @@ impl<'a> FuncEnv<'a> {
         b.ins().trapnz(status, code);
     }
 
-    /// How code addresses memory `index`; its base is a global value declared once per function
-    /// (read-only and non-trapping, so Cranelift merges its loads and hoists them out of loops).
-    pub fn heap(&mut self, b: &mut FunctionBuilder, index: u32) -> HeapInfo {
-        if let Some(heap) = self.heaps[index as usize] {
-            return heap;
-        }
-        let vmctx = *self
-            .vmctx_gv
-            .get_or_insert_with(|| b.create_global_value(GlobalValueData::VMContext));
-        let flags = b.func.dfg.mem_flags.insert_unchecked(readonly());
-        let record = b.create_global_value(GlobalValueData::Load {
-            base: vmctx,
-            offset: self.offsets.memory(index).into(),
-            global_type: self.ptr(),
-            flags,
-        });
-        let base = b.create_global_value(GlobalValueData::Load {
-            base: record,
-            offset: vmctx::BASE.into(),
-            global_type: self.ptr(),
-            flags,
-        });
-        let heap = HeapInfo { base };
-        self.heaps[index as usize] = Some(heap);
-        heap
+    /// The base address of memory `index`. A memory never moves (its whole reservation is
+    /// mapped once), so both loads that find the base are read-only, non-trapping and movable:
+    /// Cranelift merges repeated ones and hoists them out of loops. A 32-bit memory's
+    /// reservation and guard catch every access whose static offset plus size stays within
+    /// [`FuncEnv::max_unchecked_end`]; larger offsets need explicit checks.
+    pub fn memory_base(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
+        let ptr = self.ptr();
+        let flags = readonly();
+        let vmctx = Self::vmctx(b);
+        let record = b.ins().load(ptr, flags, vmctx, self.offsets.memory(index));
+        b.ins().load(ptr, flags, record, vmctx::BASE)
     }
 
     /// The current byte length of memory `index` (it changes when the memory grows).

@@ -67,7 +67,7 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
         let payload = payload.map_err(invalid)?;
         match validator.payload(&payload).map_err(invalid)? {
             ValidPayload::Func(validator, body) => {
-                info.code_bytes += (body.range().end - body.range().start) as u64;
+                info.code_bytes += body.range().end - body.range().start;
                 bodies.push(PendingBody { validator, body });
                 continue;
             }
