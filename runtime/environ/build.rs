@@ -9,14 +9,15 @@ use std::{
     path::Path,
 };
 
-/// The sources that define the serialized `(ModuleInfo, CodeLayout)`, the types inside them and
-/// the trap codes of the trap table.
+/// The sources that define the serialized `(ModuleInfo, CodeLayout)`, the types inside them, the
+/// trap codes of the trap table and the encoding of the exception table.
 const METADATA_SOURCES: &[&str] = &[
     "src/module_info.rs",
     "src/types.rs",
     "src/code_layout.rs",
     "src/memory_image.rs",
     "src/trap.rs",
+    "src/exception_table.rs",
 ];
 
 fn main() {

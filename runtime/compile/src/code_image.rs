@@ -9,6 +9,7 @@ use cranelift_codegen::{binemit::Reloc, isa::TargetIsa};
 use wasm_prof_environ::{
     CodeLayout, FuncType, MemoryImage, ModuleInfo, TrapKind,
     code_layout::{NONE, encode_trap_table},
+    exception_table::{self, CallSite, Handler},
     memory_image::DataPlan,
 };
 
@@ -22,12 +23,41 @@ fn align(image: &mut Vec<u8>, to: usize) {
     image.resize(image.len().next_multiple_of(to), 0);
 }
 
+/// What the placed functions contribute to the image's tables, at image offsets.
+#[derive(Default)]
+struct Tables {
+    traps: Vec<(u32, TrapKind)>,
+    call_sites: Vec<CallSite>,
+}
+
 /// Appends one function, returning its offset.
-fn place(image: &mut Vec<u8>, traps: &mut Vec<(u32, TrapKind)>, f: &CompiledFunction) -> u32 {
+fn place(image: &mut Vec<u8>, tables: &mut Tables, f: &CompiledFunction) -> u32 {
     align(image, 16);
     let offset = image.len() as u32;
     image.extend_from_slice(&f.code);
-    traps.extend(f.traps.iter().map(|(o, k)| (offset + o, *k)));
+    tables
+        .traps
+        .extend(f.traps.iter().map(|(o, k)| (offset + o, *k)));
+    tables.call_sites.extend(f.call_sites.iter().map(|site| {
+        CallSite {
+            return_address: offset + site.return_address,
+            frame_offset: site.frame_offset,
+            handlers: site
+                .handlers
+                .iter()
+                .map(|handler| match *handler {
+                    Handler::Tag { tag, landing_pad } => Handler::Tag {
+                        tag,
+                        landing_pad: offset + landing_pad,
+                    },
+                    Handler::CatchAll { landing_pad } => Handler::CatchAll {
+                        landing_pad: offset + landing_pad,
+                    },
+                    context @ Handler::Context { .. } => context,
+                })
+                .collect(),
+        }
+    }));
     offset
 }
 
@@ -42,9 +72,9 @@ pub(crate) fn build_code_image(
 ) -> Result<(Vec<u8>, CodeLayout)> {
     let mut image = Vec::with_capacity(functions.iter().map(|f| f.code.len() + 16).sum());
     let mut layout = CodeLayout::default();
-    let mut traps = Vec::new();
+    let mut tables = Tables::default();
     for f in &functions {
-        let offset = place(&mut image, &mut traps, f);
+        let offset = place(&mut image, &mut tables, f);
         layout.funcs.push((offset, f.code.len() as u32));
     }
     let imported_types: Vec<u32> = info.functions[..info.num_imported_funcs as usize].to_vec();
@@ -54,7 +84,7 @@ pub(crate) fn build_code_image(
         let entry = match entry_done.get(ty) {
             Some(offset) => *offset,
             None => {
-                let offset = place(&mut image, &mut traps, &trampolines::entry(isa, ty)?);
+                let offset = place(&mut image, &mut tables, &trampolines::entry(isa, ty)?);
                 entry_done.insert(ty, offset);
                 offset
             }
@@ -65,7 +95,7 @@ pub(crate) fn build_code_image(
         } else if let Some(offset) = host_done.get(ty) {
             *offset
         } else {
-            let offset = place(&mut image, &mut traps, &trampolines::host(isa, ty)?);
+            let offset = place(&mut image, &mut tables, &trampolines::host(isa, ty)?);
             host_done.insert(ty, offset);
             offset
         };
@@ -90,11 +120,23 @@ pub(crate) fn build_code_image(
             )?;
         }
     }
+    let Tables {
+        mut traps,
+        call_sites,
+    } = tables;
     traps.sort_by_key(|(offset, _)| *offset);
     align(&mut image, page);
     layout.text_len = image.len() as u32;
     layout.traps = (image.len() as u32, traps.len() as u32);
     encode_trap_table(&mut image, &traps);
+    align(&mut image, 4);
+    let exceptions_start = image.len();
+    let sites = exception_table::encode(&mut image, &call_sites);
+    layout.exceptions = (
+        exceptions_start as u32,
+        (image.len() - exceptions_start) as u32,
+        sites,
+    );
     layout.data = (image.len() as u32, data.blob.len() as u32);
     image.extend_from_slice(&data.blob);
     for planned in data.images {

@@ -75,7 +75,14 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
         Libcall::TableFill => &[I32, I32, I64, I32],
         Libcall::TableInit => &[I32, I32, I32, I32, I32],
         Libcall::ElemDrop => &[I32],
+        Libcall::Throw => &[I32, I64],
+        Libcall::ThrowRef => &[I64],
     }
+}
+
+/// Whether a libcall returns an i32 (the throwing ones never return).
+fn libcall_returns(libcall: Libcall) -> bool {
+    !matches!(libcall, Libcall::Throw | Libcall::ThrowRef)
 }
 
 /// Flags for loads of the `vmctx` fields and runtime records that stay the same for an
@@ -157,19 +164,33 @@ impl<'a> FuncEnv<'a> {
         libcall: Libcall,
         args: &[ir::Value],
     ) -> ir::Value {
+        let (sig, callee, call_args) = self.libcall_target(b, libcall, args);
+        let call = b.ins().call_indirect(sig, callee, &call_args);
+        b.func.dfg.first_result(call)
+    }
+
+    /// The signature, address and arguments (`vmctx` first) of a call to runtime helper
+    /// `libcall` with `args`.
+    pub fn libcall_target(
+        &self,
+        b: &mut FunctionBuilder,
+        libcall: Libcall,
+        args: &[ir::Value],
+    ) -> (ir::SigRef, ir::Value, Vec<ir::Value>) {
         let ptr = self.ptr();
         let mut sig = Signature::new(self.isa.default_call_conv());
         sig.params.push(AbiParam::new(ptr));
         sig.params
             .extend(libcall_params(libcall).iter().map(|t| AbiParam::new(*t)));
-        sig.returns.push(AbiParam::new(types::I32));
+        if libcall_returns(libcall) {
+            sig.returns.push(AbiParam::new(types::I32));
+        }
         let sig = b.import_signature(sig);
         let table = self.load_vmctx_field(b, vmctx::VMCTX_LIBCALLS);
         let callee = b.ins().load(ptr, readonly(), table, (libcall as i32) * 8);
         let mut call_args = vec![Self::vmctx(b)];
         call_args.extend_from_slice(args);
-        let call = b.ins().call_indirect(sig, callee, &call_args);
-        b.func.dfg.first_result(call)
+        (sig, callee, call_args)
     }
 
     /// A libcall whose non-zero result means a trap with `code`.

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use cranelift_codegen::{
-    Context,
+    Context, ExceptionContextLoc, FinalizedMachExceptionHandler,
     binemit::Reloc,
     control::ControlPlane,
     ir::{ExternalName, Function, UserFuncName},
@@ -16,7 +16,10 @@ use cranelift_codegen::{
 use rayon::prelude::*;
 use wasmparser::FuncValidatorAllocations;
 
-use wasm_prof_environ::{ModuleInfo, PendingBody, TrapKind};
+use wasm_prof_environ::{
+    ModuleInfo, PendingBody, TrapKind,
+    exception_table::{CallSite, Handler},
+};
 use wasm_prof_phases::{FunctionTiming, Phase, PhaseClock, offset_ns};
 
 use crate::{
@@ -41,6 +44,8 @@ pub(crate) struct CompiledFunction {
     pub code: Vec<u8>,
     pub relocs: Vec<CallReloc>,
     pub traps: Vec<(u32, TrapKind)>,
+    /// Calls with exception handlers, at offsets within `code`.
+    pub call_sites: Vec<CallSite>,
 }
 
 /// Takes the machine code, call relocations and trap sites out of a compiled context.
@@ -79,7 +84,55 @@ pub(crate) fn collect(context: &Context, func_index: u32) -> Result<CompiledFunc
         code: compiled.code_buffer().to_vec(),
         relocs,
         traps,
+        call_sites: call_sites(&compiled.buffer, func_index)?,
     })
+}
+
+/// The calls of a compiled function that have exception handlers, with their frame offsets and
+/// handlers in the order the unwinder tries them.
+fn call_sites(
+    buffer: &cranelift_codegen::MachBufferFinalized<cranelift_codegen::Final>,
+    func_index: u32,
+) -> Result<Vec<CallSite>> {
+    let failed = |message: &str| CompileError::Function {
+        func_index,
+        message: message.into(),
+    };
+    let mut sites = Vec::new();
+    for site in buffer.call_sites() {
+        if site.exception_handlers.is_empty() {
+            continue;
+        }
+        let frame_offset = site
+            .frame_offset
+            .ok_or_else(|| failed("a call with exception handlers has no frame offset"))?;
+        let handlers = site
+            .exception_handlers
+            .iter()
+            .map(|handler| match *handler {
+                FinalizedMachExceptionHandler::Tag(tag, landing_pad) => Ok(Handler::Tag {
+                    tag: tag.as_u32(),
+                    landing_pad,
+                }),
+                FinalizedMachExceptionHandler::Default(landing_pad) => {
+                    Ok(Handler::CatchAll { landing_pad })
+                }
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::SPOffset(
+                    sp_offset,
+                )) => Ok(Handler::Context { sp_offset }),
+                FinalizedMachExceptionHandler::Context(ExceptionContextLoc::GPR(_)) => Err(failed(
+                    "an exception handler's context is in a register, where the unwinder cannot \
+                     find it",
+                )),
+            })
+            .collect::<Result<_>>()?;
+        sites.push(CallSite {
+            return_address: site.ret_addr,
+            frame_offset,
+            handlers,
+        });
+    }
+    Ok(sites)
 }
 
 /// Per-thread compile state, reused across the functions a worker compiles.

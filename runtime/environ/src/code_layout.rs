@@ -3,8 +3,9 @@
 //! A code image is the compiled functions and trampolines, then, from the next page on,
 //! read-only data that a cache hit uses straight from the mapped artifact, without
 //! deserializing it: the trap table (sorted code offsets as little-endian `u32`s, then one
-//! [`TrapKind`] code byte per offset), the bytes of the data segments that are copied at
-//! instantiation, and the page-aligned memory images.
+//! [`TrapKind`] code byte per offset), the exception table ([`crate::exception_table`]), the
+//! bytes of the data segments that are copied at instantiation, and the page-aligned memory
+//! images.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,8 @@ pub struct CodeLayout {
     pub host_trampolines: Vec<u32>,
     /// Image offset of the trap table and its number of entries.
     pub traps: (u32, u32),
+    /// Image offset and encoded length of the exception table, and its number of call sites.
+    pub exceptions: (u32, u32, u32),
     /// Image offset and length of the data segments' bytes.
     pub data: (u32, u32),
     /// The memory images, at most one per defined memory.
@@ -72,6 +75,7 @@ impl CodeLayout {
                 .all(|o| *o == NONE || text(*o, 1))
             && inside(self.traps.0, trap_table_len(self.traps.1))
             && self.traps.0.is_multiple_of(4)
+            && inside(self.exceptions.0, u64::from(self.exceptions.1))
             && inside(self.data.0, u64::from(self.data.1))
             && self
                 .memory_images

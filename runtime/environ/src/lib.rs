@@ -16,6 +16,7 @@
 
 pub mod code_layout;
 pub mod error;
+pub mod exception_table;
 pub mod libcall;
 pub mod memory_image;
 pub mod module_info;

@@ -26,11 +26,16 @@ pub enum Libcall {
     TableInit,
     /// `elem.drop`: (segment) → status.
     ElemDrop,
+    /// `throw`: (tag, address of the values in 16-byte slots) → never returns: unwinds to the
+    /// handler, or out of the guest call when none catches.
+    Throw,
+    /// `throw_ref`: (exception reference) → never returns; traps on null.
+    ThrowRef,
 }
 
 impl Libcall {
     /// How many helpers the table holds.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 12;
 
     /// Every helper, in table order.
     pub const ALL: [Libcall; Libcall::COUNT] = [
@@ -44,6 +49,8 @@ impl Libcall {
         Libcall::TableFill,
         Libcall::TableInit,
         Libcall::ElemDrop,
+        Libcall::Throw,
+        Libcall::ThrowRef,
     ];
 }
 

@@ -12,6 +12,13 @@ pub const FUNCREF_VMCTX: i32 = 8;
 pub const FUNCREF_TYPE_ID: i32 = 16;
 /// Size of a function reference (`VMFuncRef`).
 pub const FUNCREF_SIZE: i64 = 24;
+/// Offset of the tag pointer (the tag's identity) in an exception record (`VMException`).
+pub const EXCEPTION_TAG: i32 = 0;
+/// Offset of the pointer to an exception's values (16-byte slots) in its record.
+pub const EXCEPTION_VALUES: i32 = 8;
+/// Bytes per value slot of an exception (and of the values `throw` passes).
+pub const EXCEPTION_SLOT: i32 = 16;
+
 /// Offset of the base address in a memory's or table's record (`VMMemory`, `VMTable`).
 pub const BASE: i32 = 0;
 /// Offset of the current length in a memory's (bytes) or table's (elements) record.

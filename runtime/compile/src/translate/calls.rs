@@ -6,12 +6,12 @@
 //! defined function is called directly (a relocation the linker patches); an imported one
 //! through the `{code, vmctx}` pair its import slot holds; an indirect callee through the
 //! function reference in the table, after checking it is not null and has the expected
-//! signature id.
+//! signature id. A call inside a `try_table` is a `try_call` (see [`super::exceptions`]).
 
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
 use wasmparser::Operator;
 
-use super::Translator;
+use super::{Translator, exceptions::Callee};
 use crate::{
     env::{FuncEnv, readonly},
     error::Result,
@@ -57,41 +57,31 @@ fn call_args(t: &mut Translator, callee_vmctx: ir::Value, params: usize) -> Vec<
     args
 }
 
-/// Pushes a finished call's results, or ends reachable code after a tail call.
-fn finish_call(t: &mut Translator, call: ir::Inst, kind: CallKind) {
+/// Emits the call (which may throw) or the tail call to `callee` and pushes the results, or ends
+/// reachable code after a tail call.
+fn emit(t: &mut Translator, callee: Callee, args: &[ir::Value], kind: CallKind) {
     match kind {
         CallKind::Call => {
-            let results = t.b.inst_results(call).to_vec();
+            let results = t.call_may_throw(callee, args);
             t.stack.extend(results);
         }
-        CallKind::TailCall => t.reachable = false,
-    }
-}
-
-/// Calls `code` with signature `sig` indirectly.
-fn indirect(
-    t: &mut Translator,
-    sig: ir::SigRef,
-    code: ir::Value,
-    args: &[ir::Value],
-    kind: CallKind,
-) -> ir::Inst {
-    match kind {
-        CallKind::Call => t.b.ins().call_indirect(sig, code, args),
-        CallKind::TailCall => t.b.ins().return_call_indirect(sig, code, args),
+        CallKind::TailCall => {
+            match callee {
+                Callee::Direct(func) => t.b.ins().return_call(func, args),
+                Callee::Indirect(sig, code) => t.b.ins().return_call_indirect(sig, code, args),
+            };
+            t.reachable = false;
+        }
     }
 }
 
 fn call(t: &mut Translator, index: u32, kind: CallKind) {
     let params = t.env.info.func_type(index).params.len();
-    let call = if index >= t.env.info.num_imported_funcs {
+    if index >= t.env.info.num_imported_funcs {
         let callee = t.env.direct_func(&mut t.b, index);
         let vmctx = FuncEnv::vmctx(&t.b);
         let args = call_args(t, vmctx, params);
-        match kind {
-            CallKind::Call => t.b.ins().call(callee, &args),
-            CallKind::TailCall => t.b.ins().return_call(callee, &args),
-        }
+        emit(t, Callee::Direct(callee), &args, kind);
     } else {
         let ptr = t.env.ptr();
         let slot = t.env.offsets.imported_func(index);
@@ -101,9 +91,8 @@ fn call(t: &mut Translator, index: u32, kind: CallKind) {
         let type_index = t.env.info.functions[index as usize];
         let sig = t.env.signature(&mut t.b, type_index);
         let args = call_args(t, callee_vmctx, params);
-        indirect(t, sig, code, &args, kind)
-    };
-    finish_call(t, call, kind);
+        emit(t, Callee::Indirect(sig, code), &args, kind);
+    }
 }
 
 fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: CallKind) {
@@ -136,6 +125,5 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: Ca
     let params = t.env.info.types[type_index as usize].params.len();
     let sig = t.env.signature(&mut t.b, type_index);
     let args = call_args(t, callee_vmctx, params);
-    let call = indirect(t, sig, code, &args, kind);
-    finish_call(t, call, kind);
+    emit(t, Callee::Indirect(sig, code), &args, kind);
 }

@@ -33,6 +33,10 @@ pub(crate) enum FrameKind {
     Block,
     /// `loop`: branches go back to `header`.
     Loop { header: ir::Block },
+    /// `try_table`: a block whose calls may land in its catch clauses' landing pads.
+    TryTable {
+        catches: Vec<super::exceptions::CatchClause>,
+    },
     /// `if`: `else_block` runs when the condition is zero; `else_params` are the frame's
     /// parameters as the `else` arm starts with them.
     If {
@@ -60,7 +64,7 @@ pub(crate) struct ControlFrame {
 
 impl ControlFrame {
     /// The block a branch to this frame jumps to, and how many values it carries.
-    fn branch_target(&mut self) -> (ir::Block, usize) {
+    pub(super) fn branch_target(&mut self) -> (ir::Block, usize) {
         match self.kind {
             FrameKind::Loop { header } => (header, self.params),
             _ => {
@@ -162,7 +166,7 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
 }
 
 /// The frame `depth` levels out from the innermost.
-fn frame_at<'f>(t: &'f mut Translator, depth: u32) -> &'f mut ControlFrame {
+pub(super) fn frame_at<'f>(t: &'f mut Translator, depth: u32) -> &'f mut ControlFrame {
     let index = t.control.len() - 1 - depth as usize;
     &mut t.control[index]
 }
@@ -191,6 +195,17 @@ fn push_frame(t: &mut Translator, kind: FrameKind, next: ir::Block, params: usiz
         height,
         next_reached: false,
     });
+}
+
+/// Opens a `try_table` frame with its catch clauses (their landing pads already built).
+pub(super) fn push_try_table(
+    t: &mut Translator,
+    blockty: BlockType,
+    catches: Vec<super::exceptions::CatchClause>,
+) {
+    let (params, results) = t.block_arity(blockty);
+    let next = t.block_for(blockty, Side::Results);
+    push_frame(t, FrameKind::TryTable { catches }, next, params, results);
 }
 
 /// `else` of the innermost `if`: closes the `then` arm and starts the `else` arm.
@@ -250,6 +265,11 @@ pub(super) fn end_frame(t: &mut Translator) {
             next_reached = true;
         }
         FrameKind::Loop { header } => t.b.seal_block(header),
+        FrameKind::TryTable { catches } => {
+            for catch in catches {
+                t.b.seal_block(catch.landing_pad);
+            }
+        }
         _ => {}
     }
     t.stack.truncate(frame.height);

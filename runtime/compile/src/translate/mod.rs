@@ -14,6 +14,7 @@
 //! | `memory`     | loads, stores (scalar and vector), memory.size/grow, bulk memory       |
 //! | `simd`       | v128 arithmetic, lanes, shuffles, conversions (not memory)             |
 //! | `references` | ref.*, table.*, elem.drop                                              |
+//! | `exceptions` | try_table, throw, throw_ref, and calls that may throw                   |
 //!
 //! Stack conventions every file keeps: a `v128` is always an `i8x16` on the stack (bitcast on
 //! the way in and out with [`Translator::pop_vector`] and [`Translator::push_vector`]); a
@@ -21,6 +22,7 @@
 
 mod calls;
 mod control;
+mod exceptions;
 mod memory;
 mod numeric;
 mod references;
@@ -211,7 +213,8 @@ impl Translator<'_, '_> {
             || numeric::translate(self, op)?
             || memory::translate(self, op)?
             || simd::translate(self, op)?
-            || references::translate(self, op)?;
+            || references::translate(self, op)?
+            || exceptions::translate(self, op)?;
         if handled {
             Ok(())
         } else {
@@ -225,7 +228,10 @@ impl Translator<'_, '_> {
     /// reachable again.
     fn translate_unreachable_operator(&mut self, op: &Operator<'_>) {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 self.unreachable_depth += 1;
             }
             Operator::Else if self.unreachable_depth == 0 => control::reach_else(self),
