@@ -1,5 +1,5 @@
-//! The checks of the `assert_*` directives that expect an error: traps, rejected modules and
-//! failed links. Messages are matched leniently (by kind, or by prefix either way), the way
+//! The checks of the `assert_*` directives that expect an error: traps, uncaught exceptions,
+//! rejected modules and failed links. Messages are matched leniently (by kind, or by prefix either way), the way
 //! other runtimes' spec runners do; an error of the wrong kind never passes.
 
 use wasm_prof_runtime::{Error, Instance, Module, Result, TrapKind, Val};
@@ -41,6 +41,14 @@ pub fn trap(got: Result<Vec<Val>>, expected: &str) -> Outcome {
             Ok(())
         }
         other => Err(format!("expected trap \"{expected}\", got {}", describe(&other)).into()),
+    }
+}
+
+/// `assert_exception`: `got` must end in an exception that nothing caught.
+pub fn exception(got: Result<Vec<Val>>) -> Outcome {
+    match got {
+        Err(Error::Trap(trap)) if trap.kind == TrapKind::UncaughtException => Ok(()),
+        other => Err(format!("expected an uncaught exception, got {}", describe(&other)).into()),
     }
 }
 

@@ -172,6 +172,10 @@ impl<'a> Script<'a> {
                 let got = self.execute(exec)?;
                 expect::trap(got, message)
             }
+            WastDirective::AssertException { exec, .. } => {
+                let got = self.execute(exec)?;
+                expect::exception(got)
+            }
             WastDirective::AssertExhaustion { call, message, .. } => {
                 let got = self.invoke(&call)?;
                 expect::trap(got, message)

@@ -24,6 +24,7 @@ pub fn arg(arg: &WastArg<'_>) -> Result<Val, String> {
         WastArgCore::RefNull(heap) => match abstract_heap(heap) {
             Some(AbstractHeapType::Func) => Val::FuncRef(None),
             Some(AbstractHeapType::Extern) => Val::ExternRef(None),
+            Some(AbstractHeapType::Exn) => Val::ExnRef(None),
             _ => return Err(format!("unsupported null reference type {heap:?}")),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
@@ -67,6 +68,9 @@ fn matches(want: &WastRetCore<'_>, got: &Val) -> Result<bool, String> {
         (WastRetCore::RefNull(heap), Val::ExternRef(r)) => {
             r.is_none() && heap_allows(heap.as_ref(), AbstractHeapType::Extern)
         }
+        (WastRetCore::RefNull(heap), Val::ExnRef(r)) => {
+            r.is_none() && heap_allows(heap.as_ref(), AbstractHeapType::Exn)
+        }
         (WastRetCore::RefExtern(w), Val::ExternRef(g)) => match (w, g) {
             (Some(w), Some(g)) => w == g,
             (None, Some(_)) => true,
@@ -100,6 +104,7 @@ fn heap_allows(heap: Option<&HeapType<'_>>, kind: AbstractHeapType) -> bool {
         None => heap.is_none(),
         Some(AbstractHeapType::NoFunc) => kind == AbstractHeapType::Func,
         Some(AbstractHeapType::NoExtern) => kind == AbstractHeapType::Extern,
+        Some(AbstractHeapType::NoExn) => kind == AbstractHeapType::Exn,
         Some(ty) => ty == kind,
     }
 }
@@ -169,6 +174,8 @@ pub fn show(val: &Val) -> String {
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
         Val::ExternRef(Some(n)) => format!("ref.extern {n}"),
+        Val::ExnRef(None) => "ref.null exn".into(),
+        Val::ExnRef(Some(_)) => "ref.exn".into(),
     }
 }
 

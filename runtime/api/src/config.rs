@@ -150,7 +150,8 @@ impl Config {
 
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
-/// and, of WebAssembly 3.0, tail calls, extended constant expressions and relaxed SIMD.
+/// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD and
+/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
 /// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
 pub fn wasm_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
@@ -166,6 +167,7 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::FLOATS
         | F::TAIL_CALL
         | F::EXTENDED_CONST
+        | F::EXCEPTIONS
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

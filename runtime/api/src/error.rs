@@ -69,6 +69,17 @@ pub enum Error {
 /// The runtime's result type.
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// The exception that left guest code uncaught (a trap of kind
+    /// [`wasm_prof_environ::TrapKind::UncaughtException`]), if that is what this error is.
+    pub fn exception(&self) -> Option<wasm_prof_environ::ExnRef> {
+        match self {
+            Error::Trap(trap) => trap.exception,
+            _ => None,
+        }
+    }
+}
+
 impl From<ModuleError> for Error {
     fn from(e: ModuleError) -> Self {
         match e {

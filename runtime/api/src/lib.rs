@@ -28,13 +28,14 @@ pub use engine::Engine;
 pub use error::{Error, Result};
 pub use linker::Linker;
 pub use module::{CacheOutcome, Module};
-pub use store::{Extern, Func, Global, Instance, Memory, Store, Table};
+pub use store::{Extern, Func, Global, Instance, Memory, Store, Table, Tag};
 pub use typed::{TypedFunc, WasmList, WasmTy};
 pub use wasm_prof_cache as cache;
 pub use wasm_prof_compile::OptLevel;
 pub use wasm_prof_environ as environ;
 pub use wasm_prof_environ::{
-    ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, Val, ValType, types,
+    ExnRef, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, Val,
+    ValType, types,
 };
 pub use wasm_prof_phases as phases;
 pub use wasm_prof_vm::{Caller, Frame, HostFn, Trap};

@@ -9,7 +9,7 @@ use crate::{
     error::{Error, Result},
     module::Module,
     phases::{Phase, PhaseClock},
-    store::{Extern, Func, Global, Instance, Memory, Store, Table},
+    store::{Extern, Func, Global, Instance, Memory, Store, Table, Tag},
     types::{ExternType, FuncType, Limits, Val},
 };
 
@@ -69,8 +69,8 @@ impl Linker {
     }
 
     /// Defines every import of `module` that is still undefined: functions that trap with
-    /// "unknown import" when called, and zero-initialised memories, tables and globals of the
-    /// imported types. Lets any module instantiate so that every phase can be measured.
+    /// "unknown import" when called, zero-initialised memories, tables and globals of the
+    /// imported types, and fresh tags. Lets any module instantiate so that every phase can be measured.
     ///
     /// # Errors
     /// [`Error::Limit`] when a stub memory or table cannot be created.
@@ -95,6 +95,7 @@ impl Linker {
                 ExternType::Global(ty) => {
                     Extern::Global(Global::new(store, *ty, Val::default_for(ty.content))?)
                 }
+                ExternType::Tag(ty) => Extern::Tag(Tag::new(store, ty.clone())?),
             };
             self.define(&import.module, &import.name, item);
         }
@@ -176,6 +177,7 @@ fn matches(actual: &ExternType, expected: &ExternType) -> bool {
         }
         (ExternType::Memory(a), ExternType::Memory(e)) => limits_match(&a.limits, &e.limits),
         (ExternType::Global(a), ExternType::Global(e)) => a == e,
+        (ExternType::Tag(a), ExternType::Tag(e)) => a == e,
         _ => false,
     }
 }

@@ -1,5 +1,5 @@
-//! Stores own everything instances create (memories, tables, globals, functions, instances);
-//! handles are indices into a store and valid as long as it lives.
+//! Stores own everything instances create (memories, tables, globals, functions, tags,
+//! exceptions, instances); handles are indices into a store and valid as long as it lives.
 
 use std::{
     rc::Rc,
@@ -7,14 +7,14 @@ use std::{
 };
 
 use wasm_prof_vm::{
-    FuncKind, GlobalData, HostFn, StoreData, StoreItem, memory::MemoryData, signals,
+    FuncKind, GlobalData, HostFn, StoreData, StoreItem, exception, memory::MemoryData, signals,
     table::TableData, vmctx::VMGlobal,
 };
 
 use crate::{
     engine::Engine,
     error::{Error, Result},
-    types::{ExternType, FuncType, GlobalType, MemoryType, TableType, Val},
+    types::{ExnRef, ExternType, FuncType, GlobalType, MemoryType, TableType, Val},
 };
 
 /// Which store a handle belongs to: every store gets its own id.
@@ -110,6 +110,11 @@ handle!(
     "the global"
 );
 handle!(
+    /// An exception tag in a store.
+    Tag,
+    "the tag"
+);
+handle!(
     /// An instance in a store.
     Instance,
     "the instance"
@@ -126,6 +131,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// An exception tag.
+    Tag(Tag),
 }
 
 impl Extern {
@@ -139,6 +146,7 @@ impl Extern {
             Extern::Table(t) => StoreItem::Table(t.index_in(store)?),
             Extern::Memory(m) => StoreItem::Memory(m.index_in(store)?),
             Extern::Global(g) => StoreItem::Global(g.index_in(store)?),
+            Extern::Tag(t) => StoreItem::Tag(t.index_in(store)?),
         })
     }
 
@@ -149,6 +157,7 @@ impl Extern {
             StoreItem::Table(i) => Extern::Table(Table::new_in(store, i)),
             StoreItem::Memory(i) => Extern::Memory(Memory::new_in(store, i)),
             StoreItem::Global(i) => Extern::Global(Global::new_in(store, i)),
+            StoreItem::Tag(i) => Extern::Tag(Tag::new_in(store, i)),
         }
     }
 }
@@ -180,6 +189,50 @@ impl Store {
     pub fn set_epoch_deadline(&mut self, delta: u64) {
         let deadline = self.engine.current_epoch().saturating_add(delta);
         self.data.set_epoch_deadline(deadline);
+    }
+
+    /// Creates an exception of `tag` carrying `values`, for a host function to throw (return
+    /// [`crate::Trap::uncaught`] with it) or to pass to guest code.
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when the tag belongs to another store or `values` do not have the
+    /// tag's types.
+    pub fn new_exception(&mut self, tag: Tag, values: &[Val]) -> Result<ExnRef> {
+        let index = tag.index_in(self)?;
+        let tag = &*self.data.tags[index];
+        let raw = exception::raw_values(&tag.ty, values).ok_or_else(|| {
+            Error::BadCall(format!(
+                "an exception of a tag of type {} cannot carry {}",
+                tag.ty,
+                describe_types(values)
+            ))
+        })?;
+        let address = self.data.exceptions.allocate(tag, raw);
+        ExnRef::from_address(address)
+            .ok_or_else(|| Error::BadCall("an exception has a null address".into()))
+    }
+
+    /// The tag of exception `exception` and the values it carries.
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when the exception is not one of this store's.
+    pub fn exception(&self, exception: ExnRef) -> Result<(Tag, Vec<Val>)> {
+        let record = self
+            .data
+            .exceptions
+            .get(exception.address())
+            .ok_or_else(|| Error::BadCall("the exception belongs to another store".into()))?;
+        let tag = self
+            .data
+            .tag_index(record.tag())
+            .ok_or_else(|| Error::BadCall("the exception's tag is not in this store".into()))?;
+        Ok((Tag::new_in(self, tag), exception::values(record)))
+    }
+
+    /// How many exceptions this store holds. Exceptions live until the store is dropped (there
+    /// is no garbage collector), so a guest that throws in a loop grows its store.
+    pub fn exception_count(&self) -> usize {
+        self.data.exceptions.len()
     }
 
     /// Runs `f`, which enters guest code, catching traps (`f` is `Copy`: it owns nothing a
@@ -264,6 +317,34 @@ impl Func {
             .zip(values)
             .map(|(t, raw)| Val::from_raw(*t, raw))
             .collect())
+    }
+}
+
+/// The types of `values`, as in a signature.
+fn describe_types(values: &[Val]) -> String {
+    let types: Vec<String> = values.iter().map(|v| v.ty().to_string()).collect();
+    format!("[{}]", types.join(", "))
+}
+
+impl Tag {
+    /// A new tag in `store` whose exceptions carry values of `ty`'s parameter types (`ty` has
+    /// no results).
+    ///
+    /// # Errors
+    /// [`Error::BadCall`] when `ty` has results.
+    pub fn new(store: &mut Store, ty: FuncType) -> Result<Tag> {
+        if !ty.results.is_empty() {
+            return Err(Error::BadCall(format!(
+                "a tag's type has no results, {ty} has"
+            )));
+        }
+        let index = store.data.push_tag(ty);
+        Ok(Tag::new_in(store, index))
+    }
+
+    /// The types of the values its exceptions carry, as a signature's parameters.
+    pub fn ty<'a>(&self, store: &'a Store) -> &'a FuncType {
+        &store.data.tags[self.index(store)].ty
     }
 }
 
@@ -368,6 +449,7 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.ty(store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(store)),
             Extern::Global(g) => ExternType::Global(g.ty(store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(store).clone()),
         }
     }
 }
@@ -402,6 +484,14 @@ impl Instance {
     pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
         match self.get_export(store, name)? {
             Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The exported tag called `name`.
+    pub fn get_tag(&self, store: &Store, name: &str) -> Option<Tag> {
+        match self.get_export(store, name)? {
+            Extern::Tag(t) => Some(t),
             _ => None,
         }
     }

@@ -80,9 +80,36 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
     }
 }
 
-/// Whether a libcall returns an i32 (the throwing ones never return).
-fn libcall_returns(libcall: Libcall) -> bool {
-    !matches!(libcall, Libcall::Throw | Libcall::ThrowRef)
+/// Whether a libcall throws (and never returns) rather than returning an i32.
+fn libcall_throws(libcall: Libcall) -> bool {
+    matches!(libcall, Libcall::Throw | Libcall::ThrowRef)
+}
+
+/// The calling convention of a call to `libcall`. The throwing ones are called with the wasm
+/// convention: a `try_call` to them then treats every register as clobbered on the exceptional
+/// edge (with the host's convention the landing pad would expect its callee-saved registers
+/// back, which the unwinder does not restore, and the handler's `vmctx` context could live in
+/// one of them, where the unwinder cannot find it). The VM's assembly entry shims take the
+/// arguments where the wasm convention puts them (on x86-64 where the host's does too; on
+/// aarch64 from `x2` on).
+fn libcall_call_conv(isa: &dyn TargetIsa, libcall: Libcall) -> CallConv {
+    if libcall_throws(libcall) {
+        WASM_CALL_CONV
+    } else {
+        isa.default_call_conv()
+    }
+}
+
+/// The signature of runtime helper `libcall`: the `vmctx`, then its own parameters.
+pub(crate) fn libcall_signature(isa: &dyn TargetIsa, libcall: Libcall) -> Signature {
+    let mut sig = Signature::new(libcall_call_conv(isa, libcall));
+    sig.params.push(AbiParam::new(isa.pointer_type()));
+    sig.params
+        .extend(libcall_params(libcall).iter().map(|t| AbiParam::new(*t)));
+    if !libcall_throws(libcall) {
+        sig.returns.push(AbiParam::new(types::I32));
+    }
+    sig
 }
 
 /// Flags for loads of the `vmctx` fields and runtime records that stay the same for an
@@ -178,14 +205,7 @@ impl<'a> FuncEnv<'a> {
         args: &[ir::Value],
     ) -> (ir::SigRef, ir::Value, Vec<ir::Value>) {
         let ptr = self.ptr();
-        let mut sig = Signature::new(self.isa.default_call_conv());
-        sig.params.push(AbiParam::new(ptr));
-        sig.params
-            .extend(libcall_params(libcall).iter().map(|t| AbiParam::new(*t)));
-        if libcall_returns(libcall) {
-            sig.returns.push(AbiParam::new(types::I32));
-        }
-        let sig = b.import_signature(sig);
+        let sig = b.import_signature(libcall_signature(self.isa, libcall));
         let table = self.load_vmctx_field(b, vmctx::VMCTX_LIBCALLS);
         let callee = b.ins().load(ptr, readonly(), table, (libcall as i32) * 8);
         let mut call_args = vec![Self::vmctx(b)];

@@ -3,30 +3,36 @@
 //! * host-to-wasm (`entry`): `extern "C" fn(callee_vmctx, caller_vmctx, func_ptr, values)` loads
 //!   the arguments from 16-byte slots at `values`, calls `func_ptr`, and stores the results back.
 //! * wasm-to-host (`host`): has the wasm signature of an imported function; spills the arguments
-//!   into 16-byte stack slots, calls the host context's dispatcher, traps if it reports an error,
-//!   and returns the results it left in the slots.
+//!   into 16-byte stack slots, calls the host context's dispatcher, rethrows the exception it
+//!   reports (one a nested guest call let out, or one the host function threw) through the
+//!   `throw_ref` libcall, traps if it reports an error, and returns the results it left in the
+//!   slots.
 
 use cranelift_codegen::{
     Context,
     control::ControlPlane,
     ir::{
         AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-        UserFuncName, types,
+        UserFuncName, Value, condcodes::IntCC, types,
     },
     isa::TargetIsa,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use wasm_prof_environ::FuncType;
+use wasm_prof_environ::{
+    FuncType, Libcall,
+    libcall::HOST_THREW,
+    vmoffsets::{EXCEPTION_SLOT, VMCTX_LIBCALLS},
+};
 
 use crate::{
-    env::{clif_type, wasm_signature},
+    env::{clif_type, libcall_signature, wasm_signature},
     error::{CompileError, Result},
     functions::{CompiledFunction, collect},
     traps,
 };
 
-const SLOT: i32 = 16;
+const SLOT: i32 = EXCEPTION_SLOT;
 
 /// Compiles the host-to-wasm trampoline for `ty`.
 pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunction> {
@@ -88,6 +94,7 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
         .ins()
         .call_indirect(dispatch_sig, dispatch, &[host_ctx, caller_vmctx, values]);
     let status = b.inst_results(call)[0];
+    rethrow_if_thrown(isa, &mut b, status, caller_vmctx, values);
     b.ins().trapnz(status, traps::HOST_ERROR);
     let results: Vec<_> = ty
         .results
@@ -105,6 +112,38 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());
     finish(isa, func)
+}
+
+/// When the dispatcher's `status` says the host function threw, rethrows the exception it left
+/// in the first slot at `values` through the caller's `throw_ref` libcall (which never returns).
+fn rethrow_if_thrown(
+    isa: &dyn TargetIsa,
+    b: &mut FunctionBuilder,
+    status: Value,
+    caller_vmctx: Value,
+    values: Value,
+) {
+    let ptr = isa.pointer_type();
+    let threw = b.create_block();
+    let done = b.create_block();
+    let is_throw = b
+        .ins()
+        .icmp_imm_u(IntCC::Equal, status, i64::from(HOST_THREW));
+    b.ins().brif(is_throw, threw, &[], done, &[]);
+    b.seal_block(threw);
+    b.seal_block(done);
+    b.switch_to_block(threw);
+    let exception = b.ins().load(ptr, MemFlagsData::trusted(), values, 0);
+    let table = b
+        .ins()
+        .load(ptr, MemFlagsData::trusted(), caller_vmctx, VMCTX_LIBCALLS);
+    let offset = Libcall::ThrowRef as i32 * ptr.bytes() as i32;
+    let throw_ref = b.ins().load(ptr, MemFlagsData::trusted(), table, offset);
+    let sig = b.import_signature(libcall_signature(isa, Libcall::ThrowRef));
+    b.ins()
+        .call_indirect(sig, throw_ref, &[caller_vmctx, exception]);
+    b.ins().trap(traps::UNREACHABLE);
+    b.switch_to_block(done);
 }
 
 /// Starts the function's single block and returns its parameters.

@@ -33,7 +33,9 @@ pub use memory_image::MemoryImage;
 pub use module_info::{ExternKind, ModuleInfo};
 pub use parse::{ParsedModule, PendingBody, parse};
 pub use trap::TrapKind;
-pub use types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, Val, ValType};
+pub use types::{
+    ExnRef, ExternType, FuncRef, FuncType, GlobalType, Limits, MemoryType, TableType, Val, ValType,
+};
 pub use vmoffsets::VMOffsets;
 
 include!(concat!(env!("OUT_DIR"), "/schema.rs"));

@@ -59,6 +59,15 @@ pub const LIBCALL_OK: u32 = 0;
 /// What a status helper returns when the operation traps.
 pub const LIBCALL_TRAP: u32 = 1;
 
+/// What a host function's dispatcher returns to its wasm-to-host trampoline when the function
+/// returned: its results are in the value slots.
+pub const HOST_RETURNED: u32 = 0;
+/// The dispatcher's status when the host function failed: the trampoline traps.
+pub const HOST_TRAPPED: u32 = 1;
+/// The dispatcher's status when the host function threw an exception (or let one out of a
+/// nested guest call): the first value slot holds the `exnref`, which the trampoline rethrows.
+pub const HOST_THREW: u32 = 2;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,11 +34,13 @@ pub enum TrapKind {
     HostError,
     /// A fault the runtime could not attribute to a wasm instruction.
     Unknown,
+    /// A thrown exception that no handler caught: it left the guest call.
+    UncaughtException,
 }
 
 impl TrapKind {
     /// Every kind, indexed by its `u8` code.
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::HeapMisaligned,
@@ -53,6 +55,7 @@ impl TrapKind {
         TrapKind::NullReference,
         TrapKind::HostError,
         TrapKind::Unknown,
+        TrapKind::UncaughtException,
     ];
 
     /// The kind with `code` (as stored in trap tables), if any.
@@ -77,6 +80,7 @@ impl TrapKind {
             TrapKind::NullReference => "null reference",
             TrapKind::HostError => "host function error",
             TrapKind::Unknown => "unknown fault",
+            TrapKind::UncaughtException => "uncaught exception",
         }
     }
 }

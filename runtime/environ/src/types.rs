@@ -170,6 +170,18 @@ pub struct FuncRef(pub(crate) usize);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExnRef(pub(crate) usize);
 
+impl ExnRef {
+    /// The reference to the exception record at `address`; `None` for a null address.
+    pub fn from_address(address: usize) -> Option<Self> {
+        (address != 0).then_some(Self(address))
+    }
+
+    /// The address of the exception record.
+    pub fn address(self) -> usize {
+        self.0
+    }
+}
+
 impl Val {
     /// The value's type.
     pub fn ty(&self) -> ValType {

@@ -6,9 +6,38 @@
 use std::{fs::File, ops::Range, sync::Arc};
 
 use memmap2::MmapMut;
-use wasm_prof_environ::{CodeLayout, MemoryImage, ModuleInfo, TrapKind, code_layout};
+use wasm_prof_environ::{
+    CodeLayout, MemoryImage, ModuleInfo, TrapKind, VMOffsets, code_layout,
+    exception_table::{ExceptionTable, Handler},
+};
 
-use crate::{code_memory::CodeMemory, code_registry, error::Result};
+use crate::{
+    code_memory::CodeMemory,
+    code_registry,
+    error::{Result, VmError},
+};
+
+/// What the code at an image offset is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CodeKind {
+    /// The wasm function with this index (imports included).
+    Func(u32),
+    /// A host-to-wasm trampoline: the host's frames lie beyond it.
+    EntryTrampoline,
+    /// A wasm-to-host trampoline: a wasm caller's frame lies beyond it.
+    HostTrampoline,
+}
+
+/// Where a handler takes over: its code address and the stack and frame pointers it expects.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Landing {
+    /// Address of the landing pad.
+    pub pc: usize,
+    /// Stack pointer at the call that threw (frame pointer minus the call site's frame offset).
+    pub sp: usize,
+    /// The frame pointer of the handler's frame.
+    pub fp: usize,
+}
 
 /// A module's code, published executable, with its info and layout; shared by its instances.
 pub struct CompiledModule {
@@ -17,6 +46,8 @@ pub struct CompiledModule {
     code: CodeMemory,
     /// The artifact the code was loaded from, for mapping memory images copy-on-write.
     artifact: Option<ArtifactFile>,
+    /// Start of every trampoline in the image, sorted, and whether it is an entry trampoline.
+    trampolines: Vec<(u32, bool)>,
 }
 
 /// An open cache artifact and where the code image starts in it.
@@ -38,7 +69,7 @@ impl CompiledModule {
     /// [`crate::VmError::CodeMemory`] when the memory cannot be mapped or protected.
     pub fn from_image(info: ModuleInfo, layout: CodeLayout, image: &[u8]) -> Result<Arc<Self>> {
         let code = CodeMemory::from_image(image, layout.text_len as usize)?;
-        Ok(Self::register(info, layout, code, None))
+        Self::register(info, layout, code, None)
     }
 
     /// Publishes the code image at `range` of a cache artifact's private mapping `map` in place
@@ -57,25 +88,42 @@ impl CompiledModule {
         let code_offset = range.start as u64;
         let code = CodeMemory::from_mapping(map, range, layout.text_len as usize)?;
         let artifact = ArtifactFile { file, code_offset };
-        Ok(Self::register(info, layout, code, Some(artifact)))
+        Self::register(info, layout, code, Some(artifact))
     }
 
+    /// Checks the exception table once (lookups then skip the checks) and registers the code.
     fn register(
         info: ModuleInfo,
         layout: CodeLayout,
         code: CodeMemory,
         artifact: Option<ArtifactFile>,
-    ) -> Arc<Self> {
+    ) -> Result<Arc<Self>> {
+        let (start, len, count) = layout.exceptions;
+        let table = code
+            .bytes()
+            .get(start as usize..start as usize + len as usize)
+            .ok_or_else(|| VmError::CodeMemory("the exception table is out of bounds".into()))?;
+        ExceptionTable::new(table, count).map_err(|e| VmError::CodeMemory(e.to_string()))?;
+        let mut trampolines: Vec<(u32, bool)> = layout
+            .entry_trampolines
+            .iter()
+            .map(|o| (*o, true))
+            .chain(layout.host_trampolines.iter().map(|o| (*o, false)))
+            .filter(|(o, _)| *o != code_layout::NONE)
+            .collect();
+        trampolines.sort_unstable();
+        trampolines.dedup();
         let range = code.address_range();
-        Arc::new_cyclic(|weak| {
+        Ok(Arc::new_cyclic(|weak| {
             code_registry::register(range, weak.clone());
             Self {
                 info,
                 layout,
                 code,
                 artifact,
+                trampolines,
             }
-        })
+        }))
     }
 
     /// The module's types, imports, exports and segments.
@@ -145,6 +193,75 @@ impl CompiledModule {
         self.artifact
             .as_ref()
             .map(|a| (&a.file, a.code_offset + u64::from(image.image_offset)))
+    }
+
+    /// What the code at image offset `offset` is (`None` outside the functions and
+    /// trampolines).
+    pub(crate) fn code_at(&self, offset: u32) -> Option<CodeKind> {
+        if let Some(index) = self.func_at(offset) {
+            return Some(CodeKind::Func(index));
+        }
+        if offset >= self.layout.text_len {
+            return None;
+        }
+        let i = self
+            .trampolines
+            .partition_point(|(start, _)| *start <= offset)
+            .checked_sub(1)?;
+        Some(if self.trampolines[i].1 {
+            CodeKind::EntryTrampoline
+        } else {
+            CodeKind::HostTrampoline
+        })
+    }
+
+    /// The handler for an exception of `tag` (a tag record's address) at the call that returns
+    /// to image offset `return_offset` in the frame whose frame pointer is `fp`, if that call
+    /// has one that catches it.
+    ///
+    /// # Safety
+    /// `fp` must be the frame pointer of the live wasm frame of this module that made that call.
+    pub(crate) unsafe fn handler(
+        &self,
+        return_offset: u32,
+        fp: usize,
+        tag: usize,
+    ) -> Option<Landing> {
+        let (start, len, count) = self.layout.exceptions;
+        let bytes = &self.code.bytes()[start as usize..start as usize + len as usize];
+        let table = ExceptionTable::trusted(bytes, count);
+        let (frame_offset, handlers) = table.lookup(return_offset)?;
+        let sp = fp - frame_offset as usize;
+        let offsets = VMOffsets::new(&self.info);
+        let mut vmctx: Option<usize> = None;
+        let landing = |pad: u32| Landing {
+            pc: self.code_base() + pad as usize,
+            sp,
+            fp,
+        };
+        for handler in handlers {
+            match handler {
+                Handler::Context { sp_offset } => {
+                    // SAFETY: the call site saved its frame's vmctx at this offset from the
+                    // stack pointer at the call, inside the live frame (the caller's promise).
+                    vmctx = Some(unsafe { *((sp + sp_offset as usize) as *const usize) });
+                }
+                Handler::Tag {
+                    tag: index,
+                    landing_pad,
+                } => {
+                    let Some(vmctx) = vmctx else { continue };
+                    // SAFETY: `vmctx` is the frame's instance's vmctx, whose tag pointers lie
+                    // at the module's tag offsets.
+                    let own = unsafe { *((vmctx + offsets.tag(index) as usize) as *const usize) };
+                    if own == tag {
+                        return Some(landing(landing_pad));
+                    }
+                }
+                Handler::CatchAll { landing_pad } => return Some(landing(landing_pad)),
+            }
+        }
+        None
     }
 
     /// The function index (imports included) whose code contains image offset `offset`.

@@ -6,7 +6,10 @@ use std::{
     rc::Rc,
 };
 
-use wasm_prof_environ::{ExternKind, FuncType, Val};
+use wasm_prof_environ::{
+    ExternKind, FuncType, TrapKind, Val,
+    libcall::{HOST_RETURNED, HOST_THREW, HOST_TRAPPED},
+};
 
 use crate::{instance::Instance, signals, trap::Trap};
 
@@ -68,12 +71,13 @@ impl Caller<'_> {
 }
 
 /// Called by wasm-to-host trampolines: `values` holds the arguments in 16-byte slots and
-/// receives the results. Returns 0 on success; 1 after storing the trap to raise.
+/// receives the results. Returns [`HOST_RETURNED`]; [`HOST_TRAPPED`] after storing the trap to
+/// raise; or [`HOST_THREW`] with the exception to rethrow in the first slot.
 extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut u128) -> u32 {
     // SAFETY: trampolines pass the HostCtx recorded in the import slot, owned by the store.
     let ctx = unsafe { &*ctx };
-    let slots = ctx.ty.params.len().max(ctx.ty.results.len());
-    // SAFETY: the trampoline reserved `slots` 16-byte slots at `values`.
+    let slots = ctx.ty.params.len().max(ctx.ty.results.len()).max(1);
+    // SAFETY: the trampoline reserved `slots` 16-byte slots (at least one) at `values`.
     let values = unsafe { std::slice::from_raw_parts_mut(values, slots) };
     let args: Vec<Val> = ctx
         .ty
@@ -112,8 +116,23 @@ extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut 
                 for (slot, value) in values.iter_mut().zip(&results) {
                     *slot = value.to_raw();
                 }
-                return 0;
+                return HOST_RETURNED;
             }
+        }
+        Ok(Err(Trap {
+            kind: TrapKind::UncaughtException,
+            exception: Some(exception),
+            ..
+        })) => {
+            let ours = caller
+                .instance
+                .as_deref_mut()
+                .is_some_and(|i| i.exceptions_mut().get(exception.address()).is_some());
+            if ours {
+                values[0] = exception.address() as u128;
+                return HOST_THREW;
+            }
+            Trap::host("host function threw an exception of another store")
         }
         Ok(Err(trap)) => trap,
         Err(panic) => {
@@ -126,5 +145,5 @@ extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut 
         }
     };
     signals::set_host_trap(trap);
-    1
+    HOST_TRAPPED
 }

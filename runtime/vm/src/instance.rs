@@ -12,6 +12,7 @@ use wasm_prof_environ::{
 use crate::{
     compiled_module::CompiledModule,
     error::{Result, VmError},
+    exception::{ExceptionHeap, TagData},
     libcalls::LIBCALLS,
     memory::MemoryData,
     signatures,
@@ -31,6 +32,8 @@ pub struct Instance {
     memories: Vec<*mut MemoryData>,
     tables: Vec<*mut TableData>,
     globals: Vec<*mut VMGlobal>,
+    tags: Vec<*const TagData>,
+    exceptions: *mut ExceptionHeap,
     passive_elements: Vec<Vec<usize>>,
     dropped_data: Vec<bool>,
     imported_funcs: Vec<usize>,
@@ -75,6 +78,17 @@ impl Instance {
     /// Number of memories.
     pub fn memory_count(&self) -> usize {
         self.memories.len()
+    }
+
+    /// The store's exceptions.
+    pub fn exceptions_mut(&mut self) -> &mut ExceptionHeap {
+        // SAFETY: the heap is boxed in the store, which outlives its instances.
+        unsafe { &mut *self.exceptions }
+    }
+
+    /// Tag `index` (imported or defined): its record's address is its identity.
+    pub fn tag(&self, index: u32) -> *const TagData {
+        self.tags[index as usize]
     }
 
     /// Table `index` (imported or defined).
@@ -186,6 +200,8 @@ pub fn instantiate(
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
+        tags: Vec::with_capacity(info.tags.len()),
+        exceptions: &mut *store.exceptions,
         passive_elements: vec![Vec::new(); info.elements.len()],
         dropped_data: dropped_at_start(info),
         imported_funcs: Vec::new(),
@@ -229,6 +245,7 @@ pub fn instantiate(
             StoreItem::Memory(m) => instance.memories.push(&mut *store.memories[m]),
             StoreItem::Table(t) => instance.tables.push(&mut *store.tables[t]),
             StoreItem::Global(g) => instance.globals.push(&mut store.globals[g].vm),
+            StoreItem::Tag(t) => instance.tags.push(&*store.tags[t]),
         }
     }
 
@@ -258,6 +275,22 @@ pub fn instantiate(
         instance.tables.push(&mut *table);
         table_handles.push(store.tables.len());
         store.tables.push(table);
+    }
+
+    let mut tag_handles: Vec<usize> = imports
+        .iter()
+        .filter_map(|e| match e {
+            StoreItem::Tag(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    for index in info.num_imported_tags..info.tags.len() as u32 {
+        let tag = store.push_tag(info.tag_type(index).clone());
+        instance.tags.push(&*store.tags[tag]);
+        tag_handles.push(tag);
+    }
+    for (i, tag) in instance.tags.iter().enumerate() {
+        write_ptr(&mut instance.vmctx, offsets.tag(i as u32), *tag as usize);
     }
 
     // Defined functions' references (globals and segments may refer to them).
@@ -337,6 +370,7 @@ pub fn instantiate(
             ExternKind::Memory => StoreItem::Memory(memory_handles[export.index as usize]),
             ExternKind::Table => StoreItem::Table(table_handles[export.index as usize]),
             ExternKind::Global => StoreItem::Global(global_handles[export.index as usize]),
+            ExternKind::Tag => StoreItem::Tag(tag_handles[export.index as usize]),
         };
         exports.push((export.name.clone(), handle));
     }

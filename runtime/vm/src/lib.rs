@@ -6,7 +6,8 @@
 //!   [`instance::instantiate`], which builds a `vmctx` laid out as the environment layer's
 //!   [`wasm_prof_environ::VMOffsets`] says;
 //! - [`memory`], [`table`], the libcalls compiled code calls, host-function dispatch
-//!   ([`host_func`]) and signal-based trap handling ([`signals`]).
+//!   ([`host_func`]) and signal-based trap handling ([`signals`]);
+//! - exception tags and records ([`exception`]) and the unwinder that throws (`unwind`).
 //!
 //! It depends on the environment layer only, never on the compiler: the two agree through the
 //! environment's offsets, libcall order and code layout.
@@ -17,6 +18,7 @@ pub mod code_memory;
 mod code_registry;
 pub mod compiled_module;
 pub mod error;
+pub mod exception;
 pub mod file_watch;
 pub mod host_func;
 pub mod instance;
@@ -27,6 +29,7 @@ mod signatures;
 pub mod store_data;
 pub mod table;
 pub mod trap;
+mod unwind;
 pub mod vmctx;
 
 pub use compiled_module::CompiledModule;

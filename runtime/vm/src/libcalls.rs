@@ -1,5 +1,5 @@
 //! Runtime helpers compiled code calls through the `vmctx` libcall table (in [`Libcall`] order): bulk memory and
-//! table operations, and growing. Each returns a status or a result as an `i32`; compiled code
+//! table operations, growing, and throwing (which [`crate::unwind`] implements). Each returns a status or a result as an `i32`; compiled code
 //! turns a non-zero status into the operation's trap.
 
 use std::sync::LazyLock;
@@ -9,7 +9,7 @@ use wasm_prof_environ::{
     libcall::{LIBCALL_OK as OK, LIBCALL_TRAP as TRAP},
 };
 
-use crate::instance::Instance;
+use crate::{instance::Instance, unwind};
 
 /// Addresses of the helpers, indexed by [`Libcall`].
 pub(crate) static LIBCALLS: LazyLock<[usize; Libcall::COUNT]> = LazyLock::new(|| {
@@ -24,6 +24,8 @@ pub(crate) static LIBCALLS: LazyLock<[usize; Libcall::COUNT]> = LazyLock::new(||
         Libcall::TableFill => table_fill as *const () as usize,
         Libcall::TableInit => table_init as *const () as usize,
         Libcall::ElemDrop => elem_drop as *const () as usize,
+        Libcall::Throw => unwind::throw_libcall(),
+        Libcall::ThrowRef => unwind::throw_ref_libcall(),
     })
 });
 

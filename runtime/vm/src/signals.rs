@@ -43,11 +43,36 @@ thread_local! {
     static STACK_TOP: Cell<usize> = const { Cell::new(0) };
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     static HOST_TRAP: RefCell<Option<Trap>> = const { RefCell::new(None) };
+    static LEFT_WITH: Cell<Option<Trap>> = const { Cell::new(None) };
 }
 
 /// Remembers the error a host function returned, for the trap its trampoline raises next.
 pub(crate) fn set_host_trap(trap: Trap) {
     HOST_TRAP.with(|t| *t.borrow_mut() = Some(trap));
+}
+
+/// Leaves the innermost guest call on this thread with `trap`, as a fault would: the guest call
+/// returns it as its error. Used by the unwinder for exceptions nothing catches.
+///
+/// Everything between here and the guest call's entry is skipped without running destructors:
+/// the caller must own nothing that needs dropping (it moves its trap in here).
+pub(crate) fn leave_guest(trap: Trap) -> ! {
+    LEFT_WITH.with(|t| t.set(Some(trap)));
+    let jmp = JMP_BUF.with(|j| j.get());
+    if jmp.is_null() {
+        // No guest call to leave: guest code always runs inside `catch`, so this is a bug,
+        // and unwinding further would run through frames that cannot be unwound.
+        std::process::abort();
+    }
+    // SAFETY: `jmp` is the live buffer of the innermost guest call on this thread; only guest
+    // frames, trampolines and the unwinder's own frames (which own nothing) lie above it.
+    unsafe { wasm_prof_unwind(jmp) }
+}
+
+/// The highest address of this thread's stack, as recorded when its outermost guest call
+/// started (0 outside guest calls).
+pub(crate) fn stack_top() -> usize {
+    STACK_TOP.with(|t| t.get())
 }
 
 /// Runs `f` (which enters guest code) so that a guest trap comes back as an `Err`.
@@ -88,6 +113,9 @@ pub unsafe fn catch<F: FnMut() + Copy>(
         return Ok(());
     }
     let raw = RAW_TRAP.with(|t| t.take());
+    if let Some(trap) = LEFT_WITH.with(|t| t.take()) {
+        return Err(trap);
+    }
     Err(resolve(raw))
 }
 

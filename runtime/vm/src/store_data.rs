@@ -1,5 +1,5 @@
 //! Everything the instances of one store create — instances, functions, memories, tables,
-//! globals — addressed by index. The embedder's handles are these indices.
+//! globals, tags and exceptions — addressed by index (exceptions by address). The embedder's handles are these indices.
 //!
 //! Items are boxed because compiled code holds their addresses: growing a vector must not
 //! move them.
@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicU64;
 use wasm_prof_environ::{FuncType, GlobalType};
 
 use crate::{
+    exception::{ExceptionHeap, TagData},
     host_func::HostCtx,
     instance::Instance,
     memory::MemoryData,
@@ -58,6 +59,8 @@ pub enum StoreItem {
     Memory(usize),
     /// A global.
     Global(usize),
+    /// An exception tag.
+    Tag(usize),
 }
 
 /// The items of one store. Not shareable across threads.
@@ -74,6 +77,10 @@ pub struct StoreData {
     pub tables: Vec<Box<TableData>>,
     /// Globals.
     pub globals: Vec<Box<GlobalData>>,
+    /// Exception tags (their addresses are their identities).
+    pub tags: Vec<Box<TagData>>,
+    /// Exceptions, boxed so instances can point to it.
+    pub exceptions: Box<ExceptionHeap>,
 }
 
 impl StoreData {
@@ -91,6 +98,8 @@ impl StoreData {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Box::default(),
         }
     }
 
@@ -117,6 +126,17 @@ impl StoreData {
             ty,
             kind: FuncKind::Host(ctx),
         })
+    }
+
+    /// Adds a tag whose exceptions carry values of `ty`'s parameter types; returns its index.
+    pub fn push_tag(&mut self, ty: FuncType) -> usize {
+        self.tags.push(Box::new(TagData { ty }));
+        self.tags.len() - 1
+    }
+
+    /// The index of the tag at `address`, when it is one of this store's.
+    pub fn tag_index(&self, address: *const TagData) -> Option<usize> {
+        self.tags.iter().position(|t| std::ptr::eq(&**t, address))
     }
 
     pub(crate) fn push_instance(&mut self, instance: Box<Instance>) -> usize {

@@ -1,9 +1,9 @@
-//! Traps as the embedder sees them: a kind, a backtrace of wasm frames, and for host errors
-//! their message.
+//! Traps as the embedder sees them: a kind, a backtrace of wasm frames, for host errors
+//! their message, and for an uncaught exception the exception.
 
 use std::fmt;
 
-use wasm_prof_environ::TrapKind;
+use wasm_prof_environ::{ExnRef, TrapKind};
 
 /// One frame of a wasm backtrace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct Trap {
     pub message: Option<String>,
     /// For a guest `proc_exit`, the exit code.
     pub exit_code: Option<i32>,
+    /// For [`TrapKind::UncaughtException`], the exception.
+    pub exception: Option<ExnRef>,
 }
 
 impl Trap {
@@ -49,6 +51,16 @@ impl Trap {
             backtrace: Vec::new(),
             message: None,
             exit_code: None,
+            exception: None,
+        }
+    }
+
+    /// An exception that no handler caught. A host function that returns this error throws
+    /// `exception` into its wasm caller, where a handler may catch it.
+    pub fn uncaught(exception: ExnRef) -> Self {
+        Self {
+            exception: Some(exception),
+            ..Self::new(TrapKind::UncaughtException)
         }
     }
 

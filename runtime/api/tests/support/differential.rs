@@ -267,6 +267,7 @@ fn wasm_prof_value(v: &Val) -> Value {
         Val::V128(v) => Value::Bits(*v),
         Val::FuncRef(r) => Value::Ref { null: r.is_none() },
         Val::ExternRef(r) => Value::Ref { null: r.is_none() },
+        Val::ExnRef(r) => Value::Ref { null: r.is_none() },
     }
 }
 

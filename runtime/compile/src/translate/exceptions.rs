@@ -61,6 +61,7 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
         Operator::Throw { tag_index } => throw(t, *tag_index),
         Operator::ThrowRef => {
             let exception = t.pop1();
+            t.b.ins().trapz(exception, traps::NULL_REFERENCE);
             throw_through(t, Libcall::ThrowRef, &[exception]);
         }
         Operator::Try { .. }
