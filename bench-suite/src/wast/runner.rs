@@ -35,7 +35,8 @@ impl WastRunner {
     /// When the runtime cannot target this machine.
     ///
     /// Scripts run with the runtime's feature set (WebAssembly 2.0 with tail calls, extended
-    /// constant expressions and relaxed SIMD), where a second memory is invalid,
+    /// constant expressions, relaxed SIMD and exception handling), where a second memory is
+    /// invalid,
     /// except scripts written for the multi-memory proposal (their name mentions
     /// `multi-memory` or `memory-multi`, like the SIMD proposal's `simd_memory-multi.wast`),
     /// which run with multi-memory on.

@@ -70,6 +70,63 @@ impl Caller<'_> {
     }
 }
 
+impl Caller<'_> {
+    /// Calls the caller's exported function `name` with `args`: a host function calling back
+    /// into the instance that called it. An exception the callee lets out comes back as a
+    /// [`TrapKind::UncaughtException`] trap; returning that trap from the host function
+    /// rethrows the exception into the caller.
+    ///
+    /// # Errors
+    /// A host-error trap when there is no calling instance, `name` is not an exported function
+    /// defined by it, or `args` do not fit its type; the callee's trap when it traps.
+    pub fn call(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>, Trap> {
+        let instance = self
+            .instance
+            .as_deref_mut()
+            .ok_or_else(|| Trap::host("no calling instance to call back into"))?;
+        let index = match instance.module.info().export(name) {
+            Some(e) if e.kind == ExternKind::Func => e.index,
+            _ => {
+                return Err(Trap::host(format!(
+                    "the caller exports no function {name:?}"
+                )));
+            }
+        };
+        let vmctx = instance.vmctx_ptr();
+        let limits = instance.limits_ptr();
+        let (func_ptr, trampoline, ty) = instance.defined_func(index).ok_or_else(|| {
+            Trap::host(format!("{name:?} is imported, not defined, by the caller"))
+        })?;
+        let types: Vec<_> = args.iter().map(Val::ty).collect();
+        if types != ty.params {
+            return Err(Trap::host(format!("{name:?} is not a {ty}")));
+        }
+        let result_types = ty.results.clone();
+        let mut values = vec![0u128; args.len().max(result_types.len()).max(1)];
+        for (slot, arg) in values.iter_mut().zip(args) {
+            *slot = arg.to_raw();
+        }
+        type Entry = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut u128);
+        // SAFETY: `trampoline` is the module's host-to-wasm trampoline compiled for the
+        // callee's signature, with that native signature.
+        let trampoline: Entry = unsafe { std::mem::transmute(trampoline) };
+        let slots = values.as_mut_ptr();
+        let enter = move || {
+            // SAFETY: the callee and its vmctx are alive in the store; `slots` has room for
+            // every argument and result.
+            unsafe { trampoline(vmctx, vmctx, func_ptr, slots) }
+        };
+        // SAFETY: `limits` is the store's limits record, alive during the call (the store is
+        // running the guest that called this host function).
+        unsafe { signals::catch(limits, 0, enter) }?;
+        Ok(result_types
+            .iter()
+            .zip(values)
+            .map(|(t, raw)| Val::from_raw(*t, raw))
+            .collect())
+    }
+}
+
 /// Called by wasm-to-host trampolines: `values` holds the arguments in 16-byte slots and
 /// receives the results. Returns [`HOST_RETURNED`]; [`HOST_TRAPPED`] after storing the trap to
 /// raise; or [`HOST_THREW`] with the exception to rethrow in the first slot.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use wasm_prof_environ::{
-    ExternKind, ModuleInfo, TrapKind, VMOffsets,
+    ExternKind, FuncType, ModuleInfo, TrapKind, VMOffsets,
     module_info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode},
     vmoffsets as vmctx,
 };
@@ -19,7 +19,7 @@ use crate::{
     store_data::{FuncData, FuncKind, GlobalData, StoreData, StoreItem},
     table::TableData,
     trap::Trap,
-    vmctx::{VMFuncRef, VMGlobal},
+    vmctx::{VMFuncRef, VMGlobal, VMLimits},
 };
 
 /// A live instance, owned by a store.
@@ -34,6 +34,7 @@ pub struct Instance {
     globals: Vec<*mut VMGlobal>,
     tags: Vec<*const TagData>,
     exceptions: *mut ExceptionHeap,
+    limits: *mut VMLimits,
     passive_elements: Vec<Vec<usize>>,
     dropped_data: Vec<bool>,
     imported_funcs: Vec<usize>,
@@ -78,6 +79,24 @@ impl Instance {
     /// Number of memories.
     pub fn memory_count(&self) -> usize {
         self.memories.len()
+    }
+
+    /// The entry, host-to-wasm trampoline and type of defined function `func_index` (an index
+    /// among all functions, imports first); `None` for an imported function.
+    pub fn defined_func(&self, func_index: u32) -> Option<(*const u8, *const u8, &FuncType)> {
+        let info = self.module.info();
+        let defined = func_index.checked_sub(info.num_imported_funcs)? as usize;
+        let type_index = *info.functions.get(func_index as usize)?;
+        Some((
+            self.module.func_ptr(defined),
+            self.module.entry_trampoline(type_index),
+            &info.types[type_index as usize],
+        ))
+    }
+
+    /// The limits record of the instance's store.
+    pub fn limits_ptr(&self) -> *mut VMLimits {
+        self.limits
     }
 
     /// The store's exceptions.
@@ -202,6 +221,7 @@ pub fn instantiate(
         globals: Vec::with_capacity(info.globals.len()),
         tags: Vec::with_capacity(info.tags.len()),
         exceptions: &mut *store.exceptions,
+        limits: store.limits_ptr(),
         passive_elements: vec![Vec::new(); info.elements.len()],
         dropped_data: dropped_at_start(info),
         imported_funcs: Vec::new(),
@@ -306,11 +326,8 @@ pub fn instantiate(
     // The vmctx header and the pointers to memories, tables and (imported) globals.
     let instance_ptr = &mut *instance as *mut Instance as usize;
     write_ptr(&mut instance.vmctx, vmctx::VMCTX_INSTANCE, instance_ptr);
-    write_ptr(
-        &mut instance.vmctx,
-        vmctx::VMCTX_LIMITS,
-        store.limits_ptr() as usize,
-    );
+    let limits = instance.limits as usize;
+    write_ptr(&mut instance.vmctx, vmctx::VMCTX_LIMITS, limits);
     write_ptr(
         &mut instance.vmctx,
         vmctx::VMCTX_LIBCALLS,
