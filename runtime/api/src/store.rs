@@ -273,8 +273,8 @@ impl Func {
     /// Calls the function with `args`; returns its results.
     ///
     /// # Errors
-    /// [`Error::BadCall`] when `args` do not match the signature; [`Error::Trap`] when the
-    /// guest traps (the store stays usable).
+    /// [`Error::BadCall`] when `args` do not match the signature or hold an exception of
+    /// another store; [`Error::Trap`] when the guest traps (the store stays usable).
     pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>> {
         let data = &store.data.funcs[self.index_in(store)?];
         let ty = data.ty.clone();
@@ -288,6 +288,11 @@ impl Func {
                     .collect::<Vec<_>>(),
                 got.join(", ")
             )));
+        }
+        if !args.iter().all(|a| store.data.exceptions.owns(a)) {
+            return Err(Error::BadCall(
+                "an exception argument belongs to another store".into(),
+            ));
         }
         let (func_ptr, vmctx, trampoline) = match &data.kind {
             FuncKind::Host(ctx) => return ctx.call(args).map_err(Error::Trap),
@@ -413,7 +418,8 @@ impl Global {
     /// A new global of type `ty` holding `value`.
     ///
     /// # Errors
-    /// [`Error::BadCall`] when `value` is not of `ty.content`.
+    /// [`Error::BadCall`] when `value` is not of `ty.content`, or is an exception of another
+    /// store.
     pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
         if value.ty() != ty.content {
             return Err(Error::BadCall(format!(
@@ -421,6 +427,11 @@ impl Global {
                 ty.content,
                 value.ty()
             )));
+        }
+        if !store.data.exceptions.owns(&value) {
+            return Err(Error::BadCall(
+                "the exception belongs to another store".into(),
+            ));
         }
         store.data.globals.push(Box::new(GlobalData {
             vm: VMGlobal(value.to_raw()),

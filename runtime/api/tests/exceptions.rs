@@ -285,3 +285,36 @@ fn throwing_in_a_loop_leaks_no_native_stack() {
     assert_eq!(got, [Val::I64(n * (n - 1) / 2)]);
     assert_eq!(store.exception_count(), ROUNDS as usize);
 }
+
+/// An exception reference passed into guest code must be one of the store's own: one of
+/// another store is refused before the call; one of this store is thrown as it is.
+#[test]
+fn exception_arguments_must_belong_to_the_store() {
+    let wat = r#"
+        (module
+          (tag $e (export "e") (param i32))
+          (func (export "rethrow") (param exnref) (result i32)
+            (block $caught (result i32)
+              (try_table (catch $e $caught)
+                (throw_ref (local.get 0)))
+              (i32.const -1))))
+    "#;
+    let (mut store, instance) = instantiate(wat);
+    let tag = instance.get_tag(&store, "e").unwrap();
+    let own = store.new_exception(tag, &[Val::I32(12)]).unwrap();
+    let got = call(&mut store, instance, "rethrow", &[Val::ExnRef(Some(own))]).unwrap();
+    assert_eq!(got, [Val::I32(12)]);
+    let null = trap(call(&mut store, instance, "rethrow", &[Val::ExnRef(None)]));
+    assert_eq!(null.kind, TrapKind::NullReference);
+
+    let (mut other, other_instance) = instantiate(wat);
+    let other_tag = other_instance.get_tag(&other, "e").unwrap();
+    let foreign = other.new_exception(other_tag, &[Val::I32(1)]).unwrap();
+    let refused = call(
+        &mut store,
+        instance,
+        "rethrow",
+        &[Val::ExnRef(Some(foreign))],
+    );
+    assert!(matches!(refused, Err(Error::BadCall(_))), "{refused:?}");
+}

@@ -81,6 +81,15 @@ impl ExceptionHeap {
         Some(unsafe { &*(address as *const VMException) })
     }
 
+    /// Whether `value` is no exception reference, a null one, or one of this heap's
+    /// exceptions: what a value passed into guest code must be.
+    pub fn owns(&self, value: &Val) -> bool {
+        match value {
+            Val::ExnRef(Some(exception)) => self.addresses.contains(&exception.address()),
+            _ => true,
+        }
+    }
+
     /// How many exceptions the store holds.
     pub fn len(&self) -> usize {
         self.exceptions.len()

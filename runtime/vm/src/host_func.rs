@@ -94,6 +94,9 @@ impl Caller<'_> {
         };
         let vmctx = instance.vmctx_ptr();
         let limits = instance.limits_ptr();
+        if !args.iter().all(|a| instance.exceptions_mut().owns(a)) {
+            return Err(Trap::host("an exception argument belongs to another store"));
+        }
         let (func_ptr, trampoline, ty) = instance.defined_func(index).ok_or_else(|| {
             Trap::host(format!("{name:?} is imported, not defined, by the caller"))
         })?;
@@ -101,6 +104,7 @@ impl Caller<'_> {
         if types != ty.params {
             return Err(Trap::host(format!("{name:?} is not a {ty}")));
         }
+
         let result_types = ty.results.clone();
         let mut values = vec![0u128; args.len().max(result_types.len()).max(1)];
         for (slot, arg) in values.iter_mut().zip(args) {
