@@ -3,6 +3,7 @@
 //! layout the environment layer fixes for both the compiler and the VM.
 
 use cranelift_codegen::{
+    cursor::{Cursor, FuncCursor},
     ir::{
         self, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, Function, GlobalValueData,
         InstBuilder, MemFlagsData, Signature, UserExternalName, condcodes::IntCC, types,
@@ -131,6 +132,41 @@ pub(crate) struct FuncEnv<'a> {
     pub epoch_interruption: bool,
     direct_funcs: Vec<Option<ir::FuncRef>>,
     signatures: Vec<Option<ir::SigRef>>,
+    entry_values: EntryValues,
+}
+
+/// Values computed once per function in its entry block and reused everywhere after.
+struct EntryValues {
+    memory_bases: Vec<Option<ir::Value>>,
+    globals: Vec<Option<ir::Value>>,
+}
+
+/// Emits instructions into the function's entry block, which dominates the whole function:
+/// at its end while it is still the current block, otherwise just before its terminator.
+/// `emit` gets a cursor there and the function's `vmctx`.
+fn in_entry_block<R>(
+    b: &mut FunctionBuilder,
+    emit: impl FnOnce(&mut FuncCursor, ir::Value) -> R,
+) -> R {
+    let vmctx = FuncEnv::vmctx(b);
+    let entry = b
+        .func
+        .layout
+        .entry_block()
+        .expect("the function has an entry block");
+    let current = b.current_block();
+    let mut pos = FuncCursor::new(b.func);
+    if current == Some(entry) {
+        pos.goto_bottom(entry);
+    } else {
+        let terminator = pos
+            .func
+            .layout
+            .last_inst(entry)
+            .expect("a finished entry block ends in a terminator");
+        pos.goto_inst(terminator);
+    }
+    emit(&mut pos, vmctx)
 }
 
 impl<'a> FuncEnv<'a> {
@@ -143,6 +179,10 @@ impl<'a> FuncEnv<'a> {
             epoch_interruption,
             direct_funcs: Vec::new(),
             signatures: Vec::new(),
+            entry_values: EntryValues {
+                memory_bases: vec![None; info.memories.len()],
+                globals: vec![None; info.globals.len()],
+            },
         }
     }
 
@@ -230,12 +270,20 @@ impl<'a> FuncEnv<'a> {
     /// Cranelift merges repeated ones and hoists them out of loops. A 32-bit memory's
     /// reservation and guard catch every access whose static offset plus size stays within
     /// [`FuncEnv::max_unchecked_end`]; larger offsets need explicit checks.
-    pub fn memory_base(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
-        let ptr = self.ptr();
-        let flags = readonly();
-        let vmctx = Self::vmctx(b);
-        let record = b.ins().load(ptr, flags, vmctx, self.offsets.memory(index));
-        b.ins().load(ptr, flags, record, vmctx::BASE)
+    ///
+    /// The two loads are emitted once per function, in the entry block, which dominates every
+    /// use: less IR for Cranelift to optimise than one pair per access.
+    pub fn memory_base(&mut self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
+        if let Some(base) = self.entry_values.memory_bases[index as usize] {
+            return base;
+        }
+        let (ptr, offset) = (self.ptr(), self.offsets.memory(index));
+        let base = in_entry_block(b, |pos, vmctx| {
+            let record = pos.ins().load(ptr, readonly(), vmctx, offset);
+            pos.ins().load(ptr, readonly(), record, vmctx::BASE)
+        });
+        self.entry_values.memory_bases[index as usize] = Some(base);
+        base
     }
 
     /// The current byte length of memory `index` (it changes when the memory grows).
@@ -276,8 +324,15 @@ impl<'a> FuncEnv<'a> {
     }
 
     /// The address of global `index`'s storage.
-    pub fn global_addr(&self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
-        self.load_vmctx_field(b, self.offsets.global(index))
+    /// Loaded once per function, in the entry block, like [`FuncEnv::memory_base`].
+    pub fn global_addr(&mut self, b: &mut FunctionBuilder, index: u32) -> ir::Value {
+        if let Some(addr) = self.entry_values.globals[index as usize] {
+            return addr;
+        }
+        let (ptr, offset) = (self.ptr(), self.offsets.global(index));
+        let addr = in_entry_block(b, |pos, vmctx| pos.ins().load(ptr, readonly(), vmctx, offset));
+        self.entry_values.globals[index as usize] = Some(addr);
+        addr
     }
 
     /// The imported signature of type index `index`, declared once per function.

@@ -26,8 +26,9 @@ pub enum OptLevel {
 
 /// Builds the Cranelift target for this machine: `opt_level`, the IR verifier after every
 /// pass when `verifier`, frame pointers kept (the trap handler walks them), no probestack, no
-/// unwind info, and no spectre mitigations on heap and table accesses (guard pages and explicit
-/// checks trap instead).
+/// unwind info, no spectre mitigations on heap and table accesses (guard pages and explicit
+/// checks trap instead), and results beyond the return registers returned through a hidden
+/// return area (wasm functions may return any number of values).
 ///
 /// # Errors
 /// [`CompileError::Target`] when Cranelift does not support this CPU or a setting.
@@ -59,6 +60,7 @@ pub fn build_isa(opt_level: OptLevel, verifier: bool) -> Result<OwnedTargetIsa> 
         "false",
     )?;
     set(&mut flags, "enable_nan_canonicalization", "false")?;
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     let builder = cranelift_native::builder().map_err(|e| {
         CompileError::Target(format!("this CPU is not supported by Cranelift: {e}"))
     })?;
