@@ -219,13 +219,23 @@ pub(crate) fn compile_functions(
         context: Context::new(),
     };
     let outputs: Vec<Output> = if options.parallel {
-        bodies
+        // Largest bodies first, one task each: a big function started last would leave the
+        // other cores idle while it compiles.
+        let mut queue: Vec<(usize, PendingBody<'_>)> = bodies.into_iter().enumerate().collect();
+        queue.sort_by_key(|(_, body)| {
+            let range = body.body.range();
+            std::cmp::Reverse(range.end - range.start)
+        });
+        let mut compiled: Vec<(usize, Output)> = queue
             .into_par_iter()
-            .enumerate()
+            .with_max_len(1)
             .map_init(new_worker, |worker, (i, body)| {
                 compile_one(worker, isa, info, options, origin, first + i as u32, body)
+                    .map(|output| (i, output))
             })
-            .collect::<Result<_>>()?
+            .collect::<Result<_>>()?;
+        compiled.sort_unstable_by_key(|(i, _)| *i);
+        compiled.into_iter().map(|(_, output)| output).collect()
     } else {
         let mut worker = new_worker();
         bodies
