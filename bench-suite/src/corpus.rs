@@ -47,6 +47,11 @@ pub struct CorpusModule {
     pub bytes: u64,
     /// Full lower-case hex SHA-256.
     pub sha256: String,
+    /// A directory of the package the program needs at run time, fetched to
+    /// `corpora/fetched/NAME-DIRNAME` (PyPI only).
+    pub resources: Option<String>,
+    /// SHA-256 over that directory's files (see the manifest's header).
+    pub resources_sha256: Option<String>,
     /// What the module imports, in words.
     pub imports: String,
     /// How a host uses it: `command`, `reactor` or `library`.
@@ -181,7 +186,7 @@ kind = "command"
     fn the_projects_manifest_parses() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let manifest = Manifest::load(&root).unwrap();
-        assert_eq!(manifest.modules.len(), 7);
+        assert_eq!(manifest.modules.len(), 8);
         assert!(manifest.get("boolector").is_some());
     }
 }

@@ -330,7 +330,9 @@ impl<'a> FuncEnv<'a> {
             return addr;
         }
         let (ptr, offset) = (self.ptr(), self.offsets.global(index));
-        let addr = in_entry_block(b, |pos, vmctx| pos.ins().load(ptr, readonly(), vmctx, offset));
+        let addr = in_entry_block(b, |pos, vmctx| {
+            pos.ins().load(ptr, readonly(), vmctx, offset)
+        });
         self.entry_values.globals[index as usize] = Some(addr);
         addr
     }
