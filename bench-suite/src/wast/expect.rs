@@ -16,6 +16,7 @@ fn trap_texts(kind: TrapKind) -> &'static [&'static str] {
             "elements segment does not fit",
         ],
         TrapKind::BadSignature => &["indirect call signature mismatch"],
+        TrapKind::WaitOnUnsharedMemory => &["atomic wait on non-shared memory"],
         _ => &[],
     }
 }

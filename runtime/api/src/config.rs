@@ -151,7 +151,9 @@ impl Config {
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
 /// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD and
-/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
+/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`); and the threads
+/// proposal's atomic instructions on unshared memories (shared memories are refused when a
+/// module is parsed: a store runs one thread).
 /// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
 pub fn wasm_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
@@ -168,6 +170,7 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::TAIL_CALL
         | F::EXTENDED_CONST
         | F::EXCEPTIONS
+        | F::THREADS
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

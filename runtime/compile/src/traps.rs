@@ -23,6 +23,8 @@ pub(crate) const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
 pub(crate) const HOST_ERROR: TrapCode = TrapCode::unwrap_user(7);
 /// A misaligned atomic access.
 pub(crate) const HEAP_MISALIGNED: TrapCode = TrapCode::unwrap_user(8);
+/// An atomic wait on a memory that is not shared.
+pub(crate) const WAIT_ON_UNSHARED_MEMORY: TrapCode = TrapCode::unwrap_user(9);
 
 /// The runtime's trap kind for a trap code found in compiled code.
 pub(crate) fn trap_kind(code: TrapCode) -> TrapKind {
@@ -40,6 +42,7 @@ pub(crate) fn trap_kind(code: TrapCode) -> TrapKind {
         NULL_REFERENCE => TrapKind::NullReference,
         HOST_ERROR => TrapKind::HostError,
         HEAP_MISALIGNED => TrapKind::HeapMisaligned,
+        WAIT_ON_UNSHARED_MEMORY => TrapKind::WaitOnUnsharedMemory,
         _ => TrapKind::Unknown,
     }
 }
@@ -64,6 +67,7 @@ mod tests {
             NULL_REFERENCE,
             HOST_ERROR,
             HEAP_MISALIGNED,
+            WAIT_ON_UNSHARED_MEMORY,
         ];
         let kinds: std::collections::HashSet<_> = codes.iter().map(|c| trap_kind(*c)).collect();
         assert_eq!(kinds.len(), codes.len());

@@ -109,7 +109,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                         ExternType::Table(t)
                     }
                     TypeRef::Memory(m) => {
-                        let m = convert_memory(&m);
+                        let m = convert_memory(&m)?;
                         info.memories.push(m);
                         info.num_imported_memories += 1;
                         ExternType::Memory(m)
@@ -155,7 +155,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
         Payload::MemorySection(reader) => {
             for memory in reader {
                 info.memories
-                    .push(convert_memory(&memory.map_err(invalid)?));
+                    .push(convert_memory(&memory.map_err(invalid)?)?);
             }
         }
         Payload::GlobalSection(reader) => {
@@ -357,13 +357,18 @@ fn convert_table(t: &wasmparser::TableType) -> TableType {
     }
 }
 
-fn convert_memory(m: &wasmparser::MemoryType) -> MemoryType {
-    MemoryType {
+/// A memory's type; shared memories are refused, since a store runs one thread and nothing
+/// could share them.
+fn convert_memory(m: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if m.shared {
+        return Err(ModuleError::Unsupported("shared memories".into()));
+    }
+    Ok(MemoryType {
         limits: Limits {
             min: m.initial,
             max: m.maximum,
         },
-    }
+    })
 }
 
 fn convert_global(g: &wasmparser::GlobalType) -> GlobalType {

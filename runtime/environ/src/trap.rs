@@ -36,11 +36,14 @@ pub enum TrapKind {
     Unknown,
     /// A thrown exception that no handler caught: it left the guest call.
     UncaughtException,
+    /// `memory.atomic.wait32` or `wait64` on a memory that is not shared (nothing could ever
+    /// wake the waiter).
+    WaitOnUnsharedMemory,
 }
 
 impl TrapKind {
     /// Every kind, indexed by its `u8` code.
-    pub const ALL: [TrapKind; 15] = [
+    pub const ALL: [TrapKind; 16] = [
         TrapKind::StackOverflow,
         TrapKind::MemoryOutOfBounds,
         TrapKind::HeapMisaligned,
@@ -56,6 +59,7 @@ impl TrapKind {
         TrapKind::HostError,
         TrapKind::Unknown,
         TrapKind::UncaughtException,
+        TrapKind::WaitOnUnsharedMemory,
     ];
 
     /// The kind with `code` (as stored in trap tables), if any.
@@ -81,6 +85,7 @@ impl TrapKind {
             TrapKind::HostError => "host function error",
             TrapKind::Unknown => "unknown fault",
             TrapKind::UncaughtException => "uncaught exception",
+            TrapKind::WaitOnUnsharedMemory => "expected shared memory",
         }
     }
 }

@@ -15,11 +15,13 @@
 //! | `simd`       | v128 arithmetic, lanes, shuffles, conversions (not memory)             |
 //! | `references` | ref.*, table.*, elem.drop                                              |
 //! | `exceptions` | try_table, throw, throw_ref, and calls that may throw                   |
+//! | `atomics`    | atomic loads, stores, read-modify-writes, cmpxchg; fence, notify, wait |
 //!
 //! Stack conventions every file keeps: a `v128` is always an `i8x16` on the stack (bitcast on
 //! the way in and out with [`Translator::pop_vector`] and [`Translator::push_vector`]); a
 //! reference is a pointer-sized integer, 0 for null.
 
+mod atomics;
 mod calls;
 mod control;
 mod exceptions;
@@ -214,7 +216,8 @@ impl Translator<'_, '_> {
             || memory::translate(self, op)?
             || simd::translate(self, op)?
             || references::translate(self, op)?
-            || exceptions::translate(self, op)?;
+            || exceptions::translate(self, op)?
+            || atomics::translate(self, op)?;
         if handled {
             Ok(())
         } else {
