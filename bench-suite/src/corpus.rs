@@ -186,7 +186,7 @@ kind = "command"
     fn the_projects_manifest_parses() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let manifest = Manifest::load(&root).unwrap();
-        assert_eq!(manifest.modules.len(), 8);
+        assert_eq!(manifest.modules.len(), 10);
         assert!(manifest.get("boolector").is_some());
     }
 }
