@@ -388,7 +388,10 @@ requests = ["/", "/index.html"]
         assert_eq!(w.get("web").unwrap().kind, WorkloadKind::Server);
         let web = w.get("web").unwrap().guest(Path::new(".")).unwrap();
         assert!(web.is_server());
-        assert_eq!(web.tcplisten, ["127.0.0.1:8080".parse().unwrap()]);
+        assert_eq!(
+            web.tcplisten,
+            ["127.0.0.1:8080".parse::<std::net::SocketAddr>().unwrap()]
+        );
         assert_eq!(web.requests, ["/", "/index.html"]);
         let e = w.get("nope").unwrap_err().to_string();
         assert!(

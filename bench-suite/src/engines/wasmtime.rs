@@ -1,5 +1,8 @@
-//! wasmtime as a peer: default configuration (Cranelift, parallel compilation), its built-in
-//! cache pointed at the sample's cache directory when the sample uses it.
+//! wasmtime as a peer: default configuration (Cranelift, parallel compilation) with the
+//! WebAssembly 3.0 features wasm-prof has turned on too — exceptions (which need wasmtime's GC
+//! support in the build), tail calls, extended constant expressions, relaxed SIMD — so both
+//! engines accept the same modules; its built-in cache pointed at the sample's cache directory
+//! when the sample uses it.
 
 use std::path::Path;
 
@@ -28,6 +31,11 @@ impl Wasmtime {
     /// When the cache directory or the engine cannot be set up.
     pub fn new(mode: &CacheMode) -> anyhow::Result<Self> {
         let mut config = Config::new();
+        config
+            .wasm_exceptions(true)
+            .wasm_tail_call(true)
+            .wasm_extended_const(true)
+            .wasm_relaxed_simd(true);
         let cache = match mode {
             CacheMode::Builtin(dir) => {
                 let dir = dir.canonicalize().with_context(|| {
