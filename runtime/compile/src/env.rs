@@ -102,7 +102,7 @@ fn libcall_call_conv(isa: &dyn TargetIsa, libcall: Libcall) -> CallConv {
 }
 
 /// The signature of runtime helper `libcall`: the `vmctx`, then its own parameters.
-pub(crate) fn libcall_signature(isa: &dyn TargetIsa, libcall: Libcall) -> Signature {
+fn libcall_signature(isa: &dyn TargetIsa, libcall: Libcall) -> Signature {
     let mut sig = Signature::new(libcall_call_conv(isa, libcall));
     sig.params.push(AbiParam::new(isa.pointer_type()));
     sig.params
@@ -111,6 +111,22 @@ pub(crate) fn libcall_signature(isa: &dyn TargetIsa, libcall: Libcall) -> Signat
         sig.returns.push(AbiParam::new(types::I32));
     }
     sig
+}
+
+/// The imported signature of runtime helper `libcall` and its address, read from the libcall
+/// table of the instance whose `vmctx` is given.
+pub(crate) fn libcall_address(
+    isa: &dyn TargetIsa,
+    b: &mut FunctionBuilder,
+    vmctx: ir::Value,
+    libcall: Libcall,
+) -> (ir::SigRef, ir::Value) {
+    let ptr = isa.pointer_type();
+    let sig = b.import_signature(libcall_signature(isa, libcall));
+    let table = b.ins().load(ptr, readonly(), vmctx, vmctx::VMCTX_LIBCALLS);
+    let offset = libcall as i32 * ptr.bytes() as i32;
+    let callee = b.ins().load(ptr, readonly(), table, offset);
+    (sig, callee)
 }
 
 /// Flags for loads of the `vmctx` fields and runtime records that stay the same for an
@@ -244,11 +260,9 @@ impl<'a> FuncEnv<'a> {
         libcall: Libcall,
         args: &[ir::Value],
     ) -> (ir::SigRef, ir::Value, Vec<ir::Value>) {
-        let ptr = self.ptr();
-        let sig = b.import_signature(libcall_signature(self.isa, libcall));
-        let table = self.load_vmctx_field(b, vmctx::VMCTX_LIBCALLS);
-        let callee = b.ins().load(ptr, readonly(), table, (libcall as i32) * 8);
-        let mut call_args = vec![Self::vmctx(b)];
+        let vmctx = Self::vmctx(b);
+        let (sig, callee) = libcall_address(self.isa, b, vmctx, libcall);
+        let mut call_args = vec![vmctx];
         call_args.extend_from_slice(args);
         (sig, callee, call_args)
     }

@@ -19,14 +19,10 @@ use cranelift_codegen::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use wasm_prof_environ::{
-    FuncType, Libcall,
-    libcall::HOST_THREW,
-    vmoffsets::{EXCEPTION_SLOT, VMCTX_LIBCALLS},
-};
+use wasm_prof_environ::{FuncType, Libcall, libcall::HOST_THREW, vmoffsets::EXCEPTION_SLOT};
 
 use crate::{
-    env::{clif_type, libcall_signature, wasm_signature},
+    env::{clif_type, libcall_address, wasm_signature},
     error::{CompileError, Result},
     functions::{CompiledFunction, collect},
     traps,
@@ -134,12 +130,7 @@ fn rethrow_if_thrown(
     b.seal_block(done);
     b.switch_to_block(threw);
     let exception = b.ins().load(ptr, MemFlagsData::trusted(), values, 0);
-    let table = b
-        .ins()
-        .load(ptr, MemFlagsData::trusted(), caller_vmctx, VMCTX_LIBCALLS);
-    let offset = Libcall::ThrowRef as i32 * ptr.bytes() as i32;
-    let throw_ref = b.ins().load(ptr, MemFlagsData::trusted(), table, offset);
-    let sig = b.import_signature(libcall_signature(isa, Libcall::ThrowRef));
+    let (sig, throw_ref) = libcall_address(isa, b, caller_vmctx, Libcall::ThrowRef);
     b.ins()
         .call_indirect(sig, throw_ref, &[caller_vmctx, exception]);
     b.ins().trap(traps::UNREACHABLE);
