@@ -17,6 +17,7 @@ fn trap_texts(kind: TrapKind) -> &'static [&'static str] {
         ],
         TrapKind::BadSignature => &["indirect call signature mismatch"],
         TrapKind::WaitOnUnsharedMemory => &["atomic wait on non-shared memory"],
+        TrapKind::NullReference => &["null function reference"],
         _ => &[],
     }
 }

@@ -12,7 +12,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use wasm_prof_runtime::{Config, Engine};
+use wasm_prof_runtime::{Config, Engine, WasmStandard};
 
 use super::{WastReport, script::Script};
 
@@ -24,7 +24,8 @@ const SCRIPT_STACK: usize = 16 << 20;
 #[derive(Clone)]
 pub struct WastRunner {
     engine: Engine,
-    multi_memory: Engine,
+    wasm_2_0: Engine,
+    one_memory: Engine,
 }
 
 impl WastRunner {
@@ -34,37 +35,52 @@ impl WastRunner {
     /// # Errors
     /// When the runtime cannot target this machine.
     ///
-    /// Scripts run with the runtime's feature set (WebAssembly 2.0 with tail calls, extended
-    /// constant expressions, relaxed SIMD and exception handling), where a second memory is
-    /// invalid,
-    /// except scripts written for the multi-memory proposal (their name mentions
-    /// `multi-memory` or `memory-multi`, like the SIMD proposal's `simd_memory-multi.wast`),
-    /// which run with multi-memory on.
+    /// Each script runs under the rules it was written for. The suites of WebAssembly 1.0 and
+    /// 2.0 (a `wasm-v1` or `wasm-v2` directory in the script's name) assert that what 3.0
+    /// made valid — a second memory, say — is invalid, and run under [`WasmStandard::V2`];
+    /// the 3.0 suite (`wasm-v3`, `wasm-latest`) and the multi-memory proposal's scripts (their
+    /// name mentions `multi-memory` or `memory-multi`) under the runtime's default, 3.0
+    /// without GC; every other proposal's scripts, written before multi-memory joined the
+    /// standard (they read the byte after `memory.grow` as a reserved zero), under 3.0 with
+    /// one memory.
     pub fn new() -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.cache(false).parallel_compile(false);
         let engine = Engine::new(config.clone())?;
-        let multi_memory = Engine::new(config.multi_memory(true).clone())?;
+        let one_memory = Engine::new(config.clone().multi_memory(false).clone())?;
+        let wasm_2_0 = Engine::new(config.wasm_standard(WasmStandard::V2).clone())?;
         Ok(Self {
             engine,
-            multi_memory,
+            wasm_2_0,
+            one_memory,
         })
     }
 
     /// A runner that compiles every script with `engine`.
     pub fn with_engine(engine: Engine) -> Self {
         Self {
-            multi_memory: engine.clone(),
+            wasm_2_0: engine.clone(),
+            one_memory: engine.clone(),
             engine,
         }
     }
 
     /// The engine for the script called `name`.
     fn engine_for(&self, name: &str) -> &Engine {
-        if name.contains("multi-memory") || name.contains("memory-multi") {
-            &self.multi_memory
-        } else {
+        let in_suite = |suites: &[&str]| {
+            Path::new(name)
+                .components()
+                .any(|c| suites.iter().any(|s| c.as_os_str() == *s))
+        };
+        if in_suite(&["wasm-v1", "wasm-v2"]) {
+            &self.wasm_2_0
+        } else if in_suite(&["wasm-v3", "wasm-latest"])
+            || name.contains("multi-memory")
+            || name.contains("memory-multi")
+        {
             &self.engine
+        } else {
+            &self.one_memory
         }
     }
 

@@ -1,8 +1,8 @@
 //! The `spectest` module that spec scripts import from.
 
 use wasm_prof_runtime::{
-    Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Result, Store, Table,
-    TableType, Val, ValType,
+    Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, RefType, Result,
+    Store, Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest`'s functions, globals, table and memory in `linker`, creating the
@@ -42,7 +42,7 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<()> {
     let table = Table::new(
         store,
         TableType {
-            element: ValType::FuncRef,
+            element: RefType::FUNCREF,
             limits: Limits {
                 min: 10,
                 max: Some(20),

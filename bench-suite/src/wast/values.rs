@@ -22,9 +22,10 @@ pub fn arg(arg: &WastArg<'_>) -> Result<Val, String> {
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(heap) => match abstract_heap(heap) {
-            Some(AbstractHeapType::Func) => Val::FuncRef(None),
-            Some(AbstractHeapType::Extern) => Val::ExternRef(None),
-            Some(AbstractHeapType::Exn) => Val::ExnRef(None),
+            Some(AbstractHeapType::Func | AbstractHeapType::NoFunc) => Val::FuncRef(None),
+            Some(AbstractHeapType::Extern | AbstractHeapType::NoExtern) => Val::ExternRef(None),
+            Some(AbstractHeapType::Exn | AbstractHeapType::NoExn) => Val::ExnRef(None),
+            None if matches!(heap, HeapType::Concrete(_)) => Val::FuncRef(None),
             _ => return Err(format!("unsupported null reference type {heap:?}")),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),

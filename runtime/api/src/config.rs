@@ -26,6 +26,7 @@ pub struct Config {
     pub(crate) verifier: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) max_wasm_stack: usize,
+    pub(crate) standard: WasmStandard,
     pub(crate) multi_memory: bool,
 }
 
@@ -42,7 +43,8 @@ impl Default for Config {
             verifier: cfg!(debug_assertions),
             epoch_interruption: false,
             max_wasm_stack: 1 << 20,
-            multi_memory: false,
+            standard: WasmStandard::V3,
+            multi_memory: true,
         }
     }
 }
@@ -119,18 +121,32 @@ impl Config {
         self
     }
 
-    /// Accepts modules with more than one memory (the multi-memory proposal; default off, as in
-    /// WebAssembly 2.0).
+    /// The edition of the WebAssembly standard modules are validated against (default 3.0).
+    /// 2.0 rejects what 3.0 made valid — a second memory, `global.get` of a defined global
+    /// in a constant expression, typed references — as the 2.0 spec suite expects.
+    pub fn wasm_standard(&mut self, standard: WasmStandard) -> &mut Self {
+        self.standard = standard;
+        self
+    }
+
+    /// Accepts modules with more than one memory (default on, as in WebAssembly 3.0; off, a
+    /// second memory is invalid and the byte after `memory.size` and `memory.grow` is 2.0's
+    /// reserved zero byte, not a memory index). WebAssembly 2.0 never has them.
     pub fn multi_memory(&mut self, on: bool) -> &mut Self {
         self.multi_memory = on;
         self
     }
 
-    /// The wasm features modules may use under this configuration: [`wasm_features`], plus
-    /// multi-memory when enabled.
+    /// The wasm features modules may use under this configuration.
     pub fn features(&self) -> wasmparser::WasmFeatures {
-        let mut features = wasm_features();
-        features.set(wasmparser::WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        let mut features = match self.standard {
+            WasmStandard::V2 => wasm_2_0_features(),
+            WasmStandard::V3 => wasm_features(),
+        };
+        features &= !wasmparser::WasmFeatures::MULTI_MEMORY;
+        if self.multi_memory && self.standard == WasmStandard::V3 {
+            features |= wasmparser::WasmFeatures::MULTI_MEMORY;
+        }
         features
     }
 
@@ -148,14 +164,19 @@ impl Config {
     }
 }
 
-/// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
-/// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
-/// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD and
-/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`); and the threads
-/// proposal's atomic instructions on unshared memories (shared memories are refused when a
-/// module is parsed: a store runs one thread).
-/// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
-pub fn wasm_features() -> wasmparser::WasmFeatures {
+/// An edition of the WebAssembly standard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WasmStandard {
+    /// WebAssembly 2.0 (2022): MVP, mutable globals, sign extension, saturating
+    /// float-to-int, multi-value, reference types, bulk memory, SIMD.
+    V2,
+    /// WebAssembly 3.0 (2025) without GC, as [`wasm_features`] lists it.
+    V3,
+}
+
+/// The features of WebAssembly 2.0. wasmparser gates `externref` behind its `GC_TYPES` flag as
+/// well as reference types.
+fn wasm_2_0_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;
     F::GC_TYPES
         | F::MUTABLE_GLOBAL
@@ -165,11 +186,28 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::REFERENCE_TYPES
         | F::BULK_MEMORY
         | F::SIMD
-        | F::RELAXED_SIMD
         | F::FLOATS
+}
+
+/// The wasm features this runtime accepts by default: WebAssembly 3.0 — 2.0 plus tail calls,
+/// extended constant expressions, relaxed SIMD, exception handling (tags, `throw`,
+/// `throw_ref`, `try_table`, `exnref`), typed function references, type canonicalisation
+/// (recursion groups and declared subtypes of function types) and multiple memories — and the
+/// threads proposal's atomic instructions on unshared memories. GC is not among them:
+/// wasmparser's `GC` flag is on because it also gates recursion groups, subtype declarations
+/// and `global.get` of defined globals in constant expressions, but the parser refuses struct
+/// and array types and GC's abstract heap types, and the translator GC's instructions. Shared
+/// memories are refused when a module is parsed: a store runs one thread.
+pub fn wasm_features() -> wasmparser::WasmFeatures {
+    use wasmparser::WasmFeatures as F;
+    wasm_2_0_features()
+        | F::RELAXED_SIMD
         | F::TAIL_CALL
         | F::EXTENDED_CONST
         | F::EXCEPTIONS
+        | F::FUNCTION_REFERENCES
+        | F::GC
+        | F::MULTI_MEMORY
         | F::THREADS
 }
 

@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, rc::Rc};
 
-use wasm_prof_vm::{HostFn, Trap, instance};
+use wasm_prof_vm::{HostFn, StoreItem, Trap, instance, signatures};
 
 use crate::{
     error::{Error, Result},
@@ -140,13 +140,28 @@ impl Linker {
     }
 
     fn resolve(&self, store: &mut Store, module: &Module) -> Result<Vec<Extern>> {
-        let mut imports = Vec::with_capacity(module.info().imports.len());
-        for import in &module.info().imports {
+        let info = module.info();
+        let type_ids = module.compiled().type_ids();
+        let (mut funcs, mut tags) = (0, 0);
+        let mut imports = Vec::with_capacity(info.imports.len());
+        for import in &info.imports {
             let link_error = |reason: &str| Error::Link {
                 module: import.module.clone(),
                 name: import.name.clone(),
                 kind: import.ty.kind(),
                 reason: reason.to_string(),
+            };
+            // The process-wide id of a function's or tag's declared type.
+            let declared_id = match import.ty {
+                ExternType::Func(_) => {
+                    funcs += 1;
+                    type_ids[info.functions[funcs - 1] as usize]
+                }
+                ExternType::Tag(_) => {
+                    tags += 1;
+                    type_ids[info.tags[tags - 1] as usize]
+                }
+                _ => 0,
             };
             let key = (import.module.clone(), import.name.clone());
             let item = match self.definitions.get(&key) {
@@ -156,10 +171,18 @@ impl Linker {
                     Extern::Func(Func::from_rc(store, ty.clone(), func.clone()))
                 }
             };
-            if item.item_in(store).is_err() {
+            let Ok(handle) = item.item_in(store) else {
                 return Err(link_error("defined by an item of another store"));
-            }
-            if !matches(&item.ty(store), &import.ty) {
+            };
+            let fits = match (handle, &import.ty) {
+                (StoreItem::Func(f), ExternType::Func(_)) => {
+                    signatures::is_subtype(store.data.funcs[f].type_id, declared_id)
+                }
+                (StoreItem::Tag(t), ExternType::Tag(_)) => store.data.tags[t].type_id == declared_id,
+                (StoreItem::Func(_) | StoreItem::Tag(_), _) => false,
+                _ => matches(&item.ty(store), &import.ty.canonicalize(type_ids)),
+            };
+            if !fits {
                 return Err(link_error("incompatible import type"));
             }
             imports.push(item);
@@ -168,16 +191,22 @@ impl Linker {
     }
 }
 
-/// Whether an item of type `actual` can satisfy an import of type `expected`.
+/// Whether a table, memory or global of type `actual` can satisfy an import of type
+/// `expected` (both with canonical type references). A mutable global's type must be the same;
+/// an immutable one's may be a subtype.
 fn matches(actual: &ExternType, expected: &ExternType) -> bool {
     match (actual, expected) {
-        (ExternType::Func(a), ExternType::Func(e)) => a == e,
         (ExternType::Table(a), ExternType::Table(e)) => {
             a.element == e.element && limits_match(&a.limits, &e.limits)
         }
         (ExternType::Memory(a), ExternType::Memory(e)) => limits_match(&a.limits, &e.limits),
-        (ExternType::Global(a), ExternType::Global(e)) => a == e,
-        (ExternType::Tag(a), ExternType::Tag(e)) => a == e,
+        (ExternType::Global(a), ExternType::Global(e)) if a.mutable || e.mutable => a == e,
+        (ExternType::Global(a), ExternType::Global(e)) => {
+            match (a.content.as_ref(), e.content.as_ref()) {
+                (Some(a), Some(e)) => a.matches(e, &signatures::is_subtype),
+                _ => a.content == e.content,
+            }
+        }
         _ => false,
     }
 }

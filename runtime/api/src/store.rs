@@ -8,13 +8,13 @@ use std::{
 
 use wasm_prof_vm::{
     FuncKind, GlobalData, HostFn, StoreData, StoreItem, exception, memory::MemoryData, signals,
-    table::TableData, vmctx::VMGlobal,
+    signatures, table::TableData, vmctx::VMGlobal,
 };
 
 use crate::{
     engine::Engine,
     error::{Error, Result},
-    types::{ExnRef, ExternType, FuncType, GlobalType, MemoryType, TableType, Val},
+    types::{ExnRef, ExternType, FuncType, GlobalType, MemoryType, TableType, Val, ValType},
 };
 
 /// Which store a handle belongs to: every store gets its own id.
@@ -278,7 +278,12 @@ impl Func {
     pub fn call(&self, store: &mut Store, args: &[Val]) -> Result<Vec<Val>> {
         let data = &store.data.funcs[self.index_in(store)?];
         let ty = data.ty.clone();
-        if args.len() != ty.params.len() || args.iter().zip(&ty.params).any(|(a, t)| a.ty() != *t) {
+        if args.len() != ty.params.len()
+            || !args
+                .iter()
+                .zip(&ty.params)
+                .all(|(a, t)| signatures::value_matches(a, t))
+        {
             let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
             return Err(Error::BadCall(format!(
                 "expected arguments {:?}, got [{}]",
@@ -343,7 +348,8 @@ impl Tag {
                 "a tag's type has no results, {ty} has"
             )));
         }
-        let index = store.data.push_tag(ty);
+        let type_id = signatures::canonical_id(&ty);
+        let index = store.data.push_tag(ty, type_id);
         Ok(Tag::new_in(store, index))
     }
 
@@ -410,7 +416,7 @@ impl Table {
     pub fn get(&self, store: &Store, index: u32) -> Option<Val> {
         let data = &store.data.tables[self.index(store)];
         let raw = *data.elements().get(index as usize)?;
-        Some(Val::from_raw(data.ty.element, raw as u128))
+        Some(Val::from_raw(ValType::Ref(data.ty.element), raw as u128))
     }
 }
 
@@ -421,7 +427,7 @@ impl Global {
     /// [`Error::BadCall`] when `value` is not of `ty.content`, or is an exception of another
     /// store.
     pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
-        if value.ty() != ty.content {
+        if !signatures::value_matches(&value, &ty.content) {
             return Err(Error::BadCall(format!(
                 "global of type {} cannot hold a {}",
                 ty.content,

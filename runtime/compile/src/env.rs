@@ -32,7 +32,7 @@ pub(crate) fn clif_type(ty: ValType) -> ir::Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => types::I64,
+        ValType::Ref(_) => types::I64,
     }
 }
 
@@ -78,6 +78,7 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
         Libcall::ElemDrop => &[I32],
         Libcall::Throw => &[I32, I64],
         Libcall::ThrowRef => &[I64],
+        Libcall::IsSubtype => &[I32, I32],
     }
 }
 

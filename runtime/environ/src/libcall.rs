@@ -31,11 +31,14 @@ pub enum Libcall {
     Throw,
     /// `throw_ref`: (exception reference) → never returns; traps on null.
     ThrowRef,
+    /// An indirect call's type check when the ids differ: (callee's type id, expected type id)
+    /// → 1 when the callee's type declares the expected one among its supertypes, else 0.
+    IsSubtype,
 }
 
 impl Libcall {
     /// How many helpers the table holds.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 
     /// Every helper, in table order.
     pub const ALL: [Libcall; Libcall::COUNT] = [
@@ -51,6 +54,7 @@ impl Libcall {
         Libcall::ElemDrop,
         Libcall::Throw,
         Libcall::ThrowRef,
+        Libcall::IsSubtype,
     ];
 }
 

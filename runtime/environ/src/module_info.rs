@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::types::{
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, TypeDecl,
+};
 
 /// One operator of a constant expression (global initializers, segment offsets, element items).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -18,10 +20,10 @@ pub enum ConstOp {
     F64(u64),
     /// `v128.const`.
     V128(u128),
-    /// `global.get` of an (imported) global.
+    /// `global.get` of an imported global, or of an immutable global defined before.
     GlobalGet(u32),
     /// `ref.null`.
-    RefNull(ValType),
+    RefNull(HeapType),
     /// `ref.func`.
     RefFunc(u32),
     /// `i32.add` (extended constant expressions).
@@ -125,7 +127,7 @@ pub struct ElementSegment {
     /// Where it goes.
     pub mode: ElementMode,
     /// Element type.
-    pub ty: ValType,
+    pub ty: RefType,
     /// Its items.
     pub items: ElementItems,
 }
@@ -216,6 +218,8 @@ pub struct ModuleInfo {
     pub name: Option<String>,
     /// Function types by type index.
     pub types: Vec<FuncType>,
+    /// Recursion group and supertype of each type, by type index.
+    pub type_decls: Vec<TypeDecl>,
     /// Imports in order.
     pub imports: Vec<Import>,
     /// Type index of every function, imported functions first.
@@ -238,6 +242,8 @@ pub struct ModuleInfo {
     pub tags: Vec<u32>,
     /// Number of imported tags.
     pub num_imported_tags: u32,
+    /// Initial elements of the defined tables: `None` fills a table with null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Initializers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     /// Exports in order.

@@ -2,8 +2,8 @@
 //! function bodies (with their validators) for the compiler.
 
 use wasmparser::{
-    AbstractHeapType, ExternalKind, FuncToValidate, FunctionBody, HeapType, KnownCustom, Name,
-    Operator, Parser, Payload, RefType, TableInit, TypeRef, ValidPayload, Validator,
+    AbstractHeapType, CompositeInnerType, ExternalKind, FuncToValidate, FunctionBody, KnownCustom,
+    Name, Operator, Parser, Payload, TableInit, TypeRef, UnpackedIndex, ValidPayload, Validator,
     ValidatorResources, WasmFeatures,
 };
 
@@ -13,7 +13,10 @@ use crate::module_info::{
 };
 use crate::{
     error::{ModuleError, Result},
-    types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
+    types::{
+        ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType,
+        TypeDecl, ValType,
+    },
 };
 
 /// A function body waiting to be validated and compiled.
@@ -54,11 +57,16 @@ fn one_line(message: &str) -> String {
 
 /// Parses and validates `bytes` with `features` (function bodies are validated later, while
 /// being translated).
+///
+/// A module that uses something the runtime does not have (GC types, shared memories) is
+/// validated to the end before it is refused, so that an invalid module is reported as
+/// invalid, whatever it uses.
 pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
     let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
     let mut data = Vec::new();
+    let mut unsupported = None;
     // The parser's features decide how bodies are decoded (e.g. whether `memory.grow`'s
     // reserved byte must be a single zero), so they must be the validator's.
     let mut parser = Parser::new(0);
@@ -74,9 +82,27 @@ pub fn parse(bytes: &[u8], features: WasmFeatures) -> Result<ParsedModule<'_>> {
             ValidPayload::End(_) => break,
             ValidPayload::Ok | ValidPayload::Parser(_) => {}
         }
-        read_section(&mut info, &mut data, payload)?;
+        if unsupported.is_none() {
+            match read_section(&mut info, &mut data, payload) {
+                Err(e @ ModuleError::Unsupported(_)) => unsupported = Some(e),
+                other => other?,
+            }
+        }
+    }
+    if let Some(unsupported) = unsupported {
+        validate_bodies(bodies)?;
+        return Err(unsupported);
     }
     Ok(ParsedModule { info, bodies, data })
+}
+
+/// Validates every body, for a module that will not be compiled.
+fn validate_bodies(bodies: Vec<PendingBody<'_>>) -> Result<()> {
+    for body in bodies {
+        let mut validator = body.validator.into_validator(Default::default());
+        validator.validate(&body.body).map_err(invalid)?;
+    }
+    Ok(())
 }
 
 fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>) -> Result<()> {
@@ -85,12 +111,8 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
             return Err(ModuleError::Unsupported("components".into()));
         }
         Payload::TypeSection(reader) => {
-            for ty in reader.into_iter_err_on_gc_types() {
-                let ty = ty.map_err(invalid)?;
-                info.types.push(FuncType::new(
-                    ty.params().iter().map(|t| convert_val(*t)),
-                    ty.results().iter().map(|t| convert_val(*t)),
-                ));
+            for group in reader {
+                read_rec_group(info, group.map_err(invalid)?)?;
             }
         }
         Payload::ImportSection(reader) => {
@@ -103,7 +125,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                         ExternType::Func(info.types[index as usize].clone())
                     }
                     TypeRef::Table(t) => {
-                        let t = convert_table(&t);
+                        let t = convert_table(&t)?;
                         info.tables.push(t);
                         info.num_imported_tables += 1;
                         ExternType::Table(t)
@@ -115,7 +137,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
                         ExternType::Memory(m)
                     }
                     TypeRef::Global(g) => {
-                        let g = convert_global(&g);
+                        let g = convert_global(&g)?;
                         info.globals.push(g);
                         info.num_imported_globals += 1;
                         ExternType::Global(g)
@@ -144,12 +166,11 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
         Payload::TableSection(reader) => {
             for table in reader {
                 let table = table.map_err(invalid)?;
-                if let TableInit::Expr(_) = table.init {
-                    return Err(ModuleError::Unsupported(
-                        "table initializer expressions".into(),
-                    ));
-                }
-                info.tables.push(convert_table(&table.ty));
+                info.tables.push(convert_table(&table.ty)?);
+                info.table_inits.push(match table.init {
+                    TableInit::RefNull => None,
+                    TableInit::Expr(expr) => Some(convert_const(&expr)?),
+                });
             }
         }
         Payload::MemorySection(reader) => {
@@ -161,7 +182,7 @@ fn read_section(info: &mut ModuleInfo, blob: &mut Vec<u8>, payload: Payload<'_>)
         Payload::GlobalSection(reader) => {
             for global in reader {
                 let global = global.map_err(invalid)?;
-                info.globals.push(convert_global(&global.ty));
+                info.globals.push(convert_global(&global.ty)?);
                 info.global_inits.push(convert_const(&global.init_expr)?);
             }
         }
@@ -266,7 +287,10 @@ fn convert_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
     };
     let (ty, items) = match element.items {
         wasmparser::ElementItems::Functions(reader) => (
-            ValType::FuncRef,
+            RefType {
+                nullable: false,
+                heap: HeapType::Func,
+            },
             ElementItems::Funcs(
                 reader
                     .into_iter()
@@ -279,7 +303,7 @@ fn convert_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
             for expr in reader {
                 exprs.push(convert_const(&expr.map_err(invalid)?)?);
             }
-            (convert_ref(ty), ElementItems::Exprs(exprs))
+            (convert_ref(ty)?, ElementItems::Exprs(exprs))
         }
     };
     Ok(ElementSegment { mode, ty, items })
@@ -297,7 +321,7 @@ fn convert_const(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             Operator::F64Const { value } => ConstOp::F64(value.bits()),
             Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
-            Operator::RefNull { hty } => ConstOp::RefNull(convert_heap(hty)),
+            Operator::RefNull { hty } => ConstOp::RefNull(convert_heap(hty)?),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::I32Add => ConstOp::I32Add,
             Operator::I32Sub => ConstOp::I32Sub,
@@ -317,44 +341,115 @@ fn convert_const(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
     Ok(ConstExpr(ops))
 }
 
-/// Converts a value type accepted by the validator under the runtime's features.
-pub fn convert_val(ty: wasmparser::ValType) -> ValType {
-    match ty {
+/// Reads one recursion group of the type section. Every type must be a function type:
+/// struct and array types (the GC proposal) are refused.
+fn read_rec_group(info: &mut ModuleInfo, group: wasmparser::RecGroup) -> Result<()> {
+    let rec_group = info.types.len() as u32;
+    for sub in group.into_types() {
+        let CompositeInnerType::Func(ty) = &sub.composite_type.inner else {
+            return Err(gc_unsupported("struct and array types"));
+        };
+        if sub.composite_type.shared {
+            return Err(ModuleError::Unsupported("shared types".into()));
+        }
+        let supertype = match sub.supertype_idxs.first() {
+            Some(index) => Some(
+                index
+                    .as_module_index()
+                    .ok_or_else(|| gc_unsupported("supertypes outside the module"))?,
+            ),
+            None => None,
+        };
+        let convert = |types: &[wasmparser::ValType]| -> Result<Vec<ValType>> {
+            types.iter().map(|t| convert_val(*t, rec_group)).collect()
+        };
+        info.types.push(FuncType {
+            params: convert(ty.params())?,
+            results: convert(ty.results())?,
+        });
+        info.type_decls.push(TypeDecl {
+            rec_group,
+            supertype,
+            is_final: sub.is_final,
+        });
+    }
+    Ok(())
+}
+
+fn gc_unsupported(what: &str) -> ModuleError {
+    ModuleError::Unsupported(format!("{what} (the GC proposal)"))
+}
+
+/// Converts a value type accepted by the validator; a type index relative to a recursion
+/// group is made relative to the module with `rec_group`, the group's first type index.
+fn convert_val(ty: wasmparser::ValType, rec_group: u32) -> Result<ValType> {
+    Ok(match ty {
         wasmparser::ValType::I32 => ValType::I32,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => convert_ref(r),
+        wasmparser::ValType::Ref(r) => ValType::Ref(convert_ref_in(r, rec_group)?),
+    })
+}
+
+fn convert_ref(ty: wasmparser::RefType) -> Result<RefType> {
+    convert_ref_in(ty, 0)
+}
+
+fn convert_ref_in(ty: wasmparser::RefType, rec_group: u32) -> Result<RefType> {
+    Ok(RefType {
+        nullable: ty.is_nullable(),
+        heap: convert_heap_in(ty.heap_type(), rec_group)?,
+    })
+}
+
+fn convert_heap(ty: wasmparser::HeapType) -> Result<HeapType> {
+    convert_heap_in(ty, 0)
+}
+
+fn convert_heap_in(ty: wasmparser::HeapType, rec_group: u32) -> Result<HeapType> {
+    use AbstractHeapType as A;
+    let index = match ty {
+        wasmparser::HeapType::Abstract { shared: true, .. } => {
+            return Err(ModuleError::Unsupported("shared references".into()));
+        }
+        wasmparser::HeapType::Abstract { ty, .. } => {
+            return match ty {
+                A::Func => Ok(HeapType::Func),
+                A::NoFunc => Ok(HeapType::NoFunc),
+                A::Extern => Ok(HeapType::Extern),
+                A::NoExtern => Ok(HeapType::NoExtern),
+                A::Exn => Ok(HeapType::Exn),
+                A::NoExn => Ok(HeapType::NoExn),
+                other => Err(gc_unsupported(&format!(
+                    "{} references",
+                    format!("{other:?}").to_lowercase()
+                ))),
+            };
+        }
+        wasmparser::HeapType::Concrete(index) => index,
+        wasmparser::HeapType::Exact(_) => {
+            return Err(ModuleError::Unsupported("exact references".into()));
+        }
+    };
+    match index {
+        UnpackedIndex::Module(index) => Ok(HeapType::Module(index)),
+        UnpackedIndex::RecGroup(index) => Ok(HeapType::Module(rec_group + index)),
+        UnpackedIndex::Id(_) => Err(ModuleError::Unsupported(
+            "a type id where a type index was expected".into(),
+        )),
     }
 }
 
-fn convert_ref(ty: RefType) -> ValType {
-    convert_heap(ty.heap_type())
-}
-
-fn convert_heap(ty: HeapType) -> ValType {
-    match ty {
-        HeapType::Abstract {
-            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
-            ..
-        } => ValType::ExternRef,
-        HeapType::Abstract {
-            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
-            ..
-        } => ValType::ExnRef,
-        _ => ValType::FuncRef,
-    }
-}
-
-fn convert_table(t: &wasmparser::TableType) -> TableType {
-    TableType {
-        element: convert_ref(t.element_type),
+fn convert_table(t: &wasmparser::TableType) -> Result<TableType> {
+    Ok(TableType {
+        element: convert_ref(t.element_type)?,
         limits: Limits {
             min: t.initial,
             max: t.maximum,
         },
-    }
+    })
 }
 
 /// A memory's type; shared memories are refused, since a store runs one thread and nothing
@@ -371,11 +466,11 @@ fn convert_memory(m: &wasmparser::MemoryType) -> Result<MemoryType> {
     })
 }
 
-fn convert_global(g: &wasmparser::GlobalType) -> GlobalType {
-    GlobalType {
-        content: convert_val(g.content_type),
+fn convert_global(g: &wasmparser::GlobalType) -> Result<GlobalType> {
+    Ok(GlobalType {
+        content: convert_val(g.content_type, 0)?,
         mutable: g.mutable,
-    }
+    })
 }
 
 #[cfg(test)]

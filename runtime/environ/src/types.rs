@@ -17,26 +17,176 @@ pub enum ValType {
     F64,
     /// 128-bit vector.
     V128,
-    /// Nullable function reference.
-    FuncRef,
-    /// Nullable external (host) reference.
-    ExternRef,
-    /// Nullable reference to a caught exception (exception handling).
-    ExnRef,
+    /// A reference.
+    Ref(RefType),
+}
+
+impl ValType {
+    /// `funcref`: a nullable reference to any function.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`: a nullable external (host) reference.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`: a nullable reference to a caught exception (exception handling).
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+
+    /// The reference type, when this is one.
+    pub fn as_ref(&self) -> Option<RefType> {
+        match self {
+            ValType::Ref(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    /// The type with every module type index replaced by its process-wide id from `ids`
+    /// (indexed by module type index).
+    pub fn canonicalize(self, ids: &[u32]) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::Ref(r.canonicalize(ids)),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-            ValType::ExnRef => "exnref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+/// A reference type: a heap type, and whether null is a value of it (typed function
+/// references).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RefType {
+    /// Whether null belongs to the type.
+    pub nullable: bool,
+    /// What the reference refers to.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`.
+    pub const FUNCREF: RefType = RefType::nullable(HeapType::Func);
+    /// `externref`.
+    pub const EXTERNREF: RefType = RefType::nullable(HeapType::Extern);
+    /// `exnref`.
+    pub const EXNREF: RefType = RefType::nullable(HeapType::Exn);
+
+    /// `(ref null heap)`.
+    pub const fn nullable(heap: HeapType) -> Self {
+        Self {
+            nullable: true,
+            heap,
+        }
+    }
+
+    /// The type with every module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(self, ids: &[u32]) -> RefType {
+        RefType {
+            heap: self.heap.canonicalize(ids),
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, heap) => write!(f, "(ref null {heap})"),
+            (false, heap) => write!(f, "(ref {heap})"),
+        }
+    }
+}
+
+impl RefType {
+    /// Whether every value of `self` is a value of `other`. Concrete types must be canonical;
+    /// `concrete_subtype(a, b)` decides between two of them.
+    pub fn matches(self, other: RefType, concrete_subtype: &dyn Fn(u32, u32) -> bool) -> bool {
+        (other.nullable || !self.nullable) && self.heap.matches(other.heap, concrete_subtype)
+    }
+}
+
+/// What a reference refers to. Without the GC proposal every concrete type is a function
+/// type, so each heap type belongs to one of three hierarchies: functions (top `func`,
+/// bottom `nofunc`), external references and exceptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HeapType {
+    /// Any function.
+    Func,
+    /// No function: only null has this type.
+    NoFunc,
+    /// Any external reference.
+    Extern,
+    /// No external reference.
+    NoExtern,
+    /// Any exception.
+    Exn,
+    /// No exception.
+    NoExn,
+    /// Functions of a type given by its index in the module's type section.
+    Module(u32),
+    /// Functions of a type given by its process-wide id (see [`FuncType`] canonicalisation in
+    /// the VM): what types look like once they leave their module.
+    Canonical(u32),
+}
+
+impl HeapType {
+    /// The top of the hierarchy the type belongs to: `Func`, `Extern` or `Exn`.
+    pub fn top(self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::Module(_) | HeapType::Canonical(_) => {
+                HeapType::Func
+            }
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        }
+    }
+
+    /// The type with a module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(self, ids: &[u32]) -> HeapType {
+        match self {
+            HeapType::Module(index) => HeapType::Canonical(ids[index as usize]),
+            other => other,
+        }
+    }
+}
+
+impl HeapType {
+    /// Whether `self` is a subtype of `other`. Concrete types must be canonical;
+    /// `concrete_subtype(a, b)` decides between two of them.
+    pub fn matches(self, other: HeapType, concrete_subtype: &dyn Fn(u32, u32) -> bool) -> bool {
+        use HeapType::*;
+        match (self, other) {
+            (a, b) if a == b => true,
+            (Canonical(a), Canonical(b)) => concrete_subtype(a, b),
+            (NoFunc, Func | Module(_) | Canonical(_)) | (Module(_) | Canonical(_), Func) => true,
+            (NoExtern, Extern) | (NoExn, Exn) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Module(index) => write!(f, "{index}"),
+            HeapType::Canonical(id) => write!(f, "#{id}"),
+        }
     }
 }
 
@@ -62,6 +212,16 @@ impl FuncType {
     }
 }
 
+impl FuncType {
+    /// The signature with every module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(&self, ids: &[u32]) -> FuncType {
+        FuncType {
+            params: self.params.iter().map(|t| t.canonicalize(ids)).collect(),
+            results: self.results.iter().map(|t| t.canonicalize(ids)).collect(),
+        }
+    }
+}
+
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |v: &[ValType]| {
@@ -77,6 +237,19 @@ impl fmt::Display for FuncType {
             list(&self.results)
         )
     }
+}
+
+/// How a module declared a type beyond its signature: its recursion group and its declared
+/// supertype. Two alike signatures are different types when these differ (WebAssembly 3.0's
+/// type canonicalisation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TypeDecl {
+    /// Index of the first type of the type's recursion group.
+    pub rec_group: u32,
+    /// The declared supertype's index, when there is one.
+    pub supertype: Option<u32>,
+    /// Whether no type may declare this one as its supertype.
+    pub is_final: bool,
 }
 
 /// Size limits of a memory (in 64 KiB pages) or a table (in elements).
@@ -98,10 +271,20 @@ pub struct MemoryType {
 /// A table's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
-    /// Element type: `FuncRef` or `ExternRef`.
-    pub element: ValType,
+    /// Element type.
+    pub element: RefType,
     /// Limits in elements.
     pub limits: Limits,
+}
+
+impl TableType {
+    /// The type with a module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(self, ids: &[u32]) -> TableType {
+        TableType {
+            element: self.element.canonicalize(ids),
+            ..self
+        }
+    }
 }
 
 /// A global's type.
@@ -111,6 +294,16 @@ pub struct GlobalType {
     pub content: ValType,
     /// Whether `global.set` may change it.
     pub mutable: bool,
+}
+
+impl GlobalType {
+    /// The type with a module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(self, ids: &[u32]) -> GlobalType {
+        GlobalType {
+            content: self.content.canonicalize(ids),
+            ..self
+        }
+    }
 }
 
 /// The type of something a module imports or exports.
@@ -129,6 +322,17 @@ pub enum ExternType {
 }
 
 impl ExternType {
+    /// The type with every module type index replaced by its process-wide id from `ids`.
+    pub fn canonicalize(&self, ids: &[u32]) -> ExternType {
+        match self {
+            ExternType::Func(ty) => ExternType::Func(ty.canonicalize(ids)),
+            ExternType::Table(ty) => ExternType::Table(ty.canonicalize(ids)),
+            ExternType::Memory(ty) => ExternType::Memory(*ty),
+            ExternType::Global(ty) => ExternType::Global(ty.canonicalize(ids)),
+            ExternType::Tag(ty) => ExternType::Tag(ty.canonicalize(ids)),
+        }
+    }
+
     /// `func`, `table`, `memory`, `global` or `tag`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -166,6 +370,13 @@ pub enum Val {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FuncRef(pub(crate) usize);
 
+impl FuncRef {
+    /// The address of the function's reference record.
+    pub fn address(self) -> usize {
+        self.0
+    }
+}
+
 /// An opaque reference to an exception owned by a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExnRef(pub(crate) usize);
@@ -183,7 +394,8 @@ impl ExnRef {
 }
 
 impl Val {
-    /// The value's type.
+    /// The value's type; for a reference, the nullable top type of its kind (`funcref`,
+    /// `externref` or `exnref`).
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -191,9 +403,9 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
-            Val::ExnRef(_) => ValType::ExnRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -205,9 +417,11 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
-            ValType::ExnRef => Val::ExnRef(None),
+            ValType::Ref(r) => match r.heap.top() {
+                HeapType::Extern => Val::ExternRef(None),
+                HeapType::Exn => Val::ExnRef(None),
+                _ => Val::FuncRef(None),
+            },
         }
     }
 
@@ -233,9 +447,11 @@ impl Val {
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw as u64),
             ValType::V128 => Val::V128(raw),
-            ValType::FuncRef => Val::FuncRef((raw as usize != 0).then_some(FuncRef(raw as usize))),
-            ValType::ExternRef => Val::ExternRef((raw as u64).checked_sub(1).map(|r| r as u32)),
-            ValType::ExnRef => Val::ExnRef((raw as usize != 0).then_some(ExnRef(raw as usize))),
+            ValType::Ref(r) => match r.heap.top() {
+                HeapType::Extern => Val::ExternRef((raw as u64).checked_sub(1).map(|r| r as u32)),
+                HeapType::Exn => Val::ExnRef((raw as usize != 0).then_some(ExnRef(raw as usize))),
+                _ => Val::FuncRef((raw as usize != 0).then_some(FuncRef(raw as usize))),
+            },
         }
     }
 }

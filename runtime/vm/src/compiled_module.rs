@@ -13,7 +13,7 @@ use wasm_prof_environ::{
 
 use crate::{
     code_memory::CodeMemory,
-    code_registry,
+    code_registry, signatures,
     error::{Result, VmError},
 };
 
@@ -48,6 +48,8 @@ pub struct CompiledModule {
     artifact: Option<ArtifactFile>,
     /// Start of every trampoline in the image, sorted, and whether it is an entry trampoline.
     trampolines: Vec<(u32, bool)>,
+    /// The process-wide id of each of the module's types, by type index.
+    type_ids: Box<[u32]>,
 }
 
 /// An open cache artifact and where the code image starts in it.
@@ -114,6 +116,7 @@ impl CompiledModule {
         trampolines.sort_unstable();
         trampolines.dedup();
         let range = code.address_range();
+        let type_ids = signatures::canonical_ids(&info);
         Ok(Arc::new_cyclic(|weak| {
             code_registry::register(range, weak.clone());
             Self {
@@ -122,6 +125,7 @@ impl CompiledModule {
                 code,
                 artifact,
                 trampolines,
+                type_ids,
             }
         }))
     }
@@ -129,6 +133,12 @@ impl CompiledModule {
     /// The module's types, imports, exports and segments.
     pub fn info(&self) -> &ModuleInfo {
         &self.info
+    }
+
+    /// The process-wide id of each of the module's types, by type index: equal types of
+    /// different modules have equal ids.
+    pub fn type_ids(&self) -> &[u32] {
+        &self.type_ids
     }
 
     /// Where everything lies in the code image.

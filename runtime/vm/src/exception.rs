@@ -11,12 +11,16 @@
 
 use std::{collections::HashSet, mem::offset_of};
 
-use wasm_prof_environ::{FuncType, Val, ValType, vmoffsets as offsets};
+use wasm_prof_environ::{FuncType, Val, vmoffsets as offsets};
+
+use crate::signatures;
 
 /// An exception tag: the types of the values its exceptions carry. Its address is its identity.
 pub struct TagData {
-    /// The types of the values.
+    /// The types of the values, with canonical type references.
     pub ty: FuncType,
+    /// The process-wide id of the tag's type: imports match by it.
+    pub type_id: u32,
 }
 
 /// An exception as compiled code reads it.
@@ -114,6 +118,10 @@ pub fn values(exception: &VMException) -> Vec<Val> {
 
 /// The raw slots of `values` for a tag of type `ty`, when the values have the tag's types.
 pub fn raw_values(ty: &FuncType, values: &[Val]) -> Option<Box<[u128]>> {
-    let types: Vec<ValType> = values.iter().map(Val::ty).collect();
-    (types == ty.params).then(|| values.iter().map(|v| v.to_raw()).collect())
+    let fits = values.len() == ty.params.len()
+        && values
+            .iter()
+            .zip(&ty.params)
+            .all(|(value, ty)| signatures::value_matches(value, ty));
+    fits.then(|| values.iter().map(|v| v.to_raw()).collect())
 }

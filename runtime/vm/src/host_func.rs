@@ -11,7 +11,7 @@ use wasm_prof_environ::{
     libcall::{HOST_RETURNED, HOST_THREW, HOST_TRAPPED},
 };
 
-use crate::{instance::Instance, signals, trap::Trap};
+use crate::{instance::Instance, signals, signatures, trap::Trap};
 
 /// A host function's body: arguments in, results written into the given slice.
 pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap>;
@@ -100,8 +100,13 @@ impl Caller<'_> {
         let (func_ptr, trampoline, ty) = instance.defined_func(index).ok_or_else(|| {
             Trap::host(format!("{name:?} is imported, not defined, by the caller"))
         })?;
-        let types: Vec<_> = args.iter().map(Val::ty).collect();
-        if types != ty.params {
+        let params = ty.canonicalize(instance.module.type_ids()).params;
+        let fits = args.len() == params.len()
+            && args
+                .iter()
+                .zip(&params)
+                .all(|(a, t)| signatures::value_matches(a, t));
+        if !fits {
             return Err(Trap::host(format!("{name:?} is not a {ty}")));
         }
 
@@ -166,7 +171,7 @@ extern "C" fn dispatch(ctx: *const HostCtx, caller_vmctx: *mut u8, values: *mut 
             if let Some(bad) = results
                 .iter()
                 .zip(&ctx.ty.results)
-                .find(|(v, t)| v.ty() != **t)
+                .find(|(v, t)| !signatures::value_matches(v, t))
             {
                 Trap::host(format!(
                     "host function returned a {} where its signature says {}",

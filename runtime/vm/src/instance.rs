@@ -15,7 +15,6 @@ use crate::{
     exception::{ExceptionHeap, TagData},
     libcalls::LIBCALLS,
     memory::MemoryData,
-    signatures,
     store_data::{FuncData, FuncKind, GlobalData, StoreData, StoreItem},
     table::TableData,
     trap::Trap,
@@ -28,7 +27,6 @@ pub struct Instance {
     pub module: Arc<CompiledModule>,
     vmctx: Box<[u128]>,
     funcrefs: Box<[VMFuncRef]>,
-    type_ids: Box<[u32]>,
     memories: Vec<*mut MemoryData>,
     tables: Vec<*mut TableData>,
     globals: Vec<*mut VMGlobal>,
@@ -204,7 +202,7 @@ pub fn instantiate(
 ) -> Result<usize> {
     let info = module.info();
     let offsets = VMOffsets::new(info);
-    let type_ids: Box<[u32]> = info.types.iter().map(signatures::intern).collect();
+    let type_ids = module.type_ids();
     let mut instance = Box::new(Instance {
         module: module.clone(),
         vmctx: vec![0u128; offsets.size().div_ceil(16)].into_boxed_slice(),
@@ -215,7 +213,6 @@ pub fn instantiate(
                 type_id: 0,
             })
             .collect(),
-        type_ids,
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
@@ -236,6 +233,7 @@ pub fn instantiate(
             StoreItem::Func(f) => {
                 let index = imported_funcs.len() as u32;
                 let type_index = info.functions[index as usize];
+                let type_id = store.funcs[f].type_id;
                 let (func_ptr, callee_vmctx) = match &store.funcs[f].kind {
                     FuncKind::Wasm {
                         func_ptr, vmctx, ..
@@ -258,7 +256,7 @@ pub fn instantiate(
                 instance.funcrefs[index as usize] = VMFuncRef {
                     func_ptr,
                     vmctx: callee_vmctx,
-                    type_id: instance.type_ids[type_index as usize],
+                    type_id,
                 };
                 imported_funcs.push(f);
             }
@@ -291,7 +289,7 @@ pub fn instantiate(
         })
         .collect();
     for ty in &info.tables[info.num_imported_tables as usize..] {
-        let mut table = TableData::new(*ty, 0)?;
+        let mut table = TableData::new(ty.canonicalize(type_ids), 0)?;
         instance.tables.push(&mut *table);
         table_handles.push(store.tables.len());
         store.tables.push(table);
@@ -305,7 +303,11 @@ pub fn instantiate(
         })
         .collect();
     for index in info.num_imported_tags..info.tags.len() as u32 {
-        let tag = store.push_tag(info.tag_type(index).clone());
+        let type_index = info.tags[index as usize];
+        let tag = store.push_tag(
+            info.tag_type(index).canonicalize(type_ids),
+            type_ids[type_index as usize],
+        );
         instance.tags.push(&*store.tags[tag]);
         tag_handles.push(tag);
     }
@@ -319,7 +321,7 @@ pub fn instantiate(
         instance.funcrefs[index] = VMFuncRef {
             func_ptr: module.func_ptr(defined),
             vmctx,
-            type_id: instance.type_ids[info.functions[index] as usize],
+            type_id: type_ids[info.functions[index] as usize],
         };
     }
 
@@ -333,8 +335,11 @@ pub fn instantiate(
         vmctx::VMCTX_LIBCALLS,
         LIBCALLS.as_ptr() as usize,
     );
-    let type_ids = instance.type_ids.as_ptr() as usize;
-    write_ptr(&mut instance.vmctx, vmctx::VMCTX_TYPE_IDS, type_ids);
+    write_ptr(
+        &mut instance.vmctx,
+        vmctx::VMCTX_TYPE_IDS,
+        type_ids.as_ptr() as usize,
+    );
     let funcrefs = instance.funcrefs.as_ptr() as usize;
     write_ptr(&mut instance.vmctx, vmctx::VMCTX_FUNCREFS, funcrefs);
     for (i, memory) in instance.memories.iter().enumerate() {
@@ -363,7 +368,7 @@ pub fn instantiate(
         let value = instance.eval(init);
         let mut global = Box::new(GlobalData {
             vm: VMGlobal(value),
-            ty: *ty,
+            ty: ty.canonicalize(type_ids),
         });
         instance.globals.push(&mut global.vm);
         global_handles.push(store.globals.len());
@@ -375,6 +380,15 @@ pub fn instantiate(
             offsets.global(i as u32),
             *global as usize,
         );
+    }
+
+    // Defined tables with an initializer start with its value in every element.
+    for (defined, init) in info.table_inits.iter().enumerate() {
+        if let Some(init) = init {
+            let value = instance.eval(init) as usize;
+            let table = info.num_imported_tables + defined as u32;
+            instance.table_mut(table).elements_mut().fill(value);
+        }
     }
 
     instance.imported_funcs = imported_funcs;
@@ -409,7 +423,8 @@ pub fn func_handle(store: &mut StoreData, instance: usize, func_index: u32) -> u
     let defined = (func_index - info.num_imported_funcs) as usize;
     let type_index = info.functions[func_index as usize];
     store.push_func(FuncData {
-        ty: info.types[type_index as usize].clone(),
+        ty: info.types[type_index as usize].canonicalize(module.type_ids()),
+        type_id: module.type_ids()[type_index as usize],
         kind: FuncKind::Wasm {
             func_ptr: module.func_ptr(defined),
             vmctx,

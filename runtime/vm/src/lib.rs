@@ -25,7 +25,7 @@ pub mod instance;
 mod libcalls;
 pub mod memory;
 pub mod signals;
-mod signatures;
+pub mod signatures;
 pub mod store_data;
 pub mod table;
 pub mod trap;

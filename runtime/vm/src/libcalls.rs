@@ -9,7 +9,7 @@ use wasm_prof_environ::{
     libcall::{LIBCALL_OK as OK, LIBCALL_TRAP as TRAP},
 };
 
-use crate::{instance::Instance, unwind};
+use crate::{instance::Instance, signatures, unwind};
 
 /// Addresses of the helpers, indexed by [`Libcall`].
 pub(crate) static LIBCALLS: LazyLock<[usize; Libcall::COUNT]> = LazyLock::new(|| {
@@ -26,6 +26,7 @@ pub(crate) static LIBCALLS: LazyLock<[usize; Libcall::COUNT]> = LazyLock::new(||
         Libcall::ElemDrop => elem_drop as *const () as usize,
         Libcall::Throw => unwind::throw_libcall(),
         Libcall::ThrowRef => unwind::throw_ref_libcall(),
+        Libcall::IsSubtype => is_subtype as *const () as usize,
     })
 });
 
@@ -251,11 +252,15 @@ extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) -> u32 {
     OK
 }
 
+extern "C" fn is_subtype(_vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    u32::from(signatures::is_subtype(actual, expected))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicU64;
 
-    use wasm_prof_environ::{CodeLayout, Limits, MemoryType, ModuleInfo, TableType, ValType};
+    use wasm_prof_environ::{CodeLayout, Limits, MemoryType, ModuleInfo, RefType, TableType};
 
     use super::*;
     use crate::{
@@ -275,7 +280,7 @@ mod tests {
         let info = ModuleInfo {
             tables: vec![
                 TableType {
-                    element: ValType::FuncRef,
+                    element: RefType::FUNCREF,
                     limits: Limits { min: 8, max: None },
                 };
                 2
@@ -289,7 +294,7 @@ mod tests {
         let mut store = StoreData::new(&EPOCH);
         let mut table = TableData::new(
             TableType {
-                element: ValType::FuncRef,
+                element: RefType::FUNCREF,
                 limits: Limits { min: 8, max: None },
             },
             0,

@@ -12,6 +12,7 @@ use crate::{
     exception::{ExceptionHeap, TagData},
     host_func::HostCtx,
     instance::Instance,
+    signatures,
     memory::MemoryData,
     table::TableData,
     vmctx::{VMGlobal, VMLimits},
@@ -34,8 +35,10 @@ pub enum FuncKind {
 
 /// A function owned by a store.
 pub struct FuncData {
-    /// Its signature.
+    /// Its signature, with canonical type references.
     pub ty: FuncType,
+    /// The process-wide id of its type.
+    pub type_id: u32,
     /// How to call it.
     pub kind: FuncKind,
 }
@@ -44,7 +47,7 @@ pub struct FuncData {
 pub struct GlobalData {
     /// Its storage, which compiled code reads and writes.
     pub vm: VMGlobal,
-    /// Its type.
+    /// Its type, with canonical type references.
     pub ty: GlobalType,
 }
 
@@ -119,18 +122,21 @@ impl StoreData {
         self.funcs.len() - 1
     }
 
-    /// Adds a host function of type `ty`; returns its index.
+    /// Adds a host function of type `ty` (whose type references are canonical); returns its
+    /// index.
     pub fn push_host_func(&mut self, ty: FuncType, func: std::rc::Rc<crate::HostFn>) -> usize {
         let ctx = HostCtx::new(ty.clone(), func);
         self.push_func(FuncData {
+            type_id: signatures::canonical_id(&ty),
             ty,
             kind: FuncKind::Host(ctx),
         })
     }
 
-    /// Adds a tag whose exceptions carry values of `ty`'s parameter types; returns its index.
-    pub fn push_tag(&mut self, ty: FuncType) -> usize {
-        self.tags.push(Box::new(TagData { ty }));
+    /// Adds a tag whose exceptions carry values of `ty`'s parameter types, a type with
+    /// canonical references and id `type_id`; returns its index.
+    pub fn push_tag(&mut self, ty: FuncType, type_id: u32) -> usize {
+        self.tags.push(Box::new(TagData { ty, type_id }));
         self.tags.len() - 1
     }
 

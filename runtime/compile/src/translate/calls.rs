@@ -1,12 +1,16 @@
-//! Calls: `call` to a defined or imported function and `call_indirect` through a table, and
-//! their tail-call forms `return_call` and `return_call_indirect`, which replace the caller's
-//! frame (every wasm function uses Cranelift's `tail` convention, so any callee can be one).
+//! Calls: `call` to a defined or imported function, `call_indirect` through a table and
+//! `call_ref` through a typed function reference, and their tail-call forms `return_call`,
+//! `return_call_indirect` and `return_call_ref`, which replace the caller's frame (every wasm
+//! function uses Cranelift's `tail` convention, so any callee can be one).
 //!
 //! Every wasm function takes its own `vmctx` and its caller's before the wasm arguments. A
 //! defined function is called directly (a relocation the linker patches); an imported one
 //! through the `{code, vmctx}` pair its import slot holds; an indirect callee through the
-//! function reference in the table, after checking it is not null and has the expected
-//! signature id. A call inside a `try_table` is a `try_call` (see [`super::exceptions`]).
+//! function reference in the table, after checking it is not null and that its type is the
+//! expected one: equal canonical type ids, or — only when the expected type is open to
+//! subtypes — a runtime helper that follows the callee type's declared supertypes. `call_ref`
+//! checks null only: validation proved the reference's type. A call inside a `try_table` is a
+//! `try_call` (see [`super::exceptions`]).
 
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
 use wasmparser::Operator;
@@ -17,7 +21,7 @@ use crate::{
     error::Result,
     traps,
 };
-use wasm_prof_environ::vmoffsets as vmctx;
+use wasm_prof_environ::{Libcall, vmoffsets as vmctx};
 
 /// Translates a call operator; `false` when `op` is not one.
 pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
@@ -34,6 +38,8 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             type_index,
             table_index,
         } => call_indirect(t, *type_index, *table_index, CallKind::TailCall),
+        Operator::CallRef { type_index } => call_ref(t, *type_index, CallKind::Call),
+        Operator::ReturnCallRef { type_index } => call_ref(t, *type_index, CallKind::TailCall),
         _ => return Ok(false),
     }
     Ok(true)
@@ -101,6 +107,13 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: Ca
     let elem = t.env.table_elem_addr(&mut t.b, table_index, index);
     let funcref = t.b.ins().load(ptr, MemFlagsData::trusted(), elem, 0);
     t.b.ins().trapz(funcref, traps::INDIRECT_CALL_TO_NULL);
+    check_type(t, funcref, type_index);
+    call_funcref(t, funcref, type_index, kind);
+}
+
+/// Traps with `BAD_SIGNATURE` unless the function `funcref` refers to has type `type_index` or
+/// a subtype of it.
+fn check_type(t: &mut Translator, funcref: ir::Value, type_index: u32) {
     let type_ids = t.env.load_vmctx_field(&mut t.b, vmctx::VMCTX_TYPE_IDS);
     let expected =
         t.b.ins()
@@ -112,7 +125,34 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: Ca
         vmctx::FUNCREF_TYPE_ID,
     );
     let mismatch = t.b.ins().icmp(IntCC::NotEqual, expected, actual);
-    t.b.ins().trapnz(mismatch, traps::BAD_SIGNATURE);
+    if t.env.info.type_decls[type_index as usize].is_final {
+        t.b.ins().trapnz(mismatch, traps::BAD_SIGNATURE);
+        return;
+    }
+    // A non-final type may have subtypes: a mismatch asks the registry.
+    let slow = t.b.create_block();
+    let done = t.b.create_block();
+    t.b.ins().brif(mismatch, slow, &[], done, &[]);
+    t.b.seal_block(slow);
+    t.b.switch_to_block(slow);
+    t.b.set_cold_block(slow);
+    let is_subtype = t.env.libcall(&mut t.b, Libcall::IsSubtype, &[actual, expected]);
+    t.b.ins().trapz(is_subtype, traps::BAD_SIGNATURE);
+    t.b.ins().jump(done, &[]);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
+}
+
+/// `call_ref`: a call through a function reference of type `type_index`; traps on null.
+fn call_ref(t: &mut Translator, type_index: u32, kind: CallKind) {
+    let funcref = t.pop1();
+    t.b.ins().trapz(funcref, traps::NULL_REFERENCE);
+    call_funcref(t, funcref, type_index, kind);
+}
+
+/// Calls the function a non-null, type-checked `funcref` refers to.
+fn call_funcref(t: &mut Translator, funcref: ir::Value, type_index: u32, kind: CallKind) {
+    let ptr = t.env.ptr();
     let code = t.b.ins().load(
         ptr,
         MemFlagsData::trusted(),

@@ -6,7 +6,7 @@
 //! A block's parameters stay on the operand stack as they are: they are defined before the
 //! block and so dominate it.
 
-use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData};
+use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData, condcodes::IntCC};
 use wasmparser::{BlockType, Operator};
 
 use super::Translator;
@@ -136,6 +136,30 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             top_as_args(t, arity);
             t.b.ins()
                 .brif(condition, target, &t.branch_args, fallthrough, &[]);
+            t.b.seal_block(fallthrough);
+            t.b.switch_to_block(fallthrough);
+        }
+        Operator::BrOnNull { relative_depth } => {
+            let reference = t.pop1();
+            let (target, arity) = frame_at(t, *relative_depth).branch_target();
+            let fallthrough = t.b.create_block();
+            top_as_args(t, arity);
+            let is_null = t.b.ins().icmp_imm_u(IntCC::Equal, reference, 0);
+            t.b.ins()
+                .brif(is_null, target, &t.branch_args, fallthrough, &[]);
+            t.b.seal_block(fallthrough);
+            t.b.switch_to_block(fallthrough);
+            t.push1(reference);
+        }
+        Operator::BrOnNonNull { relative_depth } => {
+            // The reference is the last of the label's values: it stays on the stack for the
+            // branch and is dropped on the way through.
+            let (target, arity) = frame_at(t, *relative_depth).branch_target();
+            let fallthrough = t.b.create_block();
+            top_as_args(t, arity);
+            let reference = t.pop1();
+            t.b.ins()
+                .brif(reference, target, &t.branch_args, fallthrough, &[]);
             t.b.seal_block(fallthrough);
             t.b.switch_to_block(fallthrough);
         }

@@ -1,5 +1,5 @@
-//! References and tables: `ref.null`, `ref.is_null`, `ref.func`, `table.get/set/size/grow/
-//! fill/copy/init` and `elem.drop`.
+//! References and tables: `ref.null`, `ref.is_null`, `ref.as_non_null`, `ref.func`,
+//! `table.get/set/size/grow/fill/copy/init` and `elem.drop`.
 //!
 //! A reference is a pointer-sized integer, 0 for null; a function reference points at the
 //! instance's `VMFuncRef` record. A table is a record `{base, length}` of 8-byte elements;
@@ -24,6 +24,11 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             let is_null = t.b.ins().icmp_imm_u(IntCC::Equal, value, 0);
             let is_null = t.b.ins().uextend(types::I32, is_null);
             t.push1(is_null);
+        }
+        Operator::RefAsNonNull => {
+            let value = t.pop1();
+            t.b.ins().trapz(value, traps::NULL_REFERENCE);
+            t.push1(value);
         }
         Operator::RefFunc { function_index } => {
             let funcrefs = t.env.load_vmctx_field(&mut t.b, vmctx::VMCTX_FUNCREFS);
