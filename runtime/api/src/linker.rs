@@ -178,7 +178,9 @@ impl Linker {
                 (StoreItem::Func(f), ExternType::Func(_)) => {
                     signatures::is_subtype(store.data.funcs[f].type_id, declared_id)
                 }
-                (StoreItem::Tag(t), ExternType::Tag(_)) => store.data.tags[t].type_id == declared_id,
+                (StoreItem::Tag(t), ExternType::Tag(_)) => {
+                    store.data.tags[t].type_id == declared_id
+                }
                 (StoreItem::Func(_) | StoreItem::Tag(_), _) => false,
                 _ => matches(&item.ty(store), &import.ty.canonicalize(type_ids)),
             };

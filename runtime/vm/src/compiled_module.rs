@@ -13,8 +13,9 @@ use wasm_prof_environ::{
 
 use crate::{
     code_memory::CodeMemory,
-    code_registry, signatures,
+    code_registry,
     error::{Result, VmError},
+    signatures,
 };
 
 /// What the code at an image offset is.

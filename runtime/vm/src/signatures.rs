@@ -218,11 +218,23 @@ mod tests {
             refers_to(2),
             refers_to(1),
         ];
-        a.type_decls = vec![decl(0, None, true), decl(1, None, true), decl(1, None, true)];
+        a.type_decls = vec![
+            decl(0, None, true),
+            decl(1, None, true),
+            decl(1, None, true),
+        ];
         // Module b: the same group first, then the same lone type.
         let mut b = ModuleInfo::default();
-        b.types = vec![refers_to(1), refers_to(0), FuncType::new([ValType::I64], [])];
-        b.type_decls = vec![decl(0, None, true), decl(0, None, true), decl(2, None, true)];
+        b.types = vec![
+            refers_to(1),
+            refers_to(0),
+            FuncType::new([ValType::I64], []),
+        ];
+        b.type_decls = vec![
+            decl(0, None, true),
+            decl(0, None, true),
+            decl(2, None, true),
+        ];
         let (a, b) = (canonical_ids(&a), canonical_ids(&b));
         assert_eq!(a[0], b[2]);
         assert_eq!(&a[1..], &b[..2]);
@@ -239,7 +251,11 @@ mod tests {
     fn declared_supertypes_are_followed_and_finality_is_part_of_the_type() {
         let mut m = ModuleInfo::default();
         m.types = vec![FuncType::default(); 3];
-        m.type_decls = vec![decl(0, None, false), decl(1, Some(0), false), decl(2, Some(1), true)];
+        m.type_decls = vec![
+            decl(0, None, false),
+            decl(1, Some(0), false),
+            decl(2, Some(1), true),
+        ];
         let ids = canonical_ids(&m);
         assert!(is_subtype(ids[2], ids[0]));
         assert!(is_subtype(ids[1], ids[0]));

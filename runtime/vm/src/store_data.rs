@@ -12,8 +12,8 @@ use crate::{
     exception::{ExceptionHeap, TagData},
     host_func::HostCtx,
     instance::Instance,
-    signatures,
     memory::MemoryData,
+    signatures,
     table::TableData,
     vmctx::{VMGlobal, VMLimits},
 };

@@ -136,7 +136,9 @@ fn check_type(t: &mut Translator, funcref: ir::Value, type_index: u32) {
     t.b.seal_block(slow);
     t.b.switch_to_block(slow);
     t.b.set_cold_block(slow);
-    let is_subtype = t.env.libcall(&mut t.b, Libcall::IsSubtype, &[actual, expected]);
+    let is_subtype = t
+        .env
+        .libcall(&mut t.b, Libcall::IsSubtype, &[actual, expected]);
     t.b.ins().trapz(is_subtype, traps::BAD_SIGNATURE);
     t.b.ins().jump(done, &[]);
     t.b.seal_block(done);
