@@ -3,7 +3,11 @@
 //! images can be mapped from it copy-on-write). Registered for trap attribution for as long as
 //! it lives.
 
-use std::{fs::File, ops::Range, sync::Arc};
+use std::{
+    fs::File,
+    ops::Range,
+    sync::{Arc, OnceLock},
+};
 
 use memmap2::MmapMut;
 use wasm_prof_environ::{
@@ -49,8 +53,9 @@ pub struct CompiledModule {
     artifact: Option<ArtifactFile>,
     /// Start of every trampoline in the image, sorted, and whether it is an entry trampoline.
     trampolines: Vec<(u32, bool)>,
-    /// The process-wide id of each of the module's types, by type index.
-    type_ids: Box<[u32]>,
+    /// The process-wide id of each of the module's types, by type index; interned when the
+    /// module is first linked or instantiated, not when it is loaded.
+    type_ids: OnceLock<Box<[u32]>>,
 }
 
 /// An open cache artifact and where the code image starts in it.
@@ -117,7 +122,6 @@ impl CompiledModule {
         trampolines.sort_unstable();
         trampolines.dedup();
         let range = code.address_range();
-        let type_ids = signatures::canonical_ids(&info);
         Ok(Arc::new_cyclic(|weak| {
             code_registry::register(range, weak.clone());
             Self {
@@ -126,7 +130,7 @@ impl CompiledModule {
                 code,
                 artifact,
                 trampolines,
-                type_ids,
+                type_ids: OnceLock::new(),
             }
         }))
     }
@@ -139,7 +143,8 @@ impl CompiledModule {
     /// The process-wide id of each of the module's types, by type index: equal types of
     /// different modules have equal ids.
     pub fn type_ids(&self) -> &[u32] {
-        &self.type_ids
+        self.type_ids
+            .get_or_init(|| signatures::canonical_ids(&self.info))
     }
 
     /// Where everything lies in the code image.

@@ -15,6 +15,10 @@ use wasm_prof_environ::{FuncRef, FuncType, HeapType, ModuleInfo, RefType, TypeDe
 
 use crate::vmctx::VMFuncRef;
 
+/// The registry's hash maps: foldhash is several times faster than the standard SipHash on
+/// these small keys, and seeded per process, so modules cannot choose colliding types.
+type Map<K> = HashMap<K, u32, foldhash::fast::RandomState>;
+
 /// A recursion group as a key: its types with references inside the group written as
 /// `HeapType::Module(position in the group)` and references outside as canonical ids.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -37,7 +41,12 @@ struct Entry {
 
 #[derive(Default)]
 struct Registry {
-    groups: HashMap<GroupKey, u32>,
+    /// Lone final types without a supertype or a reference to a concrete type — every type
+    /// of a WebAssembly 2.0 module — by signature: the common case, looked up without
+    /// building a key.
+    plain: Map<FuncType>,
+    /// Every other recursion group.
+    groups: Map<GroupKey>,
     entries: Vec<Entry>,
 }
 
@@ -60,6 +69,11 @@ pub fn canonical_ids(info: &ModuleInfo) -> Box<[u32]> {
         let end = (start + 1..info.types.len())
             .find(|&i| info.type_decls[i].rec_group != group)
             .unwrap_or(info.types.len());
+        if end == start + 1 && is_plain(&info.types[start], &info.type_decls[start]) {
+            ids.push(registry.intern_plain(&info.types[start]));
+            start = end;
+            continue;
+        }
         let key = group_key(
             &info.types[start..end],
             &info.type_decls[start..end],
@@ -76,12 +90,15 @@ pub fn canonical_ids(info: &ModuleInfo) -> Box<[u32]> {
 /// The id of a signature declared on its own (a host function's or tag's type, whose
 /// references must already be canonical).
 pub fn canonical_id(ty: &FuncType) -> u32 {
-    let key = GroupKey(vec![(ty.clone(), None, true)]);
     let decl = TypeDecl {
         rec_group: 0,
         supertype: None,
         is_final: true,
     };
+    if is_plain(ty, &decl) {
+        return registry().intern_plain(ty);
+    }
+    let key = GroupKey(vec![(ty.clone(), None, true)]);
     registry().intern(key, 0, &[], &[decl])
 }
 
@@ -132,7 +149,33 @@ fn funcref_type_id(f: FuncRef) -> u32 {
     unsafe { (*(f.address() as *const VMFuncRef)).type_id }
 }
 
+/// Whether a lone type is final, has no supertype and refers to no concrete type: then its
+/// signature alone says which type it is.
+fn is_plain(ty: &FuncType, decl: &TypeDecl) -> bool {
+    let concrete = |t: &ValType| {
+        matches!(
+            t,
+            ValType::Ref(RefType {
+                heap: HeapType::Module(_) | HeapType::Canonical(_),
+                ..
+            })
+        )
+    };
+    decl.is_final && decl.supertype.is_none() && !ty.params.iter().chain(&ty.results).any(concrete)
+}
+
 impl Registry {
+    /// The id of a plain type (see [`is_plain`]), registering it when it is new.
+    fn intern_plain(&mut self, ty: &FuncType) -> u32 {
+        if let Some(id) = self.plain.get(ty) {
+            return *id;
+        }
+        let id = self.entries.len() as u32;
+        self.entries.push(Entry { supertype: None });
+        self.plain.insert(ty.clone(), id);
+        id
+    }
+
     /// The id of the group's first type, registering the group when it is new.
     fn intern(&mut self, key: GroupKey, start: u32, ids: &[u32], decls: &[TypeDecl]) -> u32 {
         if let Some(first) = self.groups.get(&key) {
