@@ -79,23 +79,25 @@ impl Linker {
         store: &mut Store,
         module: &Module,
     ) -> Result<()> {
-        for import in &module.info().imports {
+        let type_ids = module.compiled().type_ids();
+        for (import, type_id) in module.info().imports.iter().zip(declared_type_ids(module)) {
             if self.is_defined(&import.module, &import.name) {
                 continue;
             }
-            let item = match &import.ty {
+            let item = match import.ty.canonicalize(type_ids) {
                 ExternType::Func(ty) => {
                     let what = format!("{}::{}", import.module, import.name);
-                    Extern::Func(Func::new(store, ty.clone(), move |_, _, _| {
+                    let trap = move |_: &mut crate::Caller<'_>, _: &[Val], _: &mut [Val]| {
                         Err(Trap::host(format!("called unknown import {what}")))
-                    }))
+                    };
+                    Extern::Func(Func::with_type_id(store, ty, type_id, Rc::new(trap)))
                 }
-                ExternType::Memory(ty) => Extern::Memory(Memory::new(store, *ty)?),
-                ExternType::Table(ty) => Extern::Table(Table::new(store, *ty)?),
+                ExternType::Memory(ty) => Extern::Memory(Memory::new(store, ty)?),
+                ExternType::Table(ty) => Extern::Table(Table::new(store, ty)?),
                 ExternType::Global(ty) => {
-                    Extern::Global(Global::new(store, *ty, Val::default_for(ty.content))?)
+                    Extern::Global(Global::new(store, ty, Val::default_for(ty.content))?)
                 }
-                ExternType::Tag(ty) => Extern::Tag(Tag::new(store, ty.clone())?),
+                ExternType::Tag(ty) => Extern::Tag(Tag::with_type_id(store, ty, type_id)),
             };
             self.define(&import.module, &import.name, item);
         }
@@ -142,26 +144,13 @@ impl Linker {
     fn resolve(&self, store: &mut Store, module: &Module) -> Result<Vec<Extern>> {
         let info = module.info();
         let type_ids = module.compiled().type_ids();
-        let (mut funcs, mut tags) = (0, 0);
         let mut imports = Vec::with_capacity(info.imports.len());
-        for import in &info.imports {
+        for (import, declared_id) in info.imports.iter().zip(declared_type_ids(module)) {
             let link_error = |reason: &str| Error::Link {
                 module: import.module.clone(),
                 name: import.name.clone(),
                 kind: import.ty.kind(),
                 reason: reason.to_string(),
-            };
-            // The process-wide id of a function's or tag's declared type.
-            let declared_id = match import.ty {
-                ExternType::Func(_) => {
-                    funcs += 1;
-                    type_ids[info.functions[funcs - 1] as usize]
-                }
-                ExternType::Tag(_) => {
-                    tags += 1;
-                    type_ids[info.tags[tags - 1] as usize]
-                }
-                _ => 0,
             };
             let key = (import.module.clone(), import.name.clone());
             let item = match self.definitions.get(&key) {
@@ -191,6 +180,25 @@ impl Linker {
         }
         Ok(imports)
     }
+}
+
+/// The process-wide id of each import's declared type: a function's or a tag's type; 0 for
+/// the other kinds, which match by their types (see [`matches`]).
+fn declared_type_ids(module: &Module) -> impl Iterator<Item = u32> + '_ {
+    let info = module.info();
+    let type_ids = module.compiled().type_ids();
+    let (mut funcs, mut tags) = (0, 0);
+    info.imports.iter().map(move |import| match import.ty {
+        ExternType::Func(_) => {
+            funcs += 1;
+            type_ids[info.functions[funcs - 1] as usize]
+        }
+        ExternType::Tag(_) => {
+            tags += 1;
+            type_ids[info.tags[tags - 1] as usize]
+        }
+        _ => 0,
+    })
 }
 
 /// Whether a table, memory or global of type `actual` can satisfy an import of type

@@ -261,7 +261,20 @@ impl Func {
     }
 
     pub(crate) fn from_rc(store: &mut Store, ty: FuncType, func: Rc<HostFn>) -> Func {
-        let index = store.data.push_host_func(ty, func);
+        let type_id = signatures::canonical_id(&ty);
+        Self::with_type_id(store, ty, type_id, func)
+    }
+
+    /// A host function of type `ty` (with canonical references) whose type has id `type_id`:
+    /// a type declared in a recursion group or open to subtypes is not the lone final type
+    /// [`Func::new`] gives its signature.
+    pub(crate) fn with_type_id(
+        store: &mut Store,
+        ty: FuncType,
+        type_id: u32,
+        func: Rc<HostFn>,
+    ) -> Func {
+        let index = store.data.push_host_func(ty, type_id, func);
         Func::new_in(store, index)
     }
 
@@ -349,8 +362,13 @@ impl Tag {
             )));
         }
         let type_id = signatures::canonical_id(&ty);
+        Ok(Self::with_type_id(store, ty, type_id))
+    }
+
+    /// A tag of type `ty` (with canonical references, no results) whose type has id `type_id`.
+    pub(crate) fn with_type_id(store: &mut Store, ty: FuncType, type_id: u32) -> Tag {
         let index = store.data.push_tag(ty, type_id);
-        Ok(Tag::new_in(store, index))
+        Tag::new_in(store, index)
     }
 
     /// The types of the values its exceptions carry, as a signature's parameters.
@@ -398,8 +416,15 @@ impl Table {
     /// A new table of type `ty` in `store`, every element null.
     ///
     /// # Errors
-    /// [`Error::Limit`] when the table is larger than this runtime allows.
+    /// [`Error::BadCall`] when null is not a value of the element type; [`Error::Limit`] when
+    /// the table is larger than this runtime allows.
     pub fn new(store: &mut Store, ty: TableType) -> Result<Table> {
+        if !ty.element.nullable {
+            return Err(Error::BadCall(format!(
+                "a table of {} cannot start out null",
+                ty.element
+            )));
+        }
         store.data.tables.push(TableData::new(ty, 0)?);
         Ok(Table::new_in(store, store.data.tables.len() - 1))
     }

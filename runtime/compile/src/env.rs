@@ -1,5 +1,5 @@
 //! The function environment: how translated code reaches the instance through its `vmctx` —
-//! memories, tables, globals, imported functions, signature ids and runtime helpers — with the
+//! memories, tables, globals, imported functions, type ids and runtime helpers — with the
 //! layout the environment layer fixes for both the compiler and the VM.
 
 use cranelift_codegen::{

@@ -19,7 +19,7 @@ use cranelift_codegen::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use wasm_prof_environ::{FuncType, Libcall, libcall::HOST_THREW, vmoffsets::EXCEPTION_SLOT};
+use wasm_prof_environ::{FuncType, Libcall, libcall::HOST_THREW, vmoffsets::VALUE_SLOT};
 
 use crate::{
     env::{clif_type, libcall_address, wasm_signature},
@@ -27,8 +27,6 @@ use crate::{
     functions::{CompiledFunction, collect},
     traps,
 };
-
-const SLOT: i32 = EXCEPTION_SLOT;
 
 /// Compiles the host-to-wasm trampoline for `ty`.
 pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunction> {
@@ -47,7 +45,7 @@ pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFuncti
             clif_type(*p),
             MemFlagsData::trusted(),
             values,
-            i as i32 * SLOT,
+            i as i32 * VALUE_SLOT,
         ));
     }
     let wasm_sig = b.import_signature(wasm_signature(isa, ty));
@@ -55,7 +53,7 @@ pub(crate) fn entry(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFuncti
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         b.ins()
-            .store(MemFlagsData::trusted(), r, values, i as i32 * SLOT);
+            .store(MemFlagsData::trusted(), r, values, i as i32 * VALUE_SLOT);
     }
     b.ins().return_(&[]);
     b.finalize(isa.frontend_config());
@@ -73,13 +71,13 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
     let slots = ty.params.len().max(ty.results.len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        slots * SLOT as u32,
+        slots * VALUE_SLOT as u32,
         4,
     ));
     let values = b.ins().stack_addr(ptr, slot, 0);
     for (i, p) in params[2..].iter().enumerate() {
         b.ins()
-            .store(MemFlagsData::trusted(), *p, values, i as i32 * SLOT);
+            .store(MemFlagsData::trusted(), *p, values, i as i32 * VALUE_SLOT);
     }
     let mut dispatch_sig = Signature::new(isa.default_call_conv());
     dispatch_sig.params.extend([AbiParam::new(ptr); 3]);
@@ -101,7 +99,7 @@ pub(crate) fn host(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunctio
                 clif_type(*r),
                 MemFlagsData::trusted(),
                 values,
-                i as i32 * SLOT,
+                i as i32 * VALUE_SLOT,
             )
         })
         .collect();

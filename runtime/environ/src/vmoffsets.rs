@@ -8,16 +8,18 @@ use crate::module_info::ModuleInfo;
 pub const FUNCREF_FUNC_PTR: i32 = 0;
 /// Offset of a function reference's callee context (`VMFuncRef::vmctx`).
 pub const FUNCREF_VMCTX: i32 = 8;
-/// Offset of a function reference's signature id (`VMFuncRef::type_id`).
+/// Offset of a function reference's type id (`VMFuncRef::type_id`).
 pub const FUNCREF_TYPE_ID: i32 = 16;
 /// Size of a function reference (`VMFuncRef`).
 pub const FUNCREF_SIZE: i64 = 24;
 /// Offset of the tag pointer (the tag's identity) in an exception record (`VMException`).
 pub const EXCEPTION_TAG: i32 = 0;
-/// Offset of the pointer to an exception's values (16-byte slots) in its record.
+/// Offset of the pointer to an exception's values (value slots) in its record.
 pub const EXCEPTION_VALUES: i32 = 8;
-/// Bytes per value slot of an exception (and of the values `throw` passes).
-pub const EXCEPTION_SLOT: i32 = 16;
+/// Bytes per value slot: host calls pass arguments and results in these slots, `throw` passes
+/// an exception's values in them, and exception records keep their values in them (the VM's
+/// `u128`).
+pub const VALUE_SLOT: i32 = 16;
 
 /// Offset of the base address in a memory's or table's record (`VMMemory`, `VMTable`).
 pub const BASE: i32 = 0;
@@ -36,7 +38,7 @@ pub const VMCTX_INSTANCE: i32 = 0;
 pub const VMCTX_LIMITS: i32 = 8;
 /// Offset of the pointer to the libcall table (indexed by [`crate::Libcall`]) in a `vmctx`.
 pub const VMCTX_LIBCALLS: i32 = 16;
-/// Offset of the pointer to the instance's signature ids (one per type index) in a `vmctx`.
+/// Offset of the pointer to the instance's type ids (one per type index) in a `vmctx`.
 pub const VMCTX_TYPE_IDS: i32 = 24;
 /// Offset of the pointer to the instance's function references in a `vmctx`.
 pub const VMCTX_FUNCREFS: i32 = 32;

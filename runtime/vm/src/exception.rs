@@ -37,7 +37,7 @@ pub struct VMException {
 const _: () = {
     assert!(offset_of!(VMException, tag) == offsets::EXCEPTION_TAG as usize);
     assert!(offset_of!(VMException, values) == offsets::EXCEPTION_VALUES as usize);
-    assert!(size_of::<u128>() == offsets::EXCEPTION_SLOT as usize);
+    assert!(size_of::<u128>() == offsets::VALUE_SLOT as usize);
 };
 
 impl VMException {

@@ -122,12 +122,17 @@ impl StoreData {
         self.funcs.len() - 1
     }
 
-    /// Adds a host function of type `ty` (whose type references are canonical); returns its
-    /// index.
-    pub fn push_host_func(&mut self, ty: FuncType, func: std::rc::Rc<crate::HostFn>) -> usize {
+    /// Adds a host function of type `ty` (whose type references are canonical) with type id
+    /// `type_id`; returns its index.
+    pub fn push_host_func(
+        &mut self,
+        ty: FuncType,
+        type_id: u32,
+        func: std::rc::Rc<crate::HostFn>,
+    ) -> usize {
         let ctx = HostCtx::new(ty.clone(), func);
         self.push_func(FuncData {
-            type_id: signatures::canonical_id(&ty),
+            type_id,
             ty,
             kind: FuncKind::Host(ctx),
         })

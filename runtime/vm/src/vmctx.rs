@@ -13,7 +13,7 @@ pub struct VMFuncRef {
     pub func_ptr: *const u8,
     /// The `vmctx` (or host context) to pass as the callee context.
     pub vmctx: *mut u8,
-    /// Engine-wide signature id, compared by `call_indirect`.
+    /// Process-wide type id (see `signatures`), compared by `call_indirect`.
     pub type_id: u32,
 }
 

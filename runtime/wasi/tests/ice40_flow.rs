@@ -6,7 +6,10 @@
 //! paths. And yosys's interactive shell catches the C++ exception that an unknown top module
 //! throws deep inside a pass, reports it and carries on.
 
+mod cache_paths;
 mod support;
+
+use cache_paths::CachePaths;
 
 use std::path::Path;
 
@@ -146,19 +149,9 @@ fn the_ice40_flow_builds_the_same_bitstream_on_every_path() {
     let [Some(yosys), Some(nextpnr), Some(icepack)] = wasm else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    let mut cached = Config::new();
-    cached.cache_dir(cache.path());
-    let cached = Engine::new(cached).unwrap();
-    let mut uncached = Config::new();
-    uncached.cache(false);
-    let uncached = Engine::new(uncached).unwrap();
+    let cache_paths = CachePaths::new();
     let mut runs = Vec::new();
-    for (engine, outcome) in [
-        (&cached, CacheOutcome::Miss),
-        (&cached, CacheOutcome::Hit),
-        (&uncached, CacheOutcome::Disabled),
-    ] {
+    for (engine, outcome) in cache_paths.each() {
         let load = |path: &Path| {
             let module = Module::from_file(engine, path).unwrap();
             assert_eq!(*module.cache_outcome(), outcome, "{}", path.display());

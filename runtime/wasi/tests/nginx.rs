@@ -3,7 +3,10 @@
 //! its first accept and first response observed, and 10,000 keep-alive requests without an
 //! error.
 
+mod cache_paths;
 mod support;
+
+use cache_paths::CachePaths;
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -133,13 +136,7 @@ fn nginx_serves_its_files_identically_on_every_path() {
     let Some(wasm) = support::fetched("nginx", "scripts/build-nginx.sh") else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    let mut cached = Config::new();
-    cached.cache_dir(cache.path());
-    let cached = Engine::new(cached).unwrap();
-    let mut uncached = Config::new();
-    uncached.cache(false);
-    let uncached = Engine::new(uncached).unwrap();
+    let cache_paths = CachePaths::new();
     let paths = [
         "/",
         "/hello.txt",
@@ -148,11 +145,7 @@ fn nginx_serves_its_files_identically_on_every_path() {
         "/index.html",
     ];
     let mut runs = Vec::new();
-    for (engine, outcome) in [
-        (&cached, CacheOutcome::Miss),
-        (&cached, CacheOutcome::Hit),
-        (&uncached, CacheOutcome::Disabled),
-    ] {
+    for (engine, outcome) in cache_paths.each() {
         let module = Module::from_file(engine, &wasm).unwrap();
         assert_eq!(*module.cache_outcome(), outcome);
         let started = Instant::now();

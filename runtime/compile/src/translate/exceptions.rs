@@ -14,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 use wasm_prof_environ::{
     Libcall,
-    vmoffsets::{EXCEPTION_SLOT, EXCEPTION_VALUES},
+    vmoffsets::{VALUE_SLOT, EXCEPTION_VALUES},
 };
 use wasmparser::{Catch, Operator};
 
@@ -112,7 +112,7 @@ fn landing_pad(t: &mut Translator, catch: &Catch) -> CatchClause {
                 ty,
                 MemFlagsData::trusted(),
                 values,
-                i as i32 * EXCEPTION_SLOT,
+                i as i32 * VALUE_SLOT,
             );
             args.push(BlockArg::Value(value));
         }
@@ -135,7 +135,7 @@ fn throw(t: &mut Translator, tag: u32) {
     let count = t.env.info.tag_type(tag).params.len();
     let slots = t.b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        (count.max(1) as u32) * EXCEPTION_SLOT as u32,
+        (count.max(1) as u32) * VALUE_SLOT as u32,
         4,
     ));
     let values = t.b.ins().stack_addr(t.env.ptr(), slots, 0);
@@ -144,7 +144,7 @@ fn throw(t: &mut Translator, tag: u32) {
             MemFlagsData::trusted(),
             value,
             values,
-            i as i32 * EXCEPTION_SLOT,
+            i as i32 * VALUE_SLOT,
         );
     }
     t.dropn(count);
