@@ -25,6 +25,7 @@ const SCRIPT_STACK: usize = 16 << 20;
 pub struct WastRunner {
     engine: Engine,
     multi_memory: Engine,
+    wasm_v2: Engine,
 }
 
 impl WastRunner {
@@ -35,19 +36,23 @@ impl WastRunner {
     /// When the runtime cannot target this machine.
     ///
     /// Scripts run with the runtime's feature set (WebAssembly 2.0 with tail calls, extended
-    /// constant expressions, relaxed SIMD and exception handling), where a second memory is
-    /// invalid,
+    /// constant expressions, relaxed SIMD, exception handling and memory64), where a second
+    /// memory is invalid,
     /// except scripts written for the multi-memory proposal (their name mentions
     /// `multi-memory` or `memory-multi`, like the SIMD proposal's `simd_memory-multi.wast`),
-    /// which run with multi-memory on.
+    /// which run with multi-memory on, and the scripts of the WebAssembly 1.0 and 2.0 suites
+    /// (in a `wasm-v1` or `wasm-v2` folder), which run with memory64 off: they assert 2.0's
+    /// binary format of memory limits, 32-bit numbers that 3.0 widened to 64 bits.
     pub fn new() -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.cache(false).parallel_compile(false);
         let engine = Engine::new(config.clone())?;
+        let wasm_v2 = Engine::new(config.clone().memory64(false).clone())?;
         let multi_memory = Engine::new(config.multi_memory(true).clone())?;
         Ok(Self {
             engine,
             multi_memory,
+            wasm_v2,
         })
     }
 
@@ -55,14 +60,22 @@ impl WastRunner {
     pub fn with_engine(engine: Engine) -> Self {
         Self {
             multi_memory: engine.clone(),
+            wasm_v2: engine.clone(),
             engine,
         }
     }
 
     /// The engine for the script called `name`.
     fn engine_for(&self, name: &str) -> &Engine {
+        let in_folder = |folder: &str| {
+            Path::new(name)
+                .components()
+                .any(|c| c.as_os_str() == folder)
+        };
         if name.contains("multi-memory") || name.contains("memory-multi") {
             &self.multi_memory
+        } else if in_folder("wasm-v1") || in_folder("wasm-v2") {
+            &self.wasm_v2
         } else {
             &self.engine
         }

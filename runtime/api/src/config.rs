@@ -27,6 +27,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) multi_memory: bool,
+    pub(crate) memory64: bool,
 }
 
 impl Default for Config {
@@ -43,6 +44,7 @@ impl Default for Config {
             epoch_interruption: false,
             max_wasm_stack: 1 << 20,
             multi_memory: false,
+            memory64: true,
         }
     }
 }
@@ -126,11 +128,19 @@ impl Config {
         self
     }
 
+    /// Accepts 64-bit memories and tables (memory64; default on, as in WebAssembly 3.0). Off,
+    /// memory limits take WebAssembly 2.0's binary format (32-bit LEB128 numbers).
+    pub fn memory64(&mut self, on: bool) -> &mut Self {
+        self.memory64 = on;
+        self
+    }
+
     /// The wasm features modules may use under this configuration: [`wasm_features`], plus
-    /// multi-memory when enabled.
+    /// multi-memory when enabled, less memory64 when disabled.
     pub fn features(&self) -> wasmparser::WasmFeatures {
         let mut features = wasm_features();
         features.set(wasmparser::WasmFeatures::MULTI_MEMORY, self.multi_memory);
+        features.set(wasmparser::WasmFeatures::MEMORY64, self.memory64);
         features
     }
 
@@ -151,7 +161,8 @@ impl Config {
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
 /// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD and
-/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`); and the threads
+/// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`) and 64-bit memories
+/// and tables (memory64); and the threads
 /// proposal's atomic instructions on unshared memories (shared memories are refused when a
 /// module is parsed: a store runs one thread).
 /// wasmparser gates `externref` behind its `GC_TYPES` flag as well as reference types.
@@ -171,6 +182,7 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::EXTENDED_CONST
         | F::EXCEPTIONS
         | F::THREADS
+        | F::MEMORY64
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

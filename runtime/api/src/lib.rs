@@ -34,7 +34,7 @@ pub use wasm_prof_cache as cache;
 pub use wasm_prof_compile::OptLevel;
 pub use wasm_prof_environ as environ;
 pub use wasm_prof_environ::{
-    ExnRef, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, Val,
+    AddressType, ExnRef, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, TrapKind, Val,
     ValType, types,
 };
 pub use wasm_prof_phases as phases;

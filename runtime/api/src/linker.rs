@@ -173,9 +173,13 @@ fn matches(actual: &ExternType, expected: &ExternType) -> bool {
     match (actual, expected) {
         (ExternType::Func(a), ExternType::Func(e)) => a == e,
         (ExternType::Table(a), ExternType::Table(e)) => {
-            a.element == e.element && limits_match(&a.limits, &e.limits)
+            a.address_type == e.address_type
+                && a.element == e.element
+                && limits_match(&a.limits, &e.limits)
         }
-        (ExternType::Memory(a), ExternType::Memory(e)) => limits_match(&a.limits, &e.limits),
+        (ExternType::Memory(a), ExternType::Memory(e)) => {
+            a.address_type == e.address_type && limits_match(&a.limits, &e.limits)
+        }
         (ExternType::Global(a), ExternType::Global(e)) => a == e,
         (ExternType::Tag(a), ExternType::Tag(e)) => a == e,
         _ => false,

@@ -13,7 +13,7 @@ use crate::module_info::{
 };
 use crate::{
     error::{ModuleError, Result},
-    types::{ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
+    types::{AddressType, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
 };
 
 /// A function body waiting to be validated and compiled.
@@ -349,6 +349,7 @@ fn convert_heap(ty: HeapType) -> ValType {
 
 fn convert_table(t: &wasmparser::TableType) -> TableType {
     TableType {
+        address_type: address_type(t.table64),
         element: convert_ref(t.element_type),
         limits: Limits {
             min: t.initial,
@@ -364,11 +365,21 @@ fn convert_memory(m: &wasmparser::MemoryType) -> Result<MemoryType> {
         return Err(ModuleError::Unsupported("shared memories".into()));
     }
     Ok(MemoryType {
+        address_type: address_type(m.memory64),
         limits: Limits {
             min: m.initial,
             max: m.maximum,
         },
     })
+}
+
+/// The address type wasmparser's `memory64`/`table64` flag stands for.
+fn address_type(is_64: bool) -> AddressType {
+    if is_64 {
+        AddressType::I64
+    } else {
+        AddressType::I32
+    }
 }
 
 fn convert_global(g: &wasmparser::GlobalType) -> GlobalType {
