@@ -1,8 +1,8 @@
 //! The `spectest` module that spec scripts import from.
 
 use wasm_prof_runtime::{
-    AddressType, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Result, Store, Table,
-    TableType, Val, ValType,
+    AddressType, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, Result,
+    Store, Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest`'s functions, globals, table and memory in `linker`, creating the

@@ -102,7 +102,11 @@ fn memory_grows_and_reports_its_size_as_i64() {
     assert_eq!(run("load8", &[Val::I64(0x2_ffff)]), Some(Val::I32(0)));
     // Past the 4 GiB this runtime reserves per memory, and past any u32 page count.
     for delta in [0x1_0000, 1 << 32, 1 << 48, -1] {
-        assert_eq!(run("grow", &[Val::I64(delta)]), Some(Val::I64(-1)), "{delta}");
+        assert_eq!(
+            run("grow", &[Val::I64(delta)]),
+            Some(Val::I64(-1)),
+            "{delta}"
+        );
     }
     assert_eq!(run("size", &[]), Some(Val::I64(3)));
 }

@@ -34,8 +34,8 @@ pub use module_info::{ExternKind, ModuleInfo};
 pub use parse::{ParsedModule, PendingBody, parse};
 pub use trap::TrapKind;
 pub use types::{
-    AddressType, ExnRef, ExternType, FuncRef, FuncType, GlobalType, Limits, MemoryType, TableType, Val,
-    ValType,
+    AddressType, ExnRef, ExternType, FuncRef, FuncType, GlobalType, Limits, MemoryType, TableType,
+    Val, ValType,
 };
 pub use vmoffsets::VMOffsets;
 

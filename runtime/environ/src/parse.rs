@@ -13,7 +13,9 @@ use crate::module_info::{
 };
 use crate::{
     error::{ModuleError, Result},
-    types::{AddressType, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType},
+    types::{
+        AddressType, ExternType, FuncType, GlobalType, Limits, MemoryType, TableType, ValType,
+    },
 };
 
 /// A function body waiting to be validated and compiled.

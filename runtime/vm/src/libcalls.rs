@@ -285,17 +285,20 @@ mod tests {
         let info = ModuleInfo {
             tables: vec![
                 TableType {
-                address_type: AddressType::I32,
+                    address_type: AddressType::I32,
                     element: ValType::FuncRef,
                     limits: Limits { min: 8, max: None },
                 };
                 2
             ],
             num_imported_tables: 2,
-            memories: vec![MemoryType {
-                address_type: AddressType::I32,
-                limits,
-            }; 2],
+            memories: vec![
+                MemoryType {
+                    address_type: AddressType::I32,
+                    limits,
+                };
+                2
+            ],
             num_imported_memories: 2,
             ..ModuleInfo::default()
         };
@@ -315,9 +318,10 @@ mod tests {
         }
         store.tables.push(table);
         let mut memory = MemoryData::new(MemoryType {
-                address_type: AddressType::I32,
-                limits,
-            }).unwrap();
+            address_type: AddressType::I32,
+            limits,
+        })
+        .unwrap();
         memory.data_mut()[..8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         store.memories.push(memory);
         let imports = [
