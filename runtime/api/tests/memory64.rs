@@ -3,6 +3,9 @@
 //! bits) trap instead of wrapping, growing past what the runtime reserves returns -1, a
 //! memory too large to reserve is refused cleanly, and address types must match at link time.
 
+#[path = "support/guest.rs"]
+mod guest;
+
 use wasm_prof_runtime::{
     AddressType, Config, Engine, Error, Extern, Instance, Limits, Linker, Memory, MemoryType,
     Module, Store, TrapKind, Val,
@@ -35,11 +38,7 @@ const MEMORY64: &str = r#"
 "#;
 
 fn instantiate(text: &str, multi_memory: bool) -> (Store, Instance) {
-    let engine = engine(multi_memory);
-    let module = Module::new(&engine, &wat::parse_str(text).unwrap()).unwrap();
-    let mut store = Store::new(&engine);
-    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
-    (store, instance)
+    guest::instantiate(&engine(multi_memory), text)
 }
 
 /// Calls export `name`: its first result (`None` when it has none), or the trap's kind.
@@ -49,12 +48,7 @@ fn call(
     name: &str,
     args: &[Val],
 ) -> Result<Option<Val>, TrapKind> {
-    let func = instance.get_func(store, name).unwrap();
-    match func.call(store, args) {
-        Ok(results) => Ok(results.first().copied()),
-        Err(Error::Trap(trap)) => Err(trap.kind),
-        Err(other) => panic!("{name}: expected a result or a trap, got {other}"),
-    }
+    guest::call(store, instance, name, args).map(|results| results.first().copied())
 }
 
 #[test]
