@@ -33,8 +33,11 @@ const MEMORY64: &str = r#"
     (i64.load offset=0xfffffffffffffff0 (local.get 0)))
   (func (export "size") (result i64) (memory.size))
   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+  (func (export "fill") (param i64 i64) (memory.fill (local.get 0) (i32.const 0xff) (local.get 1)))
   (func (export "call") (param i64) (result i32) (call_indirect (type $to_i32) (local.get 0)))
-  (func (export "table_size") (result i64) (table.size)))
+  (func (export "is_null") (param i64) (result i32) (ref.is_null (table.get (local.get 0))))
+  (func (export "table_size") (result i64) (table.size))
+  (func (export "table_grow") (param i64) (result i64) (table.grow (ref.null func) (local.get 0))))
 "#;
 
 fn instantiate(text: &str, multi_memory: bool) -> (Store, Instance) {
@@ -87,6 +90,21 @@ fn an_address_plus_offset_that_overflows_traps_rather_than_wrapping() {
 }
 
 #[test]
+fn bulk_operations_check_64_bit_ranges() {
+    let (mut store, instance) = instantiate(MEMORY64, false);
+    let mut run = |name, args: &[Val]| call(&mut store, instance, name, args);
+    assert_eq!(run("fill", &[Val::I64(0xfff0), Val::I64(0x10)]), Ok(None));
+    assert_eq!(run("load8", &[Val::I64(0xffff)]), Ok(Some(Val::I32(0xff))));
+    for (at, len) in [(0xfff0, 0x11), (1 << 32, 1), (0x10, -1), (-1, 2)] {
+        assert_eq!(
+            run("fill", &[Val::I64(at), Val::I64(len)]),
+            Err(TrapKind::MemoryOutOfBounds),
+            "fill {len:#x} bytes at {at:#x}"
+        );
+    }
+}
+
+#[test]
 fn memory_grows_and_reports_its_size_as_i64() {
     let (mut store, instance) = instantiate(MEMORY64, false);
     let mut run = |name, args: &[Val]| call(&mut store, instance, name, args).unwrap();
@@ -106,7 +124,7 @@ fn memory_grows_and_reports_its_size_as_i64() {
 }
 
 #[test]
-fn table64_indices_are_checked_in_full() {
+fn table64_indices_are_checked_in_full_and_sizes_are_i64() {
     let (mut store, instance) = instantiate(MEMORY64, false);
     let mut run = |name, args: &[Val]| call(&mut store, instance, name, args);
     assert_eq!(run("table_size", &[]), Ok(Some(Val::I64(2))));
@@ -115,11 +133,25 @@ fn table64_indices_are_checked_in_full() {
         run("call", &[Val::I64(0)]),
         Err(TrapKind::IndirectCallToNull)
     );
-    // The low 32 bits are 1, a valid index: the check must see all 64.
+    // The low 32 bits are 1, a valid index: the checks must see all 64.
     assert_eq!(
         run("call", &[Val::I64(0x1_0000_0001)]),
         Err(TrapKind::TableOutOfBounds)
     );
+    assert_eq!(
+        run("is_null", &[Val::I64(0x1_0000_0001)]),
+        Err(TrapKind::TableOutOfBounds)
+    );
+    assert_eq!(run("table_grow", &[Val::I64(3)]), Ok(Some(Val::I64(2))));
+    assert_eq!(run("table_size", &[]), Ok(Some(Val::I64(5))));
+    assert_eq!(run("is_null", &[Val::I64(4)]), Ok(Some(Val::I32(1))));
+    for delta in [1 << 32, -1] {
+        assert_eq!(
+            run("table_grow", &[Val::I64(delta)]),
+            Ok(Some(Val::I64(-1))),
+            "{delta}"
+        );
+    }
 }
 
 #[test]
