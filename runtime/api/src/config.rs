@@ -160,7 +160,7 @@ impl Config {
 
 /// The wasm features this runtime accepts: WebAssembly 2.0 (MVP, mutable globals,
 /// sign extension, saturating float-to-int, multi-value, reference types, bulk memory, SIMD)
-/// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD and
+/// and, of WebAssembly 3.0, tail calls, extended constant expressions, relaxed SIMD,
 /// exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`) and 64-bit memories
 /// and tables (memory64); and the threads
 /// proposal's atomic instructions on unshared memories (shared memories are refused when a

@@ -90,10 +90,9 @@ pub struct Limits {
 
 /// The type of a memory's addresses or a table's indices, and of its sizes (WebAssembly 3.0's
 /// address types): `i32` classically, `i64` for a 64-bit memory or table (memory64).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AddressType {
     /// 32-bit addresses.
-    #[default]
     I32,
     /// 64-bit addresses.
     I64,

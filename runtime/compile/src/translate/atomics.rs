@@ -182,8 +182,8 @@ impl Width {
 }
 
 /// The native address of an atomic access of `bytes` bytes at wasm address `index` (of the
-/// memory's address type) plus `memarg`'s offset, after the alignment and bounds checks. Atomic instructions take
-/// no immediate offset, so the whole offset is added here.
+/// memory's address type) plus `memarg`'s offset, after the alignment and bounds checks.
+/// Atomic instructions take no immediate offset, so the whole offset is added here.
 fn atomic_address(
     t: &mut Translator,
     memarg: &MemArg,
