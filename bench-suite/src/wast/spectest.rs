@@ -1,8 +1,8 @@
 //! The `spectest` module that spec scripts import from.
 
 use wasm_prof_runtime::{
-    Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, RefType, Result,
-    Store, Table, TableType, Val, ValType,
+    AddressType, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory, MemoryType, RefType,
+    Result, Store, Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest`'s functions, globals, table and memory in `linker`, creating the
@@ -42,6 +42,7 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<()> {
     let table = Table::new(
         store,
         TableType {
+            address_type: AddressType::I32,
             element: RefType::FUNCREF,
             limits: Limits {
                 min: 10,
@@ -53,6 +54,7 @@ pub fn define(linker: &mut Linker, store: &mut Store) -> Result<()> {
     let memory = Memory::new(
         store,
         MemoryType {
+            address_type: AddressType::I32,
             limits: Limits {
                 min: 1,
                 max: Some(2),

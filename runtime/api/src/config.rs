@@ -192,7 +192,8 @@ fn wasm_2_0_features() -> wasmparser::WasmFeatures {
 /// The wasm features this runtime accepts by default: WebAssembly 3.0 — 2.0 plus tail calls,
 /// extended constant expressions, relaxed SIMD, exception handling (tags, `throw`,
 /// `throw_ref`, `try_table`, `exnref`), typed function references, type canonicalisation
-/// (recursion groups and declared subtypes of function types) and multiple memories — and the
+/// (recursion groups and declared subtypes of function types), multiple memories and 64-bit
+/// memories and tables (memory64) — and the
 /// threads proposal's atomic instructions on unshared memories. GC is not among them:
 /// wasmparser's `GC` flag is on because it also gates recursion groups, subtype declarations
 /// and `global.get` of defined globals in constant expressions, but the parser refuses struct
@@ -209,6 +210,7 @@ pub fn wasm_features() -> wasmparser::WasmFeatures {
         | F::GC
         | F::MULTI_MEMORY
         | F::THREADS
+        | F::MEMORY64
 }
 
 /// Everything that changes the code an engine generates, as one stable string. Two engines with

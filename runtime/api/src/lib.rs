@@ -34,8 +34,8 @@ pub use wasm_prof_cache as cache;
 pub use wasm_prof_compile::OptLevel;
 pub use wasm_prof_environ as environ;
 pub use wasm_prof_environ::{
-    ExnRef, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType,
-    TrapKind, Val, ValType, types,
+    AddressType, ExnRef, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+    TableType, TrapKind, Val, ValType, types,
 };
 pub use wasm_prof_phases as phases;
 pub use wasm_prof_vm::{Caller, Frame, HostFn, Trap};

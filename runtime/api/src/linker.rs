@@ -207,9 +207,13 @@ fn declared_type_ids(module: &Module) -> impl Iterator<Item = u32> + '_ {
 fn matches(actual: &ExternType, expected: &ExternType) -> bool {
     match (actual, expected) {
         (ExternType::Table(a), ExternType::Table(e)) => {
-            a.element == e.element && limits_match(&a.limits, &e.limits)
+            a.address_type == e.address_type
+                && a.element == e.element
+                && limits_match(&a.limits, &e.limits)
         }
-        (ExternType::Memory(a), ExternType::Memory(e)) => limits_match(&a.limits, &e.limits),
+        (ExternType::Memory(a), ExternType::Memory(e)) => {
+            a.address_type == e.address_type && limits_match(&a.limits, &e.limits)
+        }
         (ExternType::Global(a), ExternType::Global(e)) if a.mutable || e.mutable => a == e,
         (ExternType::Global(a), ExternType::Global(e)) => {
             match (a.content.as_ref(), e.content.as_ref()) {

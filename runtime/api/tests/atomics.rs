@@ -2,7 +2,10 @@
 //! operands and zero-extend the old value, misaligned addresses trap before out-of-bounds
 //! ones, `notify` wakes no one, `wait` traps, and shared memories are refused at load.
 
-use wasm_prof_runtime::{Config, Engine, Error, Instance, Linker, Module, Store, TrapKind, Val};
+#[path = "support/guest.rs"]
+mod guest;
+
+use wasm_prof_runtime::{Config, Engine, Error, Instance, Module, Store, TrapKind, Val};
 
 fn engine() -> Engine {
     let mut config = Config::new();
@@ -30,20 +33,11 @@ const ATOMICS: &str = r#"
 "#;
 
 fn instantiate() -> (Store, Instance) {
-    let engine = engine();
-    let module = Module::new(&engine, &wat::parse_str(ATOMICS).unwrap()).unwrap();
-    let mut store = Store::new(&engine);
-    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
-    (store, instance)
+    guest::instantiate(&engine(), ATOMICS)
 }
 
 fn call(store: &mut Store, instance: Instance, name: &str, args: &[Val]) -> Result<Val, TrapKind> {
-    let func = instance.get_func(store, name).unwrap();
-    match func.call(store, args) {
-        Ok(results) => Ok(results[0]),
-        Err(Error::Trap(trap)) => Err(trap.kind),
-        Err(other) => panic!("{name}: expected a result or a trap, got {other}"),
-    }
+    guest::call(store, instance, name, args).map(|results| results[0])
 }
 
 #[test]

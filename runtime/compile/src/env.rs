@@ -13,7 +13,7 @@ use cranelift_codegen::{
 use cranelift_frontend::FunctionBuilder;
 
 use wasm_prof_environ::{
-    FuncType, Libcall, ModuleInfo, VMOffsets, ValType,
+    AddressType, FuncType, Libcall, ModuleInfo, VMOffsets, ValType,
     tunables::{MEMORY_GUARD, MEMORY_RESERVATION},
     vmoffsets as vmctx,
 };
@@ -62,19 +62,22 @@ pub(crate) fn wasm_signature(isa: &dyn TargetIsa, ty: &FuncType) -> Signature {
     sig
 }
 
-/// A libcall's parameter types after the leading `vmctx` (the VM's helpers take these).
+/// A libcall's parameter types after the leading `vmctx` (the VM's helpers take these): the
+/// memory, table and segment indices as i32s, then the operator's operands, each as an i64
+/// (addresses, indices and sizes of 32-bit memories and tables zero-extended; see
+/// [`FuncEnv::address_to_ptr`]).
 fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
     use types::{I32, I64};
     match libcall {
-        Libcall::MemoryGrow => &[I32, I32],
-        Libcall::MemoryCopy => &[I32, I32, I32, I32, I32],
-        Libcall::MemoryFill => &[I32, I32, I32, I32],
-        Libcall::MemoryInit => &[I32, I32, I32, I32, I32],
+        Libcall::MemoryGrow => &[I32, I64],
+        Libcall::MemoryCopy => &[I32, I32, I64, I64, I64],
+        Libcall::MemoryFill => &[I32, I64, I64, I64],
+        Libcall::MemoryInit => &[I32, I32, I64, I64, I64],
         Libcall::DataDrop => &[I32],
-        Libcall::TableGrow => &[I32, I32, I64],
-        Libcall::TableCopy => &[I32, I32, I32, I32, I32],
-        Libcall::TableFill => &[I32, I32, I64, I32],
-        Libcall::TableInit => &[I32, I32, I32, I32, I32],
+        Libcall::TableGrow => &[I32, I64, I64],
+        Libcall::TableCopy => &[I32, I32, I64, I64, I64],
+        Libcall::TableFill => &[I32, I64, I64, I64],
+        Libcall::TableInit => &[I32, I32, I64, I64, I64],
         Libcall::ElemDrop => &[I32],
         Libcall::Throw => &[I32, I64],
         Libcall::ThrowRef => &[I64],
@@ -82,9 +85,18 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
     }
 }
 
-/// Whether a libcall throws (and never returns) rather than returning an i32.
+/// Whether a libcall throws (and never returns) rather than returning a value.
 fn libcall_throws(libcall: Libcall) -> bool {
     matches!(libcall, Libcall::Throw | Libcall::ThrowRef)
+}
+
+/// The type of a returning libcall's result: the old size (as an i64) for the growing ones, an
+/// i32 status for the others.
+fn libcall_result(libcall: Libcall) -> ir::Type {
+    match libcall {
+        Libcall::MemoryGrow | Libcall::TableGrow => types::I64,
+        _ => types::I32,
+    }
 }
 
 /// The calling convention of a call to `libcall`. The throwing ones are called with the wasm
@@ -109,7 +121,7 @@ fn libcall_signature(isa: &dyn TargetIsa, libcall: Libcall) -> Signature {
     sig.params
         .extend(libcall_params(libcall).iter().map(|t| AbiParam::new(*t)));
     if !libcall_throws(libcall) {
-        sig.returns.push(AbiParam::new(types::I32));
+        sig.returns.push(AbiParam::new(libcall_result(libcall)));
     }
     sig
 }
@@ -241,7 +253,7 @@ impl<'a> FuncEnv<'a> {
         b.ins().load(self.ptr(), readonly(), vmctx, offset)
     }
 
-    /// Calls runtime helper `libcall` with `vmctx` prepended to `args`; returns its i32 result.
+    /// Calls runtime helper `libcall` with `vmctx` prepended to `args`; returns its result.
     pub fn libcall(
         &self,
         b: &mut FunctionBuilder,
@@ -314,7 +326,44 @@ impl<'a> FuncEnv<'a> {
         MEMORY_RESERVATION + MEMORY_GUARD - (u32::MAX as u64 + 1)
     }
 
-    /// Bounds-checks `index` (an i32) against table `table` and returns the element's address.
+    /// The address type of memory `index`.
+    pub fn memory_address_type(&self, index: u32) -> AddressType {
+        self.info.memories[index as usize].address_type
+    }
+
+    /// The address type of table `index`.
+    pub fn table_address_type(&self, index: u32) -> AddressType {
+        self.info.tables[index as usize].address_type
+    }
+
+    /// `value`, an i32 or an i64 (an address, index or size of either address type, or any
+    /// other libcall operand), zero-extended to the pointer width when narrower.
+    pub fn address_to_ptr(&self, b: &mut FunctionBuilder, value: ir::Value) -> ir::Value {
+        if b.func.dfg.value_type(value) == self.ptr() {
+            value
+        } else {
+            b.ins().uextend(self.ptr(), value)
+        }
+    }
+
+    /// A pointer-width size or index `value` as a wasm value of `address_type`: cut to an
+    /// i32 for a 32-bit memory or table (where the value fits or is the all-ones failure
+    /// marker, which stays -1).
+    pub fn ptr_to_address(
+        &self,
+        b: &mut FunctionBuilder,
+        value: ir::Value,
+        address_type: AddressType,
+    ) -> ir::Value {
+        match address_type {
+            AddressType::I32 => b.ins().ireduce(types::I32, value),
+            AddressType::I64 => value,
+        }
+    }
+
+    /// Bounds-checks `index` (of the table's address type, checked in full: an i64 index is
+    /// never cut before the comparison) against table `table` and returns the element's
+    /// address.
     pub fn table_elem_addr(
         &self,
         b: &mut FunctionBuilder,
@@ -326,7 +375,7 @@ impl<'a> FuncEnv<'a> {
         let length = b
             .ins()
             .load(ptr, MemFlagsData::trusted(), record, vmctx::LENGTH);
-        let index = b.ins().uextend(ptr, index);
+        let index = self.address_to_ptr(b, index);
         let oob = b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, length);

@@ -45,7 +45,7 @@ impl CodeLayout {
             (memory >= info.num_imported_memories)
                 .then(|| info.memories.get(memory as usize))
                 .flatten()
-                .map(|m| m.limits.min << 16)
+                .map(|m| m.limits.min.saturating_mul(1 << 16))
         };
         self.funcs.len() == info.num_defined_funcs()
             && self.entry_trampolines.len() == info.types.len()

@@ -34,8 +34,8 @@ pub use module_info::{ExternKind, ModuleInfo};
 pub use parse::{ParsedModule, PendingBody, parse};
 pub use trap::TrapKind;
 pub use types::{
-    ExnRef, ExternType, FuncRef, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
-    TableType, TypeDecl, Val, ValType,
+    AddressType, ExnRef, ExternType, FuncRef, FuncType, GlobalType, HeapType, Limits, MemoryType,
+    RefType, TableType, TypeDecl, Val, ValType,
 };
 pub use vmoffsets::VMOffsets;
 

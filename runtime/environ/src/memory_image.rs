@@ -132,13 +132,16 @@ fn static_placements(info: &ModuleInfo) -> Option<Vec<Option<(u32, u64)>>> {
         .map(|(_, segment)| match &segment.mode {
             DataMode::Passive => Some(None),
             DataMode::Active { memory, offset } => {
-                let [ConstOp::I32(at)] = offset.0[..] else {
-                    return None;
+                let at = match offset.0[..] {
+                    [ConstOp::I32(at)] => u64::from(at as u32),
+                    [ConstOp::I64(at)] => at as u64,
+                    _ => return None,
                 };
-                let at = u64::from(at as u32);
                 let defined = *memory >= info.num_imported_memories;
-                let initial = info.memories.get(*memory as usize)?.limits.min * WASM_PAGE;
-                (defined && at + u64::from(segment.len) <= initial).then_some(Some((*memory, at)))
+                let pages = info.memories.get(*memory as usize)?.limits.min;
+                let initial = pages.saturating_mul(WASM_PAGE);
+                let end = at.checked_add(u64::from(segment.len))?;
+                (defined && end <= initial).then_some(Some((*memory, at)))
             }
         })
         .collect()
@@ -149,7 +152,7 @@ mod tests {
     use super::*;
     use crate::{
         module_info::{ConstExpr, DataSegment, DataSegments},
-        types::{Limits, MemoryType},
+        types::{AddressType, Limits, MemoryType},
     };
 
     const PAGE: u64 = 4096;
@@ -159,6 +162,7 @@ mod tests {
     fn module(pages: u64, segments: &[(Option<i32>, u32)]) -> (ModuleInfo, Vec<u8>) {
         let mut info = ModuleInfo {
             memories: vec![MemoryType {
+                address_type: AddressType::I32,
                 limits: Limits {
                     min: pages,
                     max: None,

@@ -14,8 +14,8 @@ use crate::module_info::{
 use crate::{
     error::{ModuleError, Result},
     types::{
-        ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType,
-        TypeDecl, ValType,
+        AddressType, ExternType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+        TableType, TypeDecl, ValType,
     },
 };
 
@@ -444,6 +444,7 @@ fn convert_heap_in(ty: wasmparser::HeapType, rec_group: u32) -> Result<HeapType>
 
 fn convert_table(t: &wasmparser::TableType) -> Result<TableType> {
     Ok(TableType {
+        address_type: address_type(t.table64),
         element: convert_ref(t.element_type)?,
         limits: Limits {
             min: t.initial,
@@ -459,11 +460,21 @@ fn convert_memory(m: &wasmparser::MemoryType) -> Result<MemoryType> {
         return Err(ModuleError::Unsupported("shared memories".into()));
     }
     Ok(MemoryType {
+        address_type: address_type(m.memory64),
         limits: Limits {
             min: m.initial,
             max: m.maximum,
         },
     })
+}
+
+/// The address type wasmparser's `memory64`/`table64` flag stands for.
+fn address_type(is_64: bool) -> AddressType {
+    if is_64 {
+        AddressType::I64
+    } else {
+        AddressType::I32
+    }
 }
 
 fn convert_global(g: &wasmparser::GlobalType) -> Result<GlobalType> {

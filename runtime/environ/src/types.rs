@@ -261,9 +261,37 @@ pub struct Limits {
     pub max: Option<u64>,
 }
 
+/// The type of a memory's addresses or a table's indices, and of its sizes (WebAssembly 3.0's
+/// address types): `i32` classically, `i64` for a 64-bit memory or table (memory64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AddressType {
+    /// 32-bit addresses.
+    I32,
+    /// 64-bit addresses.
+    I64,
+}
+
+impl AddressType {
+    /// The value type of addresses, indices and sizes.
+    pub fn val_type(self) -> ValType {
+        match self {
+            AddressType::I32 => ValType::I32,
+            AddressType::I64 => ValType::I64,
+        }
+    }
+}
+
+impl fmt::Display for AddressType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.val_type().fmt(f)
+    }
+}
+
 /// A memory's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemoryType {
+    /// The type of its addresses.
+    pub address_type: AddressType,
     /// Limits in pages.
     pub limits: Limits,
 }
@@ -271,6 +299,8 @@ pub struct MemoryType {
 /// A table's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableType {
+    /// The type of its indices.
+    pub address_type: AddressType,
     /// Element type.
     pub element: RefType,
     /// Limits in elements.

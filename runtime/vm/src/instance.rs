@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use wasm_prof_environ::{
-    ExternKind, FuncType, ModuleInfo, TrapKind, VMOffsets,
+    AddressType, ExternKind, FuncType, ModuleInfo, TrapKind, VMOffsets,
     module_info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode},
     vmoffsets as vmctx,
 };
@@ -13,7 +13,7 @@ use crate::{
     compiled_module::CompiledModule,
     error::{Result, VmError},
     exception::{ExceptionHeap, TagData},
-    libcalls::LIBCALLS,
+    libcalls::{LIBCALLS, checked_range},
     memory::MemoryData,
     store_data::{FuncData, FuncKind, GlobalData, StoreData, StoreItem},
     table::TableData,
@@ -186,6 +186,15 @@ impl Instance {
             stack.push(value);
         }
         stack.pop().unwrap_or(0)
+    }
+
+    /// Evaluates a segment's offset expression, of `address_type` (its memory's or table's).
+    fn eval_offset(&self, expr: &ConstExpr, address_type: AddressType) -> u64 {
+        let raw = self.eval(expr);
+        match address_type {
+            AddressType::I32 => u64::from(raw as u32),
+            AddressType::I64 => raw as u64,
+        }
     }
 }
 
@@ -478,15 +487,12 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
         };
         match &segment.mode {
             ElementMode::Active { table, offset } => {
-                let at = instance.eval(offset) as u32;
+                let address_type = info.tables[*table as usize].address_type;
+                let at = instance.eval_offset(offset, address_type);
                 let elements = instance.table_mut(*table).elements_mut();
-                let fits = (at as usize)
-                    .checked_add(items.len())
-                    .is_some_and(|end| end <= elements.len());
-                if !fits {
-                    return Err(trap(TrapKind::TableOutOfBounds));
-                }
-                elements[at as usize..at as usize + items.len()].copy_from_slice(&items);
+                let range = checked_range(at, items.len() as u64, elements.len())
+                    .ok_or_else(|| trap(TrapKind::TableOutOfBounds))?;
+                elements[range].copy_from_slice(&items);
             }
             ElementMode::Passive => instance.passive_elements[i] = items,
             ElementMode::Declared => {}
@@ -503,16 +509,13 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
         let DataMode::Active { memory, offset } = &segment.mode else {
             continue;
         };
-        let at = instance.eval(offset) as u32 as usize;
+        let address_type = info.memories[*memory as usize].address_type;
+        let at = instance.eval_offset(offset, address_type);
         let bytes = module.data_segment(i);
         let data = instance.memory_mut(*memory).data_mut();
-        let fits = at
-            .checked_add(bytes.len())
-            .is_some_and(|end| end <= data.len());
-        if !fits {
-            return Err(trap(TrapKind::MemoryOutOfBounds));
-        }
-        data[at..at + bytes.len()].copy_from_slice(bytes);
+        let range = checked_range(at, bytes.len() as u64, data.len())
+            .ok_or_else(|| trap(TrapKind::MemoryOutOfBounds))?;
+        data[range].copy_from_slice(bytes);
         instance.dropped_data[i as usize] = true;
     }
     Ok(())

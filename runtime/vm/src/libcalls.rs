@@ -1,8 +1,10 @@
 //! Runtime helpers compiled code calls through the `vmctx` libcall table (in [`Libcall`] order): bulk memory and
-//! table operations, growing, and throwing (which [`crate::unwind`] implements). Each returns a status or a result as an `i32`; compiled code
-//! turns a non-zero status into the operation's trap.
+//! table operations, growing, and throwing (which [`crate::unwind`] implements). Operands arrive
+//! as 64-bit integers whatever the memory's or table's address type. Each returns a status as
+//! an `i32` (compiled code turns a non-zero status into the operation's trap), or, when
+//! growing, the old size as an `i64`.
 
-use std::sync::LazyLock;
+use std::{ops::Range, sync::LazyLock};
 
 use wasm_prof_environ::{
     Libcall,
@@ -42,48 +44,52 @@ fn status(ok: bool) -> u32 {
     if ok { OK } else { TRAP }
 }
 
+/// The range of `len` items from `at` when it lies within `bound` items (a memory, table or
+/// segment of that length).
+pub(crate) fn checked_range(at: u64, len: u64, bound: usize) -> Option<Range<usize>> {
+    let start = usize::try_from(at).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= bound).then_some(start..end)
+}
+
 /// Copies `len` items within or between slices after checking both ranges.
-fn copy_checked<T: Copy>(dst: &mut [T], dst_at: u32, src: &[T], src_at: u32, len: u32) -> bool {
-    let (d, s, n) = (dst_at as usize, src_at as usize, len as usize);
-    if d.checked_add(n).is_none_or(|end| end > dst.len())
-        || s.checked_add(n).is_none_or(|end| end > src.len())
-    {
+fn copy_checked<T: Copy>(dst: &mut [T], dst_at: u64, src: &[T], src_at: u64, len: u64) -> bool {
+    let (Some(to), Some(from)) = (
+        checked_range(dst_at, len, dst.len()),
+        checked_range(src_at, len, src.len()),
+    ) else {
         return false;
-    }
-    dst[d..d + n].copy_from_slice(&src[s..s + n]);
+    };
+    dst[to].copy_from_slice(&src[from]);
     true
 }
 
 /// `memory.copy` on one slice (ranges may overlap).
-fn copy_within_checked<T: Copy>(data: &mut [T], dst: u32, src: u32, len: u32) -> bool {
-    let (d, s, n) = (dst as usize, src as usize, len as usize);
-    if d.checked_add(n).is_none_or(|end| end > data.len())
-        || s.checked_add(n).is_none_or(|end| end > data.len())
-    {
+fn copy_within_checked<T: Copy>(data: &mut [T], dst: u64, src: u64, len: u64) -> bool {
+    let (Some(to), Some(from)) = (
+        checked_range(dst, len, data.len()),
+        checked_range(src, len, data.len()),
+    ) else {
         return false;
-    }
-    data.copy_within(s..s + n, d);
+    };
+    data.copy_within(from, to.start);
     true
 }
 
 /// Fills `len` items from `at` after a bounds check.
-fn fill_checked<T: Copy>(data: &mut [T], at: u32, value: T, len: u32) -> bool {
-    let (d, n) = (at as usize, len as usize);
-    match d.checked_add(n) {
-        Some(end) if end <= data.len() => {
-            data[d..end].fill(value);
-            true
-        }
-        _ => false,
-    }
+fn fill_checked<T: Copy>(data: &mut [T], at: u64, value: T, len: u64) -> bool {
+    let Some(range) = checked_range(at, len, data.len()) else {
+        return false;
+    };
+    data[range].fill(value);
+    true
 }
 
-extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u32) -> u32 {
+/// `memory.grow`: the old size in pages, or all ones (-1 in either address type) when the
+/// memory cannot grow by `delta` pages.
+extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
     let instance = instance_of(vmctx);
-    instance
-        .memory_mut(memory)
-        .grow(u64::from(delta))
-        .map_or(u32::MAX, |old| old as u32)
+    instance.memory_mut(memory).grow(delta).unwrap_or(u64::MAX)
 }
 
 /// The bytes of memory `index`.
@@ -104,9 +110,9 @@ fn copy_items<T: Copy>(
     items: fn(&mut Instance, u32) -> &mut [T],
     (dst_index, src_index): (u32, u32),
     same: bool,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     if same {
         return status(copy_within_checked(
@@ -133,9 +139,9 @@ extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = instance_of(vmctx);
     let same = instance.same_memory(dst_mem, src_mem);
@@ -150,7 +156,7 @@ extern "C" fn memory_copy(
     )
 }
 
-extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u32, value: u32, len: u32) -> u32 {
+extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, value: u64, len: u64) -> u32 {
     let instance = instance_of(vmctx);
     status(fill_checked(
         instance.memory_mut(memory).data_mut(),
@@ -164,9 +170,9 @@ extern "C" fn memory_init(
     vmctx: *mut u8,
     memory: u32,
     segment: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = instance_of(vmctx);
     let bytes: *const [u8] = instance.data_segment(segment);
@@ -187,21 +193,23 @@ extern "C" fn data_drop(vmctx: *mut u8, segment: u32) -> u32 {
     OK
 }
 
-extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+/// `table.grow`: the old size, or all ones (-1 in either address type) when the table cannot
+/// grow by `delta` elements.
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: usize) -> u64 {
     let instance = instance_of(vmctx);
     instance
         .table_mut(table)
-        .grow(u64::from(delta), init)
-        .map_or(u32::MAX, |old| old as u32)
+        .grow(delta, init)
+        .unwrap_or(u64::MAX)
 }
 
 extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = instance_of(vmctx);
     let same = instance.same_table(dst_table, src_table);
@@ -216,7 +224,7 @@ extern "C" fn table_copy(
     )
 }
 
-extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, value: usize, len: u32) -> u32 {
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, value: usize, len: u64) -> u32 {
     let instance = instance_of(vmctx);
     status(fill_checked(
         instance.table_mut(table).elements_mut(),
@@ -230,9 +238,9 @@ extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     segment: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let instance = instance_of(vmctx);
     let items: *const [usize] = instance.element_segment(segment);
@@ -260,7 +268,9 @@ extern "C" fn is_subtype(_vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
 mod tests {
     use std::sync::atomic::AtomicU64;
 
-    use wasm_prof_environ::{CodeLayout, Limits, MemoryType, ModuleInfo, RefType, TableType};
+    use wasm_prof_environ::{
+        AddressType, CodeLayout, Limits, MemoryType, ModuleInfo, RefType, TableType,
+    };
 
     use super::*;
     use crate::{
@@ -280,13 +290,20 @@ mod tests {
         let info = ModuleInfo {
             tables: vec![
                 TableType {
+                    address_type: AddressType::I32,
                     element: RefType::FUNCREF,
                     limits: Limits { min: 8, max: None },
                 };
                 2
             ],
             num_imported_tables: 2,
-            memories: vec![MemoryType { limits }; 2],
+            memories: vec![
+                MemoryType {
+                    address_type: AddressType::I32,
+                    limits,
+                };
+                2
+            ],
             num_imported_memories: 2,
             ..ModuleInfo::default()
         };
@@ -294,6 +311,7 @@ mod tests {
         let mut store = StoreData::new(&EPOCH);
         let mut table = TableData::new(
             TableType {
+                address_type: AddressType::I32,
                 element: RefType::FUNCREF,
                 limits: Limits { min: 8, max: None },
             },
@@ -304,7 +322,11 @@ mod tests {
             *slot = i + 1;
         }
         store.tables.push(table);
-        let mut memory = MemoryData::new(MemoryType { limits }).unwrap();
+        let mut memory = MemoryData::new(MemoryType {
+            address_type: AddressType::I32,
+            limits,
+        })
+        .unwrap();
         memory.data_mut()[..8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         store.memories.push(memory);
         let imports = [

@@ -1,6 +1,8 @@
 //! Linear memories: a 6 GiB reservation (4 GiB addressable plus a 2 GiB guard) of which only the
-//! current size is readable and writable, so compiled code needs no bounds checks and the pages
-//! stay virtual until touched.
+//! current size is readable and writable, so compiled code needs no bounds checks on a 32-bit
+//! memory and the pages stay virtual until touched. A 64-bit memory gets the same reservation,
+//! so it holds at most 4 GiB: it cannot be created larger, and growing it past that returns -1
+//! (which the spec allows); compiled code bounds-checks each of its accesses.
 
 use std::{fs::File, os::fd::AsRawFd};
 
@@ -30,7 +32,7 @@ impl MemoryData {
     pub fn new(ty: MemoryType) -> Result<Box<Self>> {
         if ty.limits.min > MAX_PAGES {
             return Err(VmError::Limit(format!(
-                "memory of {} pages exceeds the 4 GiB of a 32-bit memory",
+                "memory of {} pages exceeds the 4 GiB this runtime reserves for a memory",
                 ty.limits.min
             )));
         }

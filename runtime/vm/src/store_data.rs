@@ -13,7 +13,6 @@ use crate::{
     host_func::HostCtx,
     instance::Instance,
     memory::MemoryData,
-    signatures,
     table::TableData,
     vmctx::{VMGlobal, VMLimits},
 };

@@ -1,6 +1,6 @@
 //! Tables of references (function references or host references), growable.
 
-use wasm_prof_environ::TableType;
+use wasm_prof_environ::{AddressType, TableType};
 
 use crate::{
     error::{Result, VmError},
@@ -60,7 +60,10 @@ impl TableData {
     pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
         let old = self.elements.len() as u64;
         let new = old.checked_add(delta)?;
-        let max = self.ty.limits.max.unwrap_or(u64::from(u32::MAX));
+        let max = self.ty.limits.max.unwrap_or(match self.ty.address_type {
+            AddressType::I32 => u64::from(u32::MAX),
+            AddressType::I64 => u64::MAX,
+        });
         if new > max || new > MAX_ELEMENTS {
             return None;
         }

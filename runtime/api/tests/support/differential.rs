@@ -34,6 +34,7 @@ pub fn smith_config() -> wasm_smith::Config {
         canonicalize_nans: true,
         memory_max_size_required: true,
         max_memory32_bytes: 16 << 16,
+        max_memory64_bytes: 16 << 16,
         table_max_size_required: true,
         max_table_elements: 1_000,
         ..runtime_config()
@@ -318,7 +319,7 @@ impl Wasmi {
             .wasm_multi_memory(false)
             .wasm_tail_call(true)
             .wasm_extended_const(true)
-            .wasm_memory64(false)
+            .wasm_memory64(true)
             .wasm_custom_page_sizes(false)
             .wasm_wide_arithmetic(false)
             .wasm_relaxed_simd(false)

@@ -16,14 +16,14 @@ impl Bytes {
     }
 }
 
-/// wasm-smith limited to what the runtime accepts: WebAssembly 2.0 with tail calls and extended
-/// constant expressions.
+/// wasm-smith limited to what the runtime accepts: WebAssembly 2.0 with tail calls, extended
+/// constant expressions and 64-bit memories and tables.
 pub fn runtime_config() -> wasm_smith::Config {
     wasm_smith::Config {
         allow_start_export: false,
         exceptions_enabled: false,
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         relaxed_simd_enabled: false,
         tail_call_enabled: true,
         threads_enabled: false,

@@ -181,9 +181,9 @@ impl Width {
     }
 }
 
-/// The native address of an atomic access of `bytes` bytes at wasm address `index` (an i32)
-/// plus `memarg`'s offset, after the alignment and bounds checks. Atomic instructions take
-/// no immediate offset, so the whole offset is added here.
+/// The native address of an atomic access of `bytes` bytes at wasm address `index` (of the
+/// memory's address type) plus `memarg`'s offset, after the alignment and bounds checks.
+/// Atomic instructions take no immediate offset, so the whole offset is added here.
 fn atomic_address(
     t: &mut Translator,
     memarg: &MemArg,
@@ -200,8 +200,8 @@ fn atomic_address(
 }
 
 /// Traps with `HEAP_MISALIGNED` unless the wasm address `index + offset` is a multiple of
-/// `bytes` (a power of two). Only the low bits of the sum matter, and adding in 32 bits keeps
-/// them, so the sum is `index` plus the offset's own low bits.
+/// `bytes` (a power of two). Only the low bits of the sum matter, and adding in the index's
+/// width keeps them, so the sum is `index` plus the offset's own low bits.
 fn check_alignment(t: &mut Translator, memarg: &MemArg, index: ir::Value, bytes: u32) {
     if bytes == 1 {
         return;

@@ -14,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 use wasm_prof_environ::{
     Libcall,
-    vmoffsets::{VALUE_SLOT, EXCEPTION_VALUES},
+    vmoffsets::{EXCEPTION_VALUES, VALUE_SLOT},
 };
 use wasmparser::{Catch, Operator};
 
@@ -108,12 +108,9 @@ fn landing_pad(t: &mut Translator, catch: &Catch) -> CatchClause {
             .map(|ty| clif_type(*ty))
             .collect();
         for (i, ty) in types.into_iter().enumerate() {
-            let value = t.b.ins().load(
-                ty,
-                MemFlagsData::trusted(),
-                values,
-                i as i32 * VALUE_SLOT,
-            );
+            let value =
+                t.b.ins()
+                    .load(ty, MemFlagsData::trusted(), values, i as i32 * VALUE_SLOT);
             args.push(BlockArg::Value(value));
         }
     }

@@ -10,7 +10,15 @@
 //! out-of-bounds access faults in inaccessible pages and the trap site Cranelift records for
 //! the access (its trap code is `HEAP_OUT_OF_BOUNDS`) turns the fault into a
 //! `MemoryOutOfBounds` trap; larger offsets get an explicit check against the memory's current
-//! length first. Alignment hints are ignored: wasm accesses may be unaligned.
+//! length first. A 64-bit memory (memory64) lives in the same reservation, so it can never be
+//! longer than 4 GiB, but its addresses can be anything: every access to it checks that
+//! `index + offset + size` neither overflows 64 bits nor passes the current length, and traps
+//! with `HEAP_OUT_OF_BOUNDS` otherwise. Alignment hints are ignored: wasm accesses may be
+//! unaligned.
+//!
+//! `memory.size` and `memory.grow` count pages in the memory's address type; the bulk
+//! operators pass their operands to the runtime as i64s whatever the address types (so
+//! `memory.copy` between a 32-bit and a 64-bit memory needs nothing special).
 //!
 //! [`FuncEnv::max_unchecked_end`]: crate::env::FuncEnv::max_unchecked_end
 
@@ -18,7 +26,7 @@ use cranelift_codegen::ir::{
     self, Endianness, InstBuilder, MemFlagsData, TrapCode, condcodes::IntCC, types,
 };
 use cranelift_frontend::FunctionBuilder;
-use wasm_prof_environ::{Libcall, tunables::WASM_PAGE_SIZE};
+use wasm_prof_environ::{AddressType, Libcall, tunables::WASM_PAGE_SIZE};
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
 use super::Translator;
@@ -118,11 +126,12 @@ pub(super) struct HeapAddress {
 }
 
 impl Translator<'_, '_> {
-    /// The native address of an access of `bytes` bytes at wasm address `index` (an i32) plus
-    /// `memarg`'s static offset, in `memarg`'s memory. The guard region catches the access
-    /// when the offset plus `bytes` is small enough; otherwise this emits an explicit bounds
-    /// check that traps with `HEAP_OUT_OF_BOUNDS` before the access. The access itself must
-    /// use [`heap_flags`].
+    /// The native address of an access of `bytes` bytes at wasm address `index` plus
+    /// `memarg`'s static offset, in `memarg`'s memory; `index` is an i32 or an i64 by the
+    /// memory's address type. A 32-bit memory's guard region catches the access when the
+    /// offset plus `bytes` is small enough; otherwise, and for every access to a 64-bit memory,
+    /// this emits an explicit bounds check that traps with `HEAP_OUT_OF_BOUNDS` before the
+    /// access. The access itself must use [`heap_flags`].
     pub(super) fn heap_address(
         &mut self,
         memarg: &MemArg,
@@ -130,14 +139,13 @@ impl Translator<'_, '_> {
         bytes: u32,
     ) -> Result<HeapAddress> {
         let memory = memory_index(memarg)?;
-        let ptr = self.env.ptr();
-        let index = self.b.ins().uextend(ptr, index);
-        let end = memarg
-            .offset
-            .checked_add(u64::from(bytes))
-            .expect("a 32-bit memory's static offset is below 2^32");
-        if end > self.env.max_unchecked_end() {
-            self.check_access_end(memory, index, end);
+        let index = self.env.address_to_ptr(&mut self.b, index);
+        // An end past u64::MAX is out of bounds like u64::MAX itself: no memory is that long.
+        let end = memarg.offset.saturating_add(u64::from(bytes));
+        match self.env.memory_address_type(memory) {
+            AddressType::I32 if end <= self.env.max_unchecked_end() => {}
+            AddressType::I32 => self.check_access_end(memory, index, end),
+            AddressType::I64 => self.check_access_end_64(memory, index, end),
         }
         let base = self.env.memory_base(&mut self.b, memory);
         let addr = self.b.ins().iadd(base, index);
@@ -151,11 +159,29 @@ impl Translator<'_, '_> {
     }
 
     /// Traps with `HEAP_OUT_OF_BOUNDS` unless `index + end` (the byte just past the access)
-    /// is within memory `memory`'s current length. `index` is zero-extended to the pointer
-    /// width and `end` is below 2^33, so the sum cannot overflow.
+    /// is within memory `memory`'s current length. `index` is a zero-extended 32-bit address
+    /// and `end` is below 2^33, so the sum cannot overflow.
     fn check_access_end(&mut self, memory: u32, index: ir::Value, end: u64) {
-        let length = self.env.memory_length(&mut self.b, memory);
         let access_end = self.b.ins().iadd_imm_u(index, end as i64);
+        self.trap_past_length(memory, access_end);
+    }
+
+    /// Traps with `HEAP_OUT_OF_BOUNDS` unless `index + end` (the byte just past the access)
+    /// is within memory `memory`'s current length, for a 64-bit `index`: a sum that overflows
+    /// 64 bits traps too, so no address wraps around.
+    fn check_access_end_64(&mut self, memory: u32, index: ir::Value, end: u64) {
+        let end = self.b.ins().iconst(self.env.ptr(), end as i64);
+        let access_end = self
+            .b
+            .ins()
+            .uadd_overflow_trap(index, end, TrapCode::HEAP_OUT_OF_BOUNDS);
+        self.trap_past_length(memory, access_end);
+    }
+
+    /// Traps with `HEAP_OUT_OF_BOUNDS` when `access_end` is past memory `memory`'s current
+    /// length.
+    fn trap_past_length(&mut self, memory: u32, access_end: ir::Value) {
+        let length = self.env.memory_length(&mut self.b, memory);
         let out_of_bounds = self
             .b
             .ins()
@@ -237,7 +263,7 @@ impl Load {
     }
 }
 
-/// Loads with `load` from the address `index` (an i32 already popped) plus `memarg`'s offset.
+/// Loads with `load` from the address `index` (already popped) plus `memarg`'s offset.
 fn load_at(t: &mut Translator, memarg: &MemArg, index: ir::Value, load: Load) -> Result<ir::Value> {
     let at = t.heap_address(memarg, index, load.bytes())?;
     Ok(load.emit(&mut t.b, at))
@@ -285,7 +311,7 @@ fn load_lane(t: &mut Translator, memarg: &MemArg, vector: ir::Type, lane: u8) ->
 }
 
 /// Stores the low `bytes` bytes of `value` (all of them when `bytes` is its size) at the
-/// address `index` (an i32) plus `memarg`'s offset.
+/// address `index` plus `memarg`'s offset.
 fn store_at(
     t: &mut Translator,
     memarg: &MemArg,
@@ -330,37 +356,40 @@ fn value_type(t: &Translator, value: ir::Value) -> ir::Type {
     t.b.func.dfg.value_type(value)
 }
 
-/// `memory.size`: the current length of memory `memory` in wasm pages.
+/// `memory.size`: the current length of memory `memory` in wasm pages, in its address type.
 fn memory_size(t: &mut Translator, memory: u32) {
     let length = t.env.memory_length(&mut t.b, memory);
     let pages =
         t.b.ins()
             .ushr_imm_u(length, i64::from(WASM_PAGE_SIZE.trailing_zeros()));
-    let pages = t.b.ins().ireduce(types::I32, pages);
+    let address_type = t.env.memory_address_type(memory);
+    let pages = t.env.ptr_to_address(&mut t.b, pages, address_type);
     t.push1(pages);
 }
 
 /// `memory.grow`: the runtime grows memory `memory` by the popped number of pages and returns
-/// the old size in pages, or -1 when it cannot.
+/// the old size in pages, or -1 when it cannot, in the memory's address type.
 fn memory_grow(t: &mut Translator, memory: u32) {
     let delta = t.pop1();
+    let delta = t.env.address_to_ptr(&mut t.b, delta);
+    let address_type = t.env.memory_address_type(memory);
     let memory = t.b.ins().iconst(types::I32, i64::from(memory));
     let old_pages = t
         .env
         .libcall(&mut t.b, Libcall::MemoryGrow, &[memory, delta]);
+    let old_pages = t.env.ptr_to_address(&mut t.b, old_pages, address_type);
     t.push1(old_pages);
 }
 
 /// `memory.copy`, `memory.fill` and `memory.init`: calls `libcall` with the operator's
-/// `immediates` (memory and segment indices) and its three operands, trapping with
+/// `immediates` (memory and segment indices) and its three operands (as i64s), trapping with
 /// `HEAP_OUT_OF_BOUNDS` when the runtime reports a range out of bounds.
 fn bulk(t: &mut Translator, libcall: Libcall, immediates: &[u32]) {
     let mut args: Vec<ir::Value> = immediates
         .iter()
         .map(|index| t.b.ins().iconst(types::I32, i64::from(*index)))
         .collect();
-    args.extend_from_slice(t.peekn(3));
-    t.dropn(3);
+    args.extend(t.pop_operands_as_i64(3));
     t.env
         .checked_libcall(&mut t.b, libcall, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
 }

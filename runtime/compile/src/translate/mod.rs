@@ -281,6 +281,17 @@ impl Translator<'_, '_> {
         self.stack.truncate(len);
     }
 
+    /// Pops the top `n` values, deepest first, each zero-extended to an i64 when narrower:
+    /// the operands of a bulk memory or table helper (see [`FuncEnv::address_to_ptr`]).
+    pub fn pop_operands_as_i64(&mut self, n: usize) -> Vec<ir::Value> {
+        let operands = self.peekn(n).to_vec();
+        self.dropn(n);
+        operands
+            .into_iter()
+            .map(|operand| self.env.address_to_ptr(&mut self.b, operand))
+            .collect()
+    }
+
     /// Pops a `v128` as a vector of type `ty` (a bitcast when `ty` is not `i8x16`).
     pub fn pop_vector(&mut self, ty: ir::Type) -> ir::Value {
         let value = self.pop1();

@@ -3,7 +3,9 @@
 //!
 //! A reference is a pointer-sized integer, 0 for null; a function reference points at the
 //! instance's `VMFuncRef` record. A table is a record `{base, length}` of 8-byte elements;
-//! access bounds-checks inline, growing and bulk operations call runtime helpers.
+//! access bounds-checks inline, growing and bulk operations call runtime helpers. A 64-bit
+//! table (memory64's table64) takes and returns i64 indices and sizes; the helpers take every
+//! operand as an i64 whatever the address type.
 
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
 use wasm_prof_environ::{Libcall, vmoffsets as vmctx};
@@ -56,40 +58,37 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             let length =
                 t.b.ins()
                     .load(t.env.ptr(), MemFlagsData::trusted(), record, vmctx::LENGTH);
-            let length = t.b.ins().ireduce(types::I32, length);
+            let address_type = t.env.table_address_type(*table);
+            let length = t.env.ptr_to_address(&mut t.b, length, address_type);
             t.push1(length);
         }
         Operator::TableGrow { table } => {
             let (init, delta) = t.pop2();
+            let delta = t.env.address_to_ptr(&mut t.b, delta);
+            let address_type = t.env.table_address_type(*table);
             let table = i32_const(t, *table);
             let old = t
                 .env
                 .libcall(&mut t.b, Libcall::TableGrow, &[table, delta, init]);
+            let old = t.env.ptr_to_address(&mut t.b, old, address_type);
             t.push1(old);
         }
         Operator::TableFill { table } => {
-            let (dst, value, len) = t.pop3();
             let table = i32_const(t, *table);
-            trapping_table_libcall(t, Libcall::TableFill, &[table, dst, value, len]);
+            trapping_table_libcall(t, Libcall::TableFill, &[table]);
         }
         Operator::TableCopy {
             dst_table,
             src_table,
         } => {
-            let (dst, src, len) = t.pop3();
             let dst_table = i32_const(t, *dst_table);
             let src_table = i32_const(t, *src_table);
-            trapping_table_libcall(
-                t,
-                Libcall::TableCopy,
-                &[dst_table, src_table, dst, src, len],
-            );
+            trapping_table_libcall(t, Libcall::TableCopy, &[dst_table, src_table]);
         }
         Operator::TableInit { elem_index, table } => {
-            let (dst, src, len) = t.pop3();
             let table = i32_const(t, *table);
             let segment = i32_const(t, *elem_index);
-            trapping_table_libcall(t, Libcall::TableInit, &[table, segment, dst, src, len]);
+            trapping_table_libcall(t, Libcall::TableInit, &[table, segment]);
         }
         Operator::ElemDrop { elem_index } => {
             let segment = i32_const(t, *elem_index);
@@ -105,8 +104,11 @@ fn i32_const(t: &mut Translator, value: u32) -> ir::Value {
     t.b.ins().iconst(types::I32, i64::from(value))
 }
 
-/// Calls a table helper that reports an out-of-bounds range with a non-zero status.
-fn trapping_table_libcall(t: &mut Translator, libcall: Libcall, args: &[ir::Value]) {
+/// Calls a table helper with `immediates` (table and segment indices) and the operator's
+/// three operands (as i64s); a non-zero status it returns reports an out-of-bounds range.
+fn trapping_table_libcall(t: &mut Translator, libcall: Libcall, immediates: &[ir::Value]) {
+    let mut args = immediates.to_vec();
+    args.extend(t.pop_operands_as_i64(3));
     t.env
-        .checked_libcall(&mut t.b, libcall, args, traps::TABLE_OUT_OF_BOUNDS);
+        .checked_libcall(&mut t.b, libcall, &args, traps::TABLE_OUT_OF_BOUNDS);
 }
