@@ -1,10 +1,10 @@
 //! wasmtime as a peer: default configuration (Cranelift, parallel compilation) with the
 //! WebAssembly 3.0 features wasm-prof has turned on too — exceptions (which need wasmtime's GC
 //! support in the build), tail calls, extended constant expressions, relaxed SIMD, typed
-//! function references, multiple memories — and the threads proposal (its `threads` cargo
-//! feature; wasm-prof runs atomics on unshared memories), so both engines accept the same
-//! modules; its built-in cache pointed at the sample's cache directory when the sample uses
-//! it.
+//! function references, multiple memories, memory64 — and the threads proposal (its `threads`
+//! cargo feature; wasm-prof runs atomics on unshared memories), so both engines accept the
+//! same modules; its built-in cache pointed at the sample's cache directory when the sample
+//! uses it.
 
 use std::path::Path;
 
@@ -40,6 +40,7 @@ impl Wasmtime {
             .wasm_relaxed_simd(true)
             .wasm_function_references(true)
             .wasm_multi_memory(true)
+            .wasm_memory64(true)
             .wasm_threads(true);
         let cache = match mode {
             CacheMode::Builtin(dir) => {
