@@ -13,7 +13,7 @@ use cache_paths::CachePaths;
 
 use std::path::Path;
 
-use wasm_prof_runtime::{CacheOutcome, Config, Engine, Module};
+use wasm_prof_runtime::{Config, Engine, Module};
 use wasm_prof_wasi::{self as wasi, InputStream, OutputPipe, OutputStream, WasiConfig};
 
 /// What one run of yosys printed, and how it exited.

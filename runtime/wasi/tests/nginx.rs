@@ -15,7 +15,7 @@ use std::{
     time::Instant,
 };
 
-use wasm_prof_runtime::{CacheOutcome, Config, Engine, Error, Module, TrapKind};
+use wasm_prof_runtime::{Config, Engine, Error, Module, TrapKind};
 use wasm_prof_wasi::{
     self as wasi, OutputPipe, OutputStream, ServerControl, WasiConfig, WasiError,
 };
