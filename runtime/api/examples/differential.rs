@@ -9,10 +9,9 @@
 //! Prints a summary; `--case N` runs one case of the seed, prints its verdict and writes its
 //! module to `case-N.wasm` (for `wasm2wat`, or a regression test).
 
-#[path = "../tests/support/differential.rs"]
-mod differential;
-
 use std::{process::ExitCode, time::Instant};
+
+use wasm_prof_differential::{Wasmi, campaign, case_bytes, module_bytes, run_case};
 
 fn main() -> ExitCode {
     let mut count = 10_000usize;
@@ -33,18 +32,18 @@ fn main() -> ExitCode {
     }
     let cache = tempfile::tempdir().expect("a temporary cache directory");
     if let Some(case) = case {
-        let raw = differential::case_bytes(seed, case);
-        if let Some(bytes) = differential::module_bytes(&raw) {
+        let raw = case_bytes(seed, case);
+        if let Some(bytes) = module_bytes::<Wasmi>(&raw) {
             let file = format!("case-{case}.wasm");
             std::fs::write(&file, bytes).expect("write the case's module");
             println!("wrote {file}");
         }
-        println!("{:?}", differential::run_case(&raw, cache.path()));
+        println!("{:?}", run_case::<Wasmi>(&raw, cache.path()));
         return ExitCode::SUCCESS;
     }
     let started = Instant::now();
     let mut reported = 0;
-    let summary = differential::campaign(seed, count, cache.path(), |s| {
+    let summary = campaign::<Wasmi>(seed, count, cache.path(), |s| {
         for (case, why) in &s.mismatches[reported..] {
             eprintln!("mismatch: case {case}: {why}");
         }
