@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use arbitrary::Unstructured;
-use wasm_prof_runtime::{CacheOutcome, Config, Engine, Module, config::wasm_features};
+use wasm_prof_runtime::{CacheOutcome, Config, Engine, Module, TrapKind, config::wasm_features};
 
 use crate::{
     ArgValue, CallOutcome, Failure, ReferenceEngine, Value, smith::Bytes, wasm_prof::run_wasm_prof,
@@ -20,16 +20,45 @@ pub enum Verdict {
     /// wasm-smith could not make a module from these bytes, or the runtime's validator does
     /// not accept it (wasm-smith is newer than the runtime's wasmparser).
     Skipped,
-    /// Both engines agreed on everything; `calls` exported functions were compared.
-    Agreed {
-        /// Exported-function calls compared (per engine run).
-        calls: usize,
-    },
+    /// Both engines agreed on everything.
+    Agreed(Agreement),
     /// The engines differ in a way that is not a bug: a stack overflow (the engines' stacks
     /// differ in size, so one may overflow where the other does not).
     Explained(String),
     /// The engines disagree: a bug in one of them.
     Mismatch(String),
+}
+
+/// What both engines agreed on in one module.
+#[derive(Debug, Default)]
+pub struct Agreement {
+    /// Exported-function calls compared (per engine run).
+    pub calls: usize,
+    /// Of those, calls that trapped (on both engines, with the same kind).
+    pub trapped: usize,
+    /// Of those, calls that an exception left uncaught.
+    pub uncaught_exceptions: usize,
+    /// Whether the module's code throws or catches exceptions.
+    pub handles_exceptions: bool,
+}
+
+/// Whether the code of a module (a valid one) throws or catches exceptions.
+fn handles_exceptions(bytes: &[u8]) -> bool {
+    use wasmparser::{Operator, Parser, Payload};
+    Parser::new(0).parse_all(bytes).flatten().any(|payload| {
+        let Payload::CodeSectionEntry(body) = payload else {
+            return false;
+        };
+        let Ok(mut operators) = body.get_operators_reader() else {
+            return false;
+        };
+        std::iter::from_fn(|| operators.read().ok()).any(|op| {
+            matches!(
+                op,
+                Operator::Throw { .. } | Operator::ThrowRef | Operator::TryTable { .. }
+            )
+        })
+    })
 }
 
 /// Everything one engine did with one module.
@@ -175,18 +204,29 @@ pub fn run_case<R: ReferenceEngine>(raw: &[u8], cache: &Path) -> Verdict {
     let mut arguments = vec![0u8; 4096];
     Bytes(u64::from_le_bytes(raw[..8].try_into().expect("8 bytes")) | 1).fill(&mut arguments);
     let expected = run_reference(reference, &mut Unstructured::new(&arguments));
-    let mut calls = 0;
+    let mut agreement = Agreement {
+        handles_exceptions: handles_exceptions(&bytes),
+        ..Agreement::default()
+    };
     for (label, module) in [("compiled", &compiled), ("cached", &reloaded)] {
         let actual = run_wasm_prof(&engine, module, &expected.arguments);
-        if let Some(why) = expected.stack_overflow().or_else(|| actual.stack_overflow()) {
+        if let Some(why) = expected
+            .stack_overflow()
+            .or_else(|| actual.stack_overflow())
+        {
             return Verdict::Explained(why);
         }
         if let Some(difference) = expected.difference(&actual, R::NAME) {
             return Verdict::Mismatch(format!("{label}: {difference}"));
         }
-        calls = actual.calls.len();
+        agreement.calls = actual.calls.len();
     }
-    Verdict::Agreed { calls }
+    let failures = || expected.calls.iter().filter_map(|(_, o)| o.as_ref().err());
+    agreement.trapped = failures().count();
+    agreement.uncaught_exceptions = failures()
+        .filter(|f| **f == Failure::Trap(TrapKind::UncaughtException))
+        .count();
+    Verdict::Agreed(agreement)
 }
 
 /// The bytes wasm-smith makes case `case` of `seed` from.
@@ -214,6 +254,12 @@ pub struct Summary {
     pub compared: usize,
     /// Exported-function calls compared (per engine run).
     pub calls: usize,
+    /// Of those, calls that trapped on both engines alike.
+    pub trapped: usize,
+    /// Of those, calls that an exception left uncaught on both engines.
+    pub uncaught_exceptions: usize,
+    /// Modules compared whose code throws or catches exceptions.
+    pub handling_exceptions: usize,
     /// Differences explained (stack overflows): (case, explanation).
     pub explained: Vec<(usize, String)>,
     /// Unexplained mismatches: (case, description).
@@ -240,9 +286,12 @@ pub fn campaign<R: ReferenceEngine>(
         let _ = std::fs::remove_dir_all(&case_cache);
         match verdict {
             Verdict::Skipped => {}
-            Verdict::Agreed { calls } => {
+            Verdict::Agreed(agreement) => {
                 summary.compared += 1;
-                summary.calls += calls;
+                summary.calls += agreement.calls;
+                summary.trapped += agreement.trapped;
+                summary.uncaught_exceptions += agreement.uncaught_exceptions;
+                summary.handling_exceptions += usize::from(agreement.handles_exceptions);
             }
             Verdict::Explained(why) => {
                 summary.compared += 1;

@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+mod command;
 mod harness;
 pub mod smith;
 mod wasm_prof;
@@ -17,7 +18,8 @@ mod wasmi_reference;
 use arbitrary::{Arbitrary, Unstructured};
 use wasm_prof_runtime::{TrapKind, Val, ValType};
 
-pub use harness::{Summary, Verdict, campaign, case_bytes, module_bytes, run_case};
+pub use command::campaign_command;
+pub use harness::{Agreement, Summary, Verdict, campaign, case_bytes, module_bytes, run_case};
 pub use wasmi_reference::Wasmi;
 
 /// An engine wasm-prof is compared with. The harness compiles a module with [`compile`], then

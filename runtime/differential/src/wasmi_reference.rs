@@ -79,7 +79,9 @@ impl ReferenceEngine for Wasmi {
             .instance
             .and_then(|instance| instance.get_func(&self.store, name))
         else {
-            return Err(Failure::Error(format!("wasmi has no function export {name}")));
+            return Err(Failure::Error(format!(
+                "wasmi has no function export {name}"
+            )));
         };
         let ty = func.ty(&self.store);
         let inputs: Vec<wasmi::Val> = args
