@@ -168,13 +168,20 @@ pub fn run_case<R: ReferenceEngine>(raw: &[u8], cache: &Path) -> Verdict {
     let Some(bytes) = module_bytes::<R>(raw) else {
         return Verdict::Skipped;
     };
+    compare_module::<R>(&bytes, raw, cache)
+}
+
+/// Runs the module `bytes` on `R` and on wasm-prof and compares them, with arguments drawn from
+/// the first 8 bytes of `raw` (a case's bytes: [`run_case`] gives the module generated from
+/// them, and a module from elsewhere runs with that case's arguments).
+pub fn compare_module<R: ReferenceEngine>(bytes: &[u8], raw: &[u8], cache: &Path) -> Verdict {
     if wasmparser::Validator::new_with_features(wasm_features())
-        .validate_all(&bytes)
+        .validate_all(bytes)
         .is_err()
     {
         return Verdict::Skipped;
     }
-    let reference = match R::compile(&bytes) {
+    let reference = match R::compile(bytes) {
         Ok(reference) => reference,
         Err(e) => return Verdict::Mismatch(format!("{} refused a valid module: {e}", R::NAME)),
     };
@@ -184,11 +191,11 @@ pub fn run_case<R: ReferenceEngine>(raw: &[u8], cache: &Path) -> Verdict {
         Ok(engine) => engine,
         Err(e) => return Verdict::Mismatch(format!("no engine: {e}")),
     };
-    let compiled = match Module::new(&engine, &bytes) {
+    let compiled = match Module::new(&engine, bytes) {
         Ok(module) => module,
         Err(e) => return Verdict::Mismatch(format!("wasm-prof refused a valid module: {e}")),
     };
-    let reloaded = match Module::new(&engine, &bytes) {
+    let reloaded = match Module::new(&engine, bytes) {
         Ok(module) if *module.cache_outcome() == CacheOutcome::Hit => module,
         Ok(module) => {
             return Verdict::Mismatch(format!(
@@ -205,7 +212,7 @@ pub fn run_case<R: ReferenceEngine>(raw: &[u8], cache: &Path) -> Verdict {
     Bytes(u64::from_le_bytes(raw[..8].try_into().expect("8 bytes")) | 1).fill(&mut arguments);
     let expected = run_reference(reference, &mut Unstructured::new(&arguments));
     let mut agreement = Agreement {
-        handles_exceptions: handles_exceptions(&bytes),
+        handles_exceptions: handles_exceptions(bytes),
         ..Agreement::default()
     };
     for (label, module) in [("compiled", &compiled), ("cached", &reloaded)] {

@@ -19,7 +19,9 @@ use arbitrary::{Arbitrary, Unstructured};
 use wasm_prof_runtime::{TrapKind, Val, ValType};
 
 pub use command::campaign_command;
-pub use harness::{Agreement, Summary, Verdict, campaign, case_bytes, module_bytes, run_case};
+pub use harness::{
+    Agreement, Summary, Verdict, campaign, case_bytes, compare_module, module_bytes, run_case,
+};
 pub use wasmi_reference::Wasmi;
 
 /// An engine wasm-prof is compared with. The harness compiles a module with [`compile`], then
