@@ -212,50 +212,58 @@ mod tests {
     #[test]
     fn equal_groups_in_two_modules_share_ids_and_other_groups_do_not() {
         // Module a: type 0 = (func (param i64)); a group of two types that refer to each other.
-        let mut a = ModuleInfo::default();
-        a.types = vec![
-            FuncType::new([ValType::I64], []),
-            refers_to(2),
-            refers_to(1),
-        ];
-        a.type_decls = vec![
-            decl(0, None, true),
-            decl(1, None, true),
-            decl(1, None, true),
-        ];
+        let a = ModuleInfo {
+            types: vec![
+                FuncType::new([ValType::I64], []),
+                refers_to(2),
+                refers_to(1),
+            ],
+            type_decls: vec![
+                decl(0, None, true),
+                decl(1, None, true),
+                decl(1, None, true),
+            ],
+            ..ModuleInfo::default()
+        };
         // Module b: the same group first, then the same lone type.
-        let mut b = ModuleInfo::default();
-        b.types = vec![
-            refers_to(1),
-            refers_to(0),
-            FuncType::new([ValType::I64], []),
-        ];
-        b.type_decls = vec![
-            decl(0, None, true),
-            decl(0, None, true),
-            decl(2, None, true),
-        ];
+        let b = ModuleInfo {
+            types: vec![
+                refers_to(1),
+                refers_to(0),
+                FuncType::new([ValType::I64], []),
+            ],
+            type_decls: vec![
+                decl(0, None, true),
+                decl(0, None, true),
+                decl(2, None, true),
+            ],
+            ..ModuleInfo::default()
+        };
         let (a, b) = (canonical_ids(&a), canonical_ids(&b));
         assert_eq!(a[0], b[2]);
         assert_eq!(&a[1..], &b[..2]);
         assert_ne!(a[1], a[2], "two positions of one group are two types");
         // The same signature alone is another type than inside a group.
-        let mut c = ModuleInfo::default();
-        c.types = vec![refers_to(0)];
-        c.type_decls = vec![decl(0, None, true)];
+        let c = ModuleInfo {
+            types: vec![refers_to(0)],
+            type_decls: vec![decl(0, None, true)],
+            ..ModuleInfo::default()
+        };
         let c = canonical_ids(&c);
         assert!(!a[1..].contains(&c[0]));
     }
 
     #[test]
     fn declared_supertypes_are_followed_and_finality_is_part_of_the_type() {
-        let mut m = ModuleInfo::default();
-        m.types = vec![FuncType::default(); 3];
-        m.type_decls = vec![
-            decl(0, None, false),
-            decl(1, Some(0), false),
-            decl(2, Some(1), true),
-        ];
+        let m = ModuleInfo {
+            types: vec![FuncType::default(); 3],
+            type_decls: vec![
+                decl(0, None, false),
+                decl(1, Some(0), false),
+                decl(2, Some(1), true),
+            ],
+            ..ModuleInfo::default()
+        };
         let ids = canonical_ids(&m);
         assert!(is_subtype(ids[2], ids[0]));
         assert!(is_subtype(ids[1], ids[0]));
