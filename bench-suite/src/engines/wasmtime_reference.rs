@@ -183,7 +183,7 @@ fn value(v: &Val) -> Value {
         Val::F64(v) => Value::Bits(u128::from(*v)),
         Val::V128(v) => Value::Bits(v.as_u128()),
         reference => Value::Ref {
-            null: reference.clone().ref_().is_none_or(|r| r.is_null()),
+            null: (*reference).ref_().is_none_or(|r| r.is_null()),
         },
     }
 }
