@@ -28,7 +28,12 @@ pub struct WasmtimeReference {
 /// One engine for every case: creating one costs more than a small case.
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(&config()).expect("wasmtime's configuration is valid"))
+    ENGINE.get_or_init(|| {
+        let mut config = config();
+        // wasm-prof's default (wasmtime's is 512 KiB), so that recursion fails alike.
+        config.max_wasm_stack(1 << 20);
+        Engine::new(&config).expect("wasmtime's configuration is valid")
+    })
 }
 
 impl ReferenceEngine for WasmtimeReference {

@@ -127,14 +127,12 @@ impl Run {
         (self.state.len() != other.state.len()).then(|| "exports differ".to_string())
     }
 
-    /// Why the run cannot be compared, when it overflowed its stack.
-    fn stack_overflow(&self) -> Option<String> {
-        let overflowed = self
-            .instantiation
+    /// Whether the run overflowed its stack (and so cannot be compared).
+    fn overflowed(&self) -> bool {
+        self.instantiation
             .iter()
             .chain(self.calls.iter().filter_map(|(_, o)| o.as_ref().err()))
-            .any(Failure::is_stack_overflow);
-        overflowed.then(|| "stack overflow: stack sizes differ between the engines".to_string())
+            .any(Failure::is_stack_overflow)
     }
 }
 
@@ -217,11 +215,15 @@ pub fn compare_module<R: ReferenceEngine>(bytes: &[u8], raw: &[u8], cache: &Path
     };
     for (label, module) in [("compiled", &compiled), ("cached", &reloaded)] {
         let actual = run_wasm_prof(&engine, module, &expected.arguments);
-        if let Some(why) = expected
-            .stack_overflow()
-            .or_else(|| actual.stack_overflow())
-        {
-            return Verdict::Explained(why);
+        let overflowed: Vec<&str> = [(R::NAME, &expected), ("wasm-prof", &actual)]
+            .into_iter()
+            .filter_map(|(engine, run)| run.overflowed().then_some(engine))
+            .collect();
+        if !overflowed.is_empty() {
+            return Verdict::Explained(format!(
+                "stack overflow on {}: stack sizes differ between the engines",
+                overflowed.join(" and ")
+            ));
         }
         if let Some(difference) = expected.difference(&actual, R::NAME) {
             return Verdict::Mismatch(format!("{label}: {difference}"));
