@@ -13,13 +13,7 @@ const SEED: u64 = 0x5eed_0000_d1ff_0002;
 fn generated_modules_with_exceptions_behave_the_same_on_wasm_prof_and_wasmtime() {
     let cache = tempfile::tempdir().unwrap();
     let summary = campaign::<WasmtimeReference>(SEED, 2_000, cache.path(), |_| {});
-    assert!(
-        summary.mismatches.is_empty(),
-        "{} mismatch(es), first: case {} ({:?})",
-        summary.mismatches.len(),
-        summary.mismatches[0].0,
-        summary.mismatches[0].1
-    );
+    summary.assert_no_mismatches();
     assert!(
         summary.compared > 1_800 && summary.handling_exceptions > 500,
         "too little was compared: {summary:?}"

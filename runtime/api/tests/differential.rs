@@ -11,13 +11,7 @@ const SEED: u64 = 0x5eed_0000_d1ff_0001;
 fn generated_modules_behave_the_same_on_wasm_prof_and_wasmi() {
     let cache = tempfile::tempdir().unwrap();
     let summary = campaign::<Wasmi>(SEED, 5_000, cache.path(), |_| {});
-    assert!(
-        summary.mismatches.is_empty(),
-        "{} mismatch(es), first: case {} ({:?})",
-        summary.mismatches.len(),
-        summary.mismatches[0].0,
-        summary.mismatches[0].1
-    );
+    summary.assert_no_mismatches();
     assert!(
         summary.compared > 4_500 && summary.calls > 7_000,
         "too little was compared: {summary:?}"
