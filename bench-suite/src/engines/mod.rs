@@ -1,5 +1,6 @@
 //! The engines `wasm-prof phases --engine` can measure: wasm-prof itself and, with the `peers`
-//! cargo feature, wasmtime and wasmer through the small [`peer::Peer`] trait.
+//! cargo feature, wasmtime and wasmer through the small [`peer::Peer`] trait. With `peers`,
+//! wasmtime is also a reference engine of differential execution (`wasmtime_reference`).
 //!
 //! A peer reports what it can expose under the same phase names as wasm-prof, and a run's
 //! `hash` says which of its two caching mechanisms the run used: `none` for its own serialized
@@ -11,6 +12,8 @@ pub mod peer;
 pub mod wasmer;
 #[cfg(feature = "peers")]
 pub mod wasmtime;
+#[cfg(feature = "peers")]
+pub mod wasmtime_reference;
 
 use std::{fmt, path::Path, str::FromStr};
 

@@ -20,6 +20,22 @@ fn error(e: wasmtime::Error) -> anyhow::Error {
     anyhow::Error::from_boxed(e.into_boxed_dyn_error())
 }
 
+/// wasmtime's default configuration with the WebAssembly 3.0 features wasm-prof has, and
+/// threads.
+pub fn config() -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_exceptions(true)
+        .wasm_tail_call(true)
+        .wasm_extended_const(true)
+        .wasm_relaxed_simd(true)
+        .wasm_function_references(true)
+        .wasm_multi_memory(true)
+        .wasm_memory64(true)
+        .wasm_threads(true);
+    config
+}
+
 /// A wasmtime engine, with its built-in cache when the sample uses it.
 pub struct Wasmtime {
     engine: Engine,
@@ -32,16 +48,7 @@ impl Wasmtime {
     /// # Errors
     /// When the cache directory or the engine cannot be set up.
     pub fn new(mode: &CacheMode) -> anyhow::Result<Self> {
-        let mut config = Config::new();
-        config
-            .wasm_exceptions(true)
-            .wasm_tail_call(true)
-            .wasm_extended_const(true)
-            .wasm_relaxed_simd(true)
-            .wasm_function_references(true)
-            .wasm_multi_memory(true)
-            .wasm_memory64(true)
-            .wasm_threads(true);
+        let mut config = config();
         let cache = match mode {
             CacheMode::Builtin(dir) => {
                 let dir = dir.canonicalize().with_context(|| {

@@ -9,72 +9,10 @@
 //! Prints a summary; `--case N` runs one case of the seed, prints its verdict and writes its
 //! module to `case-N.wasm` (for `wasm2wat`, or a regression test).
 
-#[path = "../tests/support/differential.rs"]
-mod differential;
+use std::process::ExitCode;
 
-use std::{process::ExitCode, time::Instant};
+use wasm_prof_differential::{Wasmi, campaign_command};
 
 fn main() -> ExitCode {
-    let mut count = 10_000usize;
-    let mut seed = 1u64;
-    let mut case = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let value = args.next().and_then(|v| v.parse::<u64>().ok());
-        match (arg.as_str(), value) {
-            ("--count", Some(v)) => count = v as usize,
-            ("--seed", Some(v)) => seed = v,
-            ("--case", Some(v)) => case = Some(v as usize),
-            _ => {
-                eprintln!("usage: differential [--count N] [--seed S] [--case N]");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let cache = tempfile::tempdir().expect("a temporary cache directory");
-    if let Some(case) = case {
-        let raw = differential::case_bytes(seed, case);
-        if let Some(bytes) = differential::module_bytes(&raw) {
-            let file = format!("case-{case}.wasm");
-            std::fs::write(&file, bytes).expect("write the case's module");
-            println!("wrote {file}");
-        }
-        println!("{:?}", differential::run_case(&raw, cache.path()));
-        return ExitCode::SUCCESS;
-    }
-    let started = Instant::now();
-    let mut reported = 0;
-    let summary = differential::campaign(seed, count, cache.path(), |s| {
-        for (case, why) in &s.mismatches[reported..] {
-            eprintln!("mismatch: case {case}: {why}");
-        }
-        reported = s.mismatches.len();
-        if s.cases % 1000 == 0 {
-            eprintln!(
-                "{} cases, {} compared, {} mismatches, {:.0} s",
-                s.cases,
-                s.compared,
-                s.mismatches.len(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-    });
-    println!(
-        "seed {seed}: {} cases, {} modules compared ({} exported-function calls per engine run), \
-         {} explained (stack overflows), {} unexplained mismatches, {:.0} s",
-        summary.cases,
-        summary.compared,
-        summary.calls,
-        summary.explained.len(),
-        summary.mismatches.len(),
-        started.elapsed().as_secs_f64()
-    );
-    for (case, why) in &summary.mismatches {
-        println!("  case {case}: {why}");
-    }
-    if summary.mismatches.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    campaign_command::<Wasmi>("differential")
 }

@@ -8,10 +8,7 @@ use wasm_prof_runtime::{
     CacheOutcome, Config, Engine, Error, Extern, Linker, Module, Store, config::wasm_features,
 };
 
-#[path = "support/smith.rs"]
-mod smith;
-
-use smith::{Bytes, runtime_config as smith_config};
+use wasm_prof_differential::smith::{Bytes, runtime_config as smith_config};
 
 #[test]
 fn generated_modules_compile_and_instantiate_without_panicking() {

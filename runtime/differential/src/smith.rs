@@ -1,5 +1,5 @@
-//! What the generated-module tests share: wasm-smith limited to the runtime's feature set, and
-//! a deterministic byte source to generate from.
+//! What every generated-module test shares: wasm-smith limited to the runtime's feature set,
+//! and a deterministic byte source to generate from.
 
 /// xorshift64*: a small deterministic byte source for wasm-smith.
 pub struct Bytes(pub u64);
@@ -34,5 +34,23 @@ pub fn runtime_config() -> wasm_smith::Config {
         max_memories: 1,
         max_tables: 4,
         ..wasm_smith::Config::default()
+    }
+}
+
+/// wasm-smith for differential execution, from `features` (what both engines run): no imports,
+/// everything exported, canonical NaNs (so that float results compare bit for bit), and
+/// memories and tables whose maximum bounds what `grow` can do in either engine.
+pub fn differential_config(features: wasm_smith::Config) -> wasm_smith::Config {
+    wasm_smith::Config {
+        max_imports: 0,
+        min_funcs: 2,
+        export_everything: true,
+        canonicalize_nans: true,
+        memory_max_size_required: true,
+        max_memory32_bytes: 16 << 16,
+        max_memory64_bytes: 16 << 16,
+        table_max_size_required: true,
+        max_table_elements: 1_000,
+        ..features
     }
 }
