@@ -62,13 +62,19 @@ const ADDERS: &str = r#"
         (return_call_ref $binop (i32.const 20) (i32.const 22) (local.get $f))))
 "#;
 
+/// An engine, a store and in it an instance of [`ADDERS`].
+fn adders() -> (Engine, Store, Instance) {
+    let engine = engine();
+    let mut store = Store::new(&engine);
+    let instance = instantiate(&engine, &mut store, ADDERS);
+    (engine, store, instance)
+}
+
 /// A reference returned by one export calls through `call_ref` in another, on the normal and
 /// the tail path; a null reference traps with "null reference" and `br_on_null` sees it.
 #[test]
 fn call_ref_calls_through_a_typed_reference_and_traps_on_null() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let instance = instantiate(&engine, &mut store, ADDERS);
+    let (_engine, mut store, instance) = adders();
     let add = call(&mut store, instance, "add_ref", &[]).unwrap()[0];
     let sum = call(
         &mut store,
@@ -108,9 +114,7 @@ fn call_ref_calls_through_a_typed_reference_and_traps_on_null() {
 /// `(ref $binop)`: compiled code trusts that type and calls through it without a check.
 #[test]
 fn the_host_cannot_pass_a_reference_of_another_type_or_null_where_a_typed_one_is_expected() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let instance = instantiate(&engine, &mut store, ADDERS);
+    let (_engine, mut store, instance) = adders();
     let neg = call(&mut store, instance, "neg_ref", &[]).unwrap()[0];
     let add = call(&mut store, instance, "add_ref", &[]).unwrap()[0];
     for bad in [neg, Val::FuncRef(None), Val::I32(0)] {
@@ -137,9 +141,7 @@ fn the_host_cannot_pass_a_reference_of_another_type_or_null_where_a_typed_one_is
 /// traps instead of handing compiled code a function it would call with the wrong signature.
 #[test]
 fn a_host_function_returning_a_wrongly_typed_reference_traps() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let adders = instantiate(&engine, &mut store, ADDERS);
+    let (engine, mut store, adders) = adders();
     let add = call(&mut store, adders, "add_ref", &[]).unwrap()[0];
     let user = module(
         &engine,
