@@ -62,12 +62,17 @@ const ADDERS: &str = r#"
         (return_call_ref $binop (i32.const 20) (i32.const 22) (local.get $f))))
 "#;
 
-/// An engine, a store and in it an instance of [`ADDERS`].
-fn adders() -> (Engine, Store, Instance) {
+/// An engine, a store and in it an instance of the module `wat`.
+fn instance_of(wat: &str) -> (Engine, Store, Instance) {
     let engine = engine();
     let mut store = Store::new(&engine);
-    let instance = instantiate(&engine, &mut store, ADDERS);
+    let instance = instantiate(&engine, &mut store, wat);
     (engine, store, instance)
+}
+
+/// An engine, a store and in it an instance of [`ADDERS`].
+fn adders() -> (Engine, Store, Instance) {
+    instance_of(ADDERS)
 }
 
 /// A reference returned by one export calls through `call_ref` in another, on the normal and
@@ -187,11 +192,7 @@ fn instance_result(store: &mut Store, instance: Instance, name: &str) -> ValType
 /// equal function type in another group shape does not satisfy the import.
 #[test]
 fn imports_match_by_canonical_type_across_modules() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let exporter = instantiate(
-        &engine,
-        &mut store,
+    let (engine, mut store, exporter) = instance_of(
         r#"
         (module
           (rec (type $f (func (param (ref null $g)))) (type $g (func (param (ref null $f)))))
@@ -228,11 +229,7 @@ fn imports_match_by_canonical_type_across_modules() {
 /// supertype, and still rejects an unrelated type.
 #[test]
 fn call_indirect_accepts_declared_subtypes_of_an_open_type() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let instance = instantiate(
-        &engine,
-        &mut store,
+    let (_engine, mut store, instance) = instance_of(
         r#"
         (module
           (type $base (sub (func (result i32))))
@@ -268,11 +265,7 @@ fn call_indirect_accepts_declared_subtypes_of_an_open_type() {
 /// A table declared with an initializer starts with that reference in every element.
 #[test]
 fn a_table_initializer_fills_every_element() {
-    let engine = engine();
-    let mut store = Store::new(&engine);
-    let instance = instantiate(
-        &engine,
-        &mut store,
+    let (_engine, mut store, instance) = instance_of(
         r#"
         (module
           (type $t (func (result i32)))
