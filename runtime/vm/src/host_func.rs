@@ -100,12 +100,12 @@ impl Caller<'_> {
         let (func_ptr, trampoline, ty) = instance.defined_func(index).ok_or_else(|| {
             Trap::host(format!("{name:?} is imported, not defined, by the caller"))
         })?;
-        let params = ty.canonicalize(instance.module.type_ids()).params;
-        let fits = args.len() == params.len()
+        let type_ids = instance.module.type_ids();
+        let fits = args.len() == ty.params.len()
             && args
                 .iter()
-                .zip(&params)
-                .all(|(a, t)| signatures::value_matches(a, t));
+                .zip(&ty.params)
+                .all(|(a, t)| signatures::value_matches(a, &t.canonicalize(type_ids)));
         if !fits {
             return Err(Trap::host(format!("{name:?} is not a {ty}")));
         }
