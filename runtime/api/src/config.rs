@@ -9,7 +9,7 @@ use wasm_prof_environ::{
 };
 
 use crate::{
-    cache::HashAlgo,
+    cache::{HashAlgo, MacKey},
     error::{Error, Result},
 };
 
@@ -21,6 +21,7 @@ pub struct Config {
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) cache_limit_bytes: u64,
     pub(crate) cache_shared: bool,
+    pub(crate) cache_mac_key: Option<MacKey>,
     pub(crate) parallel_compile: bool,
     pub(crate) opt_level: OptLevel,
     pub(crate) verifier: bool,
@@ -38,6 +39,7 @@ impl Default for Config {
             cache_dir: None,
             cache_limit_bytes: 1 << 30,
             cache_shared: std::env::var_os("WASM_PROF_CACHE_SHARED").is_some_and(|v| v == "1"),
+            cache_mac_key: None,
             parallel_compile: true,
             opt_level: OptLevel::Speed,
             verifier: cfg!(debug_assertions),
@@ -74,11 +76,22 @@ impl Config {
         self
     }
 
-    /// Uses a cache directory that others may write to, or that another user owns (default off:
-    /// such a directory is not used, with a warning, since whoever can write to it chooses the
-    /// machine code this process runs; on with `WASM_PROF_CACHE_SHARED=1`).
+    /// Uses a cache directory that others may write to, or that another user owns, and makes
+    /// new entries readable by others (default off: such a directory is not used, with a
+    /// warning; on with `WASM_PROF_CACHE_SHARED=1`). Entries are still authenticated with the
+    /// cache key, so the users sharing a cache must share its key
+    /// ([`Config::cache_mac_key`], `WASM_PROF_CACHE_KEY_FILE` or `WASM_PROF_CACHE_KEY`); an entry
+    /// written with another key is a miss and is replaced.
     pub fn cache_shared(&mut self, shared: bool) -> &mut Self {
         self.cache_shared = shared;
+        self
+    }
+
+    /// The secret that signs and authenticates cache entries (default: as
+    /// [`crate::cache::key_file`] describes — `WASM_PROF_CACHE_KEY`, else the file
+    /// `WASM_PROF_CACHE_KEY_FILE` names, else the user's own key file, created on first use).
+    pub fn cache_mac_key(&mut self, key: MacKey) -> &mut Self {
+        self.cache_mac_key = Some(key);
         self
     }
 

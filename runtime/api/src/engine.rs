@@ -10,7 +10,7 @@ use wasm_prof_compile::{OwnedTargetIsa, TargetIsa};
 use wasm_prof_vm::signals;
 
 use crate::{
-    cache::{CacheStore, trust},
+    cache::{CacheError, CacheStore, MacKey, key_file, trust},
     config::{self, Config},
     error::Result,
 };
@@ -23,10 +23,11 @@ struct EngineInner {
     epoch: AtomicU64,
 }
 
-/// The engine's cache: off, on, or wanted but without a usable directory.
+/// The engine's cache: off, on (a store and the key its entries are signed with), or wanted
+/// but without a usable directory or key.
 enum CacheSetup {
     Off,
-    On(CacheStore),
+    On(CacheStore, MacKey),
     Unavailable(String),
 }
 
@@ -45,26 +46,13 @@ impl Engine {
         let isa = config.build_isa()?;
         let fingerprint = config::fingerprint(&config, &*isa);
         signals::install_handlers();
-        let cache = if !config.cache_enabled {
-            CacheSetup::Off
-        } else {
-            let dir = match &config.cache_dir {
-                Some(dir) => Ok(dir.clone()),
-                None => CacheStore::default_dir(),
-            };
-            let trusted = dir.and_then(|dir| {
-                if config.cache_shared {
-                    Ok(dir)
-                } else {
-                    trust::check_trusted(&dir).map(|()| dir)
-                }
-            });
-            match trusted {
-                Ok(dir) => {
-                    CacheSetup::On(CacheStore::new(dir).with_limit(config.cache_limit_bytes))
-                }
+        let cache = if config.cache_enabled {
+            match cache_setup(&config) {
+                Ok((store, mac_key)) => CacheSetup::On(store, mac_key),
                 Err(e) => CacheSetup::Unavailable(e.to_string()),
             }
+        } else {
+            CacheSetup::Off
         };
         Ok(Self(Arc::new(EngineInner {
             config,
@@ -85,10 +73,19 @@ impl Engine {
         &self.0.fingerprint
     }
 
-    /// The cache store, when the cache is on and has a directory.
+    /// The cache store, when the cache is on and has a directory and a key.
     pub fn cache_store(&self) -> Option<&CacheStore> {
+        self.cache().map(|(store, _)| store)
+    }
+
+    /// The key cache entries are signed and authenticated with, when the cache is on.
+    pub fn cache_mac_key(&self) -> Option<&MacKey> {
+        self.cache().map(|(_, mac_key)| mac_key)
+    }
+
+    pub(crate) fn cache(&self) -> Option<(&CacheStore, &MacKey)> {
         match &self.0.cache {
-            CacheSetup::On(store) => Some(store),
+            CacheSetup::On(store, mac_key) => Some((store, mac_key)),
             _ => None,
         }
     }
@@ -118,4 +115,24 @@ impl Engine {
     pub(crate) fn epoch_ptr(&self) -> *const AtomicU64 {
         &self.0.epoch
     }
+}
+
+/// The store and key `config` asks for: a directory that passes the trust check (unless the
+/// cache is deliberately shared) and the configured key or the one the environment names.
+fn cache_setup(config: &Config) -> std::result::Result<(CacheStore, MacKey), CacheError> {
+    let dir = match &config.cache_dir {
+        Some(dir) => dir.clone(),
+        None => CacheStore::default_dir()?,
+    };
+    if !config.cache_shared {
+        trust::check_trusted(&dir)?;
+    }
+    let mac_key = match &config.cache_mac_key {
+        Some(key) => key.clone(),
+        None => key_file::key_from_env()?.0,
+    };
+    let store = CacheStore::new(dir)
+        .with_limit(config.cache_limit_bytes)
+        .shared(config.cache_shared);
+    Ok((store, mac_key))
 }

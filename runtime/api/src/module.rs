@@ -7,7 +7,7 @@ use wasm_prof_environ::{CodeLayout, ModuleInfo, parse};
 use wasm_prof_vm::CompiledModule;
 
 use crate::{
-    cache::{CacheKey, CacheStore, MappedArtifact},
+    cache::{CacheKey, CacheStore, MacKey, MappedArtifact},
     engine::Engine,
     error::Result,
     module_file::ModuleFile,
@@ -85,7 +85,7 @@ impl Module {
 
     /// Loads a module from `source`: hashed and looked up in the cache, compiled on a miss.
     fn load(engine: &Engine, source: Source<'_>, clock: &mut PhaseClock) -> Result<Module> {
-        let Some(cache) = engine.cache_store() else {
+        let Some((cache, mac_key)) = engine.cache() else {
             let compiled = compile_bytes(engine, source.bytes(), clock);
             source.check()?;
             let compiled = compiled?;
@@ -101,7 +101,7 @@ impl Module {
         let mut key = CacheKey::new(algo, digest?, engine.fingerprint());
         let mut warnings = Vec::new();
         let span = clock.start(Phase::CacheLookup);
-        let found = cache.lookup(&key, engine.fingerprint());
+        let found = cache.lookup(&key, engine.fingerprint(), mac_key);
         clock.end(span);
         match found {
             Ok(Some(artifact)) => {
@@ -137,6 +137,7 @@ impl Module {
             store: cache,
             key: &key,
             fingerprint: engine.fingerprint(),
+            mac_key,
         };
         if let Err(warning) = entry.store(&compiled, clock) {
             warnings.push(warning);
@@ -217,6 +218,7 @@ struct CacheEntry<'a> {
     store: &'a CacheStore,
     key: &'a CacheKey,
     fingerprint: &'a str,
+    mac_key: &'a MacKey,
 }
 
 impl CacheEntry<'_> {
@@ -231,9 +233,13 @@ impl CacheEntry<'_> {
         clock.end(span);
         let meta = meta.map_err(|e| format!("cannot serialize the module for the cache: {e}"))?;
         let span = clock.start(Phase::CacheStore);
-        let stored = self
-            .store
-            .store(self.key, self.fingerprint, &meta, &compiled.image);
+        let stored = self.store.store(
+            self.key,
+            self.fingerprint,
+            self.mac_key,
+            &meta,
+            &compiled.image,
+        );
         clock.end(span);
         stored
             .map(drop)

@@ -1,6 +1,6 @@
 //! The on-disk artifact format.
 //!
-//! All integers are little-endian. An artifact is a fixed 144-byte header, the engine
+//! All integers are little-endian. An artifact is a fixed 160-byte header, the engine
 //! fingerprint, the metadata blob, zero padding (checked, so the encoding is canonical), then
 //! the code image at a page-aligned offset:
 //!
@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | 0 | 8 | magic `WPROFART` |
 //! | 8 | 4 | format version ([`FORMAT_VERSION`]) |
-//! | 12 | 4 | header length: 144 + fingerprint length |
+//! | 12 | 4 | header length: 160 + fingerprint length |
 //! | 16 | 4 | page alignment the code offset was rounded up to |
 //! | 20 | 1 | hash algorithm code |
 //! | 21 | 1 | module digest length (16 or 32) |
@@ -22,43 +22,49 @@
 //! | 96 | 8 | code offset (metadata end rounded up to the page alignment) |
 //! | 104 | 8 | code length (the file ends with the code) |
 //! | 112 | 8 | metadata checksum: XXH3-64 of the metadata and the padding |
-//! | 120 | 16 | code checksum: XXH3-128 of the code image |
-//! | 136 | 8 | header checksum: XXH3-64 of bytes 0..136 then the fingerprint |
-//! | 144 | n | the fingerprint, UTF-8 |
+//! | 120 | 32 | MAC: keyed BLAKE3 ([`crate::mac`]) of bytes 0..120, the fingerprint, the metadata, the padding and the code image |
+//! | 152 | 8 | header checksum: XXH3-64 of bytes 0..152 then the fingerprint |
+//! | 160 | n | the fingerprint, UTF-8 |
 //!
-//! The checksums are XXH3 rather than the key's hash algorithm: they guard against torn writes
-//! and disk corruption, not against an attacker (who could rewrite the checksums too), and XXH3
-//! runs at memory bandwidth. With the three checksums every byte of the file is covered, so any
-//! corruption is an error, never code. The code checksum is kept apart because it is the one
-//! that costs (51 MB for ruby): a caller that already verified this very file, unchanged since
-//! (see the store's verification records), may skip it with [`CodeCheck::Vouched`].
+//! The checksums guard against torn writes and disk corruption, so that damage is reported as
+//! such; anyone can recompute them. The MAC is what makes the file its owner's: it covers every
+//! byte but itself and the header checksum (which covers the MAC), and only holders of the
+//! cache's secret can make it. It is also the one check that costs (51 MB of code for ruby):
+//! a caller that already authenticated this very file, unchanged since (see the store's
+//! verification records, which carry a MAC of their own), may skip it with
+//! [`MacCheck::Vouched`].
 
 use std::{fs::File, io, io::Write, ops::Range, path::Path};
 
 use memmap2::{MmapMut, MmapOptions};
-use xxhash_rust::xxh3::{Xxh3Default, xxh3_64, xxh3_128};
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
-use super::{HashAlgo, key::CacheKey};
+use super::{
+    HashAlgo,
+    hash::blake3_update,
+    key::CacheKey,
+    mac::{self, Mac, MacKey},
+};
 
 /// The magic bytes every artifact starts with.
 pub const MAGIC: [u8; 8] = *b"WPROFART";
 
 /// The version of the format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
-const FIXED_LEN: usize = 144;
+const FIXED_LEN: usize = 160;
 const META_CHECKSUM_AT: usize = 112;
-const CODE_CHECKSUM_AT: usize = 120;
-const HEADER_CHECKSUM_AT: usize = 136;
+const MAC_AT: usize = 120;
+const HEADER_CHECKSUM_AT: usize = 152;
 
-/// How much of the code image a load verifies.
+/// How a load authenticates the artifact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CodeCheck {
-    /// Checksum the whole code image.
-    Verify,
-    /// Trust the code image: it was verified earlier and the file has not changed since. The
-    /// header must still carry this code checksum.
-    Vouched(u128),
+pub enum MacCheck {
+    /// Compute the MAC over the whole file and compare it with the header's.
+    Full,
+    /// Trust the body: this very file was authenticated earlier and has not changed since. The
+    /// header must still carry this MAC.
+    Vouched(Mac),
 }
 
 /// Why an artifact cannot be used. Every variant means "recompile and replace it".
@@ -103,10 +109,17 @@ pub enum ArtifactError {
     /// The artifact belongs to another module or hash algorithm.
     #[error("the artifact belongs to another module or hash algorithm (key mismatch)")]
     KeyMismatch,
-    /// The metadata or code image is corrupt.
-    #[error("the artifact body is corrupt (checksum mismatch)")]
+    /// The metadata is corrupt.
+    #[error("the artifact's metadata is corrupt (checksum mismatch)")]
     ChecksumMismatch,
-    /// The code checksum differs from the one a verification record vouched for.
+    /// The MAC does not match the file: it was changed after it was written, or written by
+    /// someone without this cache's secret key.
+    #[error(
+        "the artifact does not carry this cache's signature (MAC mismatch): it was changed after \
+         it was written, or written with another key"
+    )]
+    NotAuthentic,
+    /// The MAC differs from the one a verification record vouched for.
     #[error("the artifact is not the file that was verified")]
     NotVouched,
     /// The file could not be opened, read or mapped.
@@ -121,7 +134,7 @@ pub fn artifact_len(fingerprint: &str, meta: &[u8], code: &[u8]) -> u64 {
 }
 
 /// Writes an artifact holding `meta` (an opaque blob, bincode from the caller) and `code` (the
-/// code image) for `key`, compiled by an engine with `fingerprint`.
+/// code image) for `key`, compiled by an engine with `fingerprint`, signed with `mac_key`.
 ///
 /// # Errors
 /// Errors from `out`; [`io::ErrorKind::InvalidInput`] if `key` was not made with `fingerprint`
@@ -130,6 +143,7 @@ pub fn write_artifact(
     out: &mut impl Write,
     fingerprint: &str,
     key: &CacheKey,
+    mac_key: &MacKey,
     meta: &[u8],
     code: &[u8],
 ) -> io::Result<()> {
@@ -164,7 +178,13 @@ pub fn write_artifact(
         header.extend_from_slice(&(n as u64).to_le_bytes());
     }
     header.extend_from_slice(&meta_checksum.digest().to_le_bytes());
-    header.extend_from_slice(&xxh3_128(code).to_le_bytes());
+    debug_assert_eq!(header.len(), MAC_AT);
+    let mut hasher = mac_key.artifact_hasher();
+    for part in [&header, fingerprint.as_bytes(), meta, &padding] {
+        hasher.update(part);
+    }
+    blake3_update(&mut hasher, code);
+    header.extend_from_slice(mac::finish(&hasher).as_bytes());
     debug_assert_eq!(header.len(), HEADER_CHECKSUM_AT);
     header.extend_from_slice(&header_checksum(&header, fingerprint.as_bytes()).to_le_bytes());
     header.extend_from_slice(fingerprint.as_bytes());
@@ -190,18 +210,24 @@ pub struct MappedArtifact {
 }
 
 impl MappedArtifact {
-    /// Opens, maps and fully validates the artifact at `path` for `key` and `fingerprint`.
+    /// Opens, maps, fully validates and authenticates the artifact at `path` for `key` and
+    /// `fingerprint`.
     ///
     /// # Errors
     /// [`ArtifactError::Io`] if the file cannot be opened or mapped; as
     /// [`MappedArtifact::from_file`] otherwise.
-    pub fn open(path: &Path, key: &CacheKey, fingerprint: &str) -> Result<Self, ArtifactError> {
-        Self::from_file(File::open(path)?, key, fingerprint, CodeCheck::Verify)
+    pub fn open(
+        path: &Path,
+        key: &CacheKey,
+        fingerprint: &str,
+        mac_key: &MacKey,
+    ) -> Result<Self, ArtifactError> {
+        Self::from_file(File::open(path)?, key, fingerprint, mac_key, MacCheck::Full)
     }
 
     /// Maps and validates an opened artifact for `key` and `fingerprint`: size, magic, version,
     /// header checksum, fingerprint, key, layout, page alignment of the code, metadata
-    /// checksum, and the code checksum as `code` says.
+    /// checksum, and the MAC under `mac_key` as `check` says.
     ///
     /// # Errors
     /// An [`ArtifactError`] naming the first check that failed.
@@ -209,7 +235,8 @@ impl MappedArtifact {
         file: File,
         key: &CacheKey,
         fingerprint: &str,
-        code: CodeCheck,
+        mac_key: &MacKey,
+        check: MacCheck,
     ) -> Result<Self, ArtifactError> {
         let len = file.metadata()?.len();
         if len < FIXED_LEN as u64 {
@@ -226,7 +253,7 @@ impl MappedArtifact {
         // store never does either (it replaces artifacts by renaming a new file over the name),
         // and nothing else is meant to write into the cache directory.
         let mmap = unsafe { MmapOptions::new().len(map_len).map_copy(&file)? };
-        let (meta, code) = validate(&mmap, key, fingerprint, code)?;
+        let (meta, code) = validate(&mmap, key, fingerprint, mac_key, check)?;
         Ok(Self {
             mmap,
             file,
@@ -240,9 +267,9 @@ impl MappedArtifact {
         &self.file
     }
 
-    /// The code checksum from the header (verified unless the load was vouched).
-    pub fn code_checksum(&self) -> u128 {
-        u128::from_le_bytes(le_bytes(&self.mmap, CODE_CHECKSUM_AT))
+    /// The MAC from the header (verified, or vouched for by the caller).
+    pub fn mac(&self) -> Mac {
+        Mac::from_bytes(le_bytes(&self.mmap, MAC_AT))
     }
 
     /// The metadata blob.
@@ -275,7 +302,8 @@ fn validate(
     file: &[u8],
     key: &CacheKey,
     fingerprint: &str,
-    code_check: CodeCheck,
+    mac_key: &MacKey,
+    check: MacCheck,
 ) -> Result<(Range<usize>, Range<usize>), ArtifactError> {
     let len = file.len() as u64;
     if file.len() < FIXED_LEN {
@@ -372,15 +400,21 @@ fn validate(
     {
         return Err(ArtifactError::ChecksumMismatch);
     }
-    let code_checksum = u128::from_le_bytes(le_bytes(file, CODE_CHECKSUM_AT));
-    match code_check {
-        CodeCheck::Verify if code_checksum != xxh3_128(&file[code_offset as usize..]) => {
-            return Err(ArtifactError::ChecksumMismatch);
+    let stored_mac = Mac::from_bytes(le_bytes(file, MAC_AT));
+    match check {
+        MacCheck::Full => {
+            let mut hasher = mac_key.artifact_hasher();
+            hasher.update(&file[..MAC_AT]);
+            hasher.update(stored_fingerprint);
+            blake3_update(&mut hasher, &file[header_len..]);
+            if mac::finish(&hasher) != stored_mac {
+                return Err(ArtifactError::NotAuthentic);
+            }
         }
-        CodeCheck::Vouched(vouched) if vouched != code_checksum => {
+        MacCheck::Vouched(vouched) if vouched != stored_mac => {
             return Err(ArtifactError::NotVouched);
         }
-        _ => {}
+        MacCheck::Vouched(_) => {}
     }
     // Every offset is now at most the mapping's length, so the casts are lossless.
     Ok((
@@ -446,10 +480,28 @@ mod tests {
         CacheKey::new(algo, algo.digest(b"module").unwrap(), fingerprint)
     }
 
+    fn mac_key() -> MacKey {
+        MacKey::from_secret(&[0x5a; 32])
+    }
+
     fn encode(meta: &[u8], code: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        write_artifact(&mut out, FINGERPRINT, &key(FINGERPRINT), meta, code).unwrap();
+        write_artifact(
+            &mut out,
+            FINGERPRINT,
+            &key(FINGERPRINT),
+            &mac_key(),
+            meta,
+            code,
+        )
+        .unwrap();
         out
+    }
+
+    fn file_with(bytes: &[u8]) -> File {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        file
     }
 
     fn open(
@@ -457,9 +509,13 @@ mod tests {
         key: &CacheKey,
         fingerprint: &str,
     ) -> Result<MappedArtifact, ArtifactError> {
-        let mut file = tempfile::tempfile().unwrap();
-        file.write_all(bytes).unwrap();
-        MappedArtifact::from_file(file, key, fingerprint, CodeCheck::Verify)
+        MappedArtifact::from_file(
+            file_with(bytes),
+            key,
+            fingerprint,
+            &mac_key(),
+            MacCheck::Full,
+        )
     }
 
     fn open_ok(bytes: &[u8]) -> Result<MappedArtifact, ArtifactError> {
@@ -494,11 +550,12 @@ mod tests {
     fn open_by_path() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&encode(b"m", b"c")).unwrap();
-        let artifact = MappedArtifact::open(file.path(), &key(FINGERPRINT), FINGERPRINT).unwrap();
+        let artifact =
+            MappedArtifact::open(file.path(), &key(FINGERPRINT), FINGERPRINT, &mac_key()).unwrap();
         assert_eq!((artifact.meta(), artifact.code()), (&b"m"[..], &b"c"[..]));
         let missing = file.path().with_extension("missing");
         assert!(matches!(
-            MappedArtifact::open(&missing, &key(FINGERPRINT), FINGERPRINT),
+            MappedArtifact::open(&missing, &key(FINGERPRINT), FINGERPRINT, &mac_key()),
             Err(ArtifactError::Io(e)) if e.kind() == io::ErrorKind::NotFound
         ));
     }
@@ -567,7 +624,8 @@ mod tests {
                     file.try_clone().unwrap(),
                     &k,
                     FINGERPRINT,
-                    CodeCheck::Verify,
+                    &mac_key(),
+                    MacCheck::Full,
                 );
                 assert!(result.is_err(), "byte {at} bit {bit:#x} went unnoticed");
             }
@@ -615,56 +673,100 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn a_rewritten_file_without_a_valid_checksum_is_rejected() {
-        // A body changed together with its (header-covered) checksum field still fails on the
-        // header checksum; a consistent forgery needs both checksums recomputed.
-        let mut bytes = encode(b"m", b"c");
-        let last = bytes.len() - 1;
-        bytes[last] = b'd';
-        assert!(matches!(
-            open_ok(&bytes),
-            Err(ArtifactError::ChecksumMismatch)
-        ));
-        let code = xxh3_128(&bytes[page_size()..]);
-        bytes[CODE_CHECKSUM_AT..HEADER_CHECKSUM_AT].copy_from_slice(&code.to_le_bytes());
-        assert!(matches!(
-            open_ok(&bytes),
-            Err(ArtifactError::HeaderChecksumMismatch)
-        ));
+    /// Recomputes the checksums of a changed artifact, as anyone can: what is left to refuse it
+    /// is the MAC.
+    fn recompute_checksums(bytes: &mut [u8]) {
+        let header_len = FIXED_LEN + FINGERPRINT.len();
+        let code_offset = u64::from_le_bytes(le_bytes(bytes, 96)) as usize;
+        let meta = xxh3_64(&bytes[header_len..code_offset]);
+        bytes[META_CHECKSUM_AT..MAC_AT].copy_from_slice(&meta.to_le_bytes());
+        let header = header_checksum(&bytes[..HEADER_CHECKSUM_AT], &bytes[FIXED_LEN..header_len]);
+        bytes[HEADER_CHECKSUM_AT..FIXED_LEN].copy_from_slice(&header.to_le_bytes());
     }
 
     #[test]
-    fn a_vouched_load_skips_only_the_code_checksum() {
+    fn a_change_with_recomputed_checksums_fails_the_mac() {
+        let bytes = encode(b"metadata", &[0xcc; 100]);
+        let header_len = FIXED_LEN + FINGERPRINT.len();
+        let other_module = HashAlgo::Blake3.digest(b"another module").unwrap();
+        let changes: [(&str, Box<dyn Fn(&mut Vec<u8>)>); 4] = [
+            ("a code byte", Box::new(|b| *b.last_mut().unwrap() ^= 1)),
+            ("a metadata byte", Box::new(move |b| b[header_len] ^= 1)),
+            (
+                "the module digest (the reported attack)",
+                Box::new(move |b| b[24..56].copy_from_slice(other_module.as_bytes())),
+            ),
+            ("the MAC itself", Box::new(|b| b[MAC_AT] ^= 1)),
+        ];
+        for (what, change) in changes {
+            let mut forged = bytes.clone();
+            change(&mut forged);
+            recompute_checksums(&mut forged);
+            let k = if what.contains("digest") {
+                CacheKey::new(HashAlgo::Blake3, other_module, FINGERPRINT)
+            } else {
+                key(FINGERPRINT)
+            };
+            assert!(
+                matches!(
+                    open(&forged, &k, FINGERPRINT),
+                    Err(ArtifactError::NotAuthentic)
+                ),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_artifact_signed_with_another_key_is_refused() {
+        let bytes = encode(b"m", b"c");
+        let other = MacKey::from_secret(&[0xa5; 32]);
+        let result = MappedArtifact::from_file(
+            file_with(&bytes),
+            &key(FINGERPRINT),
+            FINGERPRINT,
+            &other,
+            MacCheck::Full,
+        );
+        assert!(matches!(result, Err(ArtifactError::NotAuthentic)));
+    }
+
+    #[test]
+    fn a_vouched_load_skips_only_the_mac() {
         let bytes = encode(b"metadata", &[0xcc; 100]);
         let k = key(FINGERPRINT);
-        let vouched = |bytes: &[u8], checksum| {
-            let mut file = tempfile::tempfile().unwrap();
-            file.write_all(bytes).unwrap();
-            MappedArtifact::from_file(file, &k, FINGERPRINT, CodeCheck::Vouched(checksum))
+        let vouched = |bytes: &[u8], mac| {
+            MappedArtifact::from_file(
+                file_with(bytes),
+                &k,
+                FINGERPRINT,
+                &mac_key(),
+                MacCheck::Vouched(mac),
+            )
         };
-        let checksum = open_ok(&bytes).unwrap().code_checksum();
-        assert_eq!(checksum, xxh3_128(&[0xcc; 100]));
-        assert!(vouched(&bytes, checksum).is_ok());
+        let mac = open_ok(&bytes).unwrap().mac();
+        assert!(vouched(&bytes, mac).is_ok());
+        let mut other = *mac.as_bytes();
+        other[0] ^= 1;
         assert!(matches!(
-            vouched(&bytes, checksum ^ 1),
+            vouched(&bytes, Mac::from_bytes(other)),
             Err(ArtifactError::NotVouched)
         ));
         // The metadata and header are still checked in full.
         let mut meta_flip = bytes.clone();
         meta_flip[FIXED_LEN + FINGERPRINT.len()] ^= 1;
         assert!(matches!(
-            vouched(&meta_flip, checksum),
+            vouched(&meta_flip, mac),
             Err(ArtifactError::ChecksumMismatch)
         ));
         let mut header_flip = bytes.clone();
         header_flip[100] ^= 1;
-        assert!(vouched(&header_flip, checksum).is_err());
+        assert!(vouched(&header_flip, mac).is_err());
         // A code byte changed behind the voucher's back is what the voucher promises cannot
         // happen (the store only vouches for files unchanged since their verification).
         let mut code_flip = bytes;
         code_flip[page_size()] ^= 1;
-        assert!(vouched(&code_flip, checksum).is_ok());
+        assert!(vouched(&code_flip, mac).is_ok());
         assert!(open_ok(&code_flip).is_err());
     }
 
@@ -706,7 +808,7 @@ mod tests {
             }
         }
         for at in [12, 16, 72] {
-            for value in [0, 1, 3, 136, 4096, 8192, u32::MAX] {
+            for value in [0, 1, 3, 144, 160, 4096, 8192, u32::MAX] {
                 let forged = forge(&bytes, at, &value.to_le_bytes());
                 if forged != bytes {
                     assert!(open_ok(&forged).is_err(), "u32 {value} at {at}");
@@ -727,8 +829,15 @@ mod tests {
 
     #[test]
     fn a_key_of_another_fingerprint_is_refused_at_write() {
-        let err =
-            write_artifact(&mut Vec::new(), FINGERPRINT, &key("other"), b"", b"").unwrap_err();
+        let err = write_artifact(
+            &mut Vec::new(),
+            FINGERPRINT,
+            &key("other"),
+            &mac_key(),
+            b"",
+            b"",
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

@@ -23,6 +23,15 @@ pub enum CacheError {
         /// Why.
         reason: String,
     },
+    /// The secret that authenticates entries is missing, malformed or not protected (see
+    /// [`crate::key_file`]).
+    #[error("cannot use {origin} as the cache key: it {reason}")]
+    Key {
+        /// The variable or file the key was to come from.
+        origin: String,
+        /// What is wrong with it, and the fix.
+        reason: String,
+    },
     /// No cache directory is configured and none can be derived from the environment.
     #[error(
         "no cache directory: none of WASM_PROF_CACHE_DIR, XDG_CACHE_HOME or HOME is set; \

@@ -190,8 +190,17 @@ fn blake3_digest(data: &[u8]) -> blake3::Hash {
         return blake3::hash(data);
     }
     let mut hasher = blake3::Hasher::new();
-    hasher.update_rayon(data);
+    blake3_update(&mut hasher, data);
     hasher.finalize()
+}
+
+/// Feeds `data` to a BLAKE3 hasher (plain or keyed), on every core when it is large.
+pub(crate) fn blake3_update(hasher: &mut blake3::Hasher, data: &[u8]) {
+    if data.len() < BLAKE3_PARALLEL_MIN {
+        hasher.update(data);
+    } else {
+        hasher.update_rayon(data);
+    }
 }
 
 #[cfg(test)]

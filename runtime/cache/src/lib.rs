@@ -10,12 +10,15 @@ pub mod artifact;
 pub mod error;
 pub mod hash;
 pub mod key;
+pub mod key_file;
+pub mod mac;
 pub mod store;
 pub mod trust;
 pub mod verified;
 
-pub use artifact::{ArtifactError, CodeCheck, MappedArtifact, write_artifact};
+pub use artifact::{ArtifactError, MacCheck, MappedArtifact, write_artifact};
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};
 pub use key::CacheKey;
+pub use mac::{Mac, MacKey};
 pub use store::{CacheStats, CacheStore, Removed, StoreOutcome};

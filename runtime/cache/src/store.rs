@@ -22,15 +22,16 @@ use std::{
     ffi::OsString,
     fs::{self, File},
     io,
-    os::unix::fs::DirBuilderExt,
+    os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::{Path, PathBuf},
     time::{Duration, SystemTime},
 };
 
 use super::{
     CacheError, CacheKey,
-    artifact::{ArtifactError, CodeCheck, MappedArtifact, artifact_len, write_artifact},
+    artifact::{ArtifactError, MacCheck, MappedArtifact, artifact_len, write_artifact},
     key::is_artifact_file_name,
+    mac::MacKey,
     verified::{self, FileIdentity, Record},
 };
 
@@ -41,10 +42,14 @@ pub(crate) const TEMP_PREFIX: &str = ".wpa-tmp-";
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60 * 60);
 
 /// A cache directory with a size limit.
+///
+/// Reading and writing entries takes the cache's [`MacKey`]: every entry is signed when it is
+/// written and authenticated when it is read. Listing, evicting and clearing need no key.
 #[derive(Clone, Debug)]
 pub struct CacheStore {
     dir: PathBuf,
     limit: u64,
+    shared: bool,
 }
 
 /// What a cache directory holds.
@@ -106,6 +111,7 @@ impl CacheStore {
         Self {
             dir: dir.into(),
             limit: Self::DEFAULT_LIMIT,
+            shared: false,
         }
     }
 
@@ -121,6 +127,18 @@ impl CacheStore {
     pub fn with_limit(mut self, limit: u64) -> Self {
         self.limit = limit;
         self
+    }
+
+    /// Makes new entries and records readable by others (0644 instead of 0600), for a cache
+    /// deliberately shared by users who share its key.
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// The permission bits of the files this store creates.
+    fn file_mode(&self) -> u32 {
+        if self.shared { 0o644 } else { 0o600 }
     }
 
     /// `$WASM_PROF_CACHE_DIR` if set, else `$XDG_CACHE_HOME/wasm-prof` if that is absolute, else
@@ -147,15 +165,18 @@ impl CacheStore {
         self.dir.join(key.file_name())
     }
 
-    /// Maps and validates the artifact for `key`, and marks it recently used.
+    /// Maps, validates and authenticates (with `mac_key`) the artifact for `key`, and marks it
+    /// recently used.
     ///
     /// # Errors
-    /// [`CacheError::InvalidArtifact`] for a corrupt or foreign entry (recompile; the store
-    /// replaces it); [`CacheError::Read`] when an existing entry cannot be opened or mapped.
+    /// [`CacheError::InvalidArtifact`] for a corrupt, foreign or forged entry (recompile; the
+    /// store replaces it); [`CacheError::Read`] when an existing entry cannot be opened or
+    /// mapped.
     pub fn lookup(
         &self,
         key: &CacheKey,
         fingerprint: &str,
+        mac_key: &MacKey,
     ) -> Result<Option<MappedArtifact>, CacheError> {
         let path = self.path_for(key);
         let file = match File::open(&path) {
@@ -170,28 +191,29 @@ impl CacheStore {
         let verified_at = SystemTime::now();
         let identity = FileIdentity::of(&file.metadata().map_err(read_error)?);
         let record_path = verified::record_path(&path);
-        let record = Record::read(&record_path, &identity);
-        let check = record
-            .vouched()
-            .map_or(CodeCheck::Verify, CodeCheck::Vouched);
-        let artifact =
-            MappedArtifact::from_file(file, key, fingerprint, check).map_err(|e| match e {
+        let record = Record::read(&record_path, &identity, mac_key);
+        let check = record.vouched().map_or(MacCheck::Full, MacCheck::Vouched);
+        let artifact = MappedArtifact::from_file(file, key, fingerprint, mac_key, check).map_err(
+            |e| match e {
                 ArtifactError::Io(source) => read_error(source),
                 source => CacheError::InvalidArtifact {
                     path: path.clone(),
                     source,
                 },
-            })?;
+            },
+        )?;
         record.after_hit(
             &record_path,
             &identity,
-            artifact.code_checksum(),
+            artifact.mac(),
             verified_at,
+            mac_key,
+            self.file_mode(),
         );
         Ok(Some(artifact))
     }
 
-    /// Writes the artifact for `key` atomically, then evicts least-recently-used entries until
+    /// Writes the artifact for `key`, signed with `mac_key`, atomically, then evicts least-recently-used entries until
     /// the directory is within the limit (never the entry just written). Creates the directory
     /// if needed.
     ///
@@ -203,6 +225,7 @@ impl CacheStore {
         &self,
         key: &CacheKey,
         fingerprint: &str,
+        mac_key: &MacKey,
         meta: &[u8],
         code: &[u8],
     ) -> Result<StoreOutcome, CacheError> {
@@ -213,7 +236,7 @@ impl CacheStore {
                 limit: self.limit,
             });
         }
-        // Owner-only, like the entries (tempfile creates them 0600).
+        // Owner-only, like the entries (unless shared).
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -224,6 +247,7 @@ impl CacheStore {
             })?;
         let mut temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
+            .permissions(fs::Permissions::from_mode(self.file_mode()))
             .tempfile_in(&self.dir)
             .map_err(|source| CacheError::Write {
                 path: self.dir.clone(),
@@ -231,12 +255,12 @@ impl CacheStore {
             })?;
         let path = self.path_for(key);
         // On any error `temp` is dropped, which deletes the temporary file.
-        write_artifact(temp.as_file_mut(), fingerprint, key, meta, code).map_err(|source| {
-            CacheError::Write {
+        write_artifact(temp.as_file_mut(), fingerprint, key, mac_key, meta, code).map_err(
+            |source| CacheError::Write {
                 path: path.clone(),
                 source,
-            }
-        })?;
+            },
+        )?;
         temp.persist(&path).map_err(|e| CacheError::Write {
             path: path.clone(),
             source: e.error,

@@ -8,7 +8,10 @@
 //! A deliberately shared cache is the caller's explicit opt-in (it then needs authenticated
 //! entries to be safe).
 
-use std::{os::unix::fs::MetadataExt, path::Path};
+use std::{
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+};
 
 use crate::error::CacheError;
 
@@ -19,29 +22,44 @@ use crate::error::CacheError;
 /// [`CacheError::Untrusted`] naming the first directory that fails, and why.
 pub fn check_trusted(dir: &Path) -> Result<(), CacheError> {
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    match first_untrusted(dir.ancestors().enumerate()) {
+        Some((path, reason)) => Err(CacheError::Untrusted { dir, path, reason }),
+        None => Ok(()),
+    }
+}
+
+/// The first directory above the file at `path` that others could use to replace the file, and
+/// why: as for a cache directory, except that the file's own directory may be a root-owned
+/// sticky one, where others can add names but not replace this one.
+pub fn untrusted_parent(path: &Path) -> Option<(PathBuf, String)> {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    first_untrusted(path.ancestors().enumerate().skip(1))
+}
+
+/// The first of `dirs` (each with its depth below the directory that must hold no foreign
+/// names; depth 0 is that directory) that fails the check, and why.
+fn first_untrusted<'a>(dirs: impl Iterator<Item = (usize, &'a Path)>) -> Option<(PathBuf, String)> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    for (depth, path) in dir.ancestors().enumerate() {
+    for (depth, path) in dirs {
         let Ok(metadata) = path.metadata() else {
             continue;
         };
-        let untrusted = |reason: String| CacheError::Untrusted {
-            dir: dir.clone(),
-            path: path.to_path_buf(),
-            reason,
-        };
         let (owner, mode) = (metadata.uid(), metadata.mode());
         if owner != me && owner != 0 {
-            return Err(untrusted(format!("is owned by another user (uid {owner})")));
+            return Some((
+                path.to_path_buf(),
+                format!("is owned by another user (uid {owner})"),
+            ));
         }
         let shared_write = mode & 0o022 != 0;
         let sticky_root_parent = depth > 0 && owner == 0 && mode & 0o1000 != 0;
         if shared_write && !sticky_root_parent {
-            return Err(untrusted(format!(
-                "is writable by group or others (mode {:o})",
-                mode & 0o7777
-            )));
+            return Some((
+                path.to_path_buf(),
+                format!("is writable by group or others (mode {:o})", mode & 0o7777),
+            ));
         }
     }
-    Ok(())
+    None
 }

@@ -1,8 +1,10 @@
-//! Verification records: proof that an artifact's code image was checksummed before and that
-//! the file has not changed since, so later hits can skip the code checksum (51 MB for ruby).
+//! Verification records: proof that an artifact was authenticated before and that the file has
+//! not changed since, so later hits can skip its MAC (computed over 51 MB of code for ruby).
 //!
 //! The record `<artifact>.verified` holds the artifact file's identity (device, inode, size,
-//! modification and status-change times), the boot it was verified in and its code checksum.
+//! modification and status-change times), the boot it was verified in and the artifact's MAC,
+//! all under a MAC of the record's own made with the cache's secret ([`crate::mac`]): whoever
+//! can write into the directory but lacks the secret cannot vouch for a file they put there.
 //! Writing or truncating a file, or renaming another over its name, gives the name a new inode
 //! or a new status-change time (ctime), which no unprivileged process can set back, so a record
 //! matches only the very file that was verified. Two ways a file can change without that are
@@ -22,13 +24,13 @@
 use std::{
     fs::{self, File, Metadata},
     io::{self, Read, Write},
-    os::unix::fs::MetadataExt,
+    os::unix::fs::{MetadataExt, PermissionsExt},
     path::{Path, PathBuf},
     sync::OnceLock,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use xxhash_rust::xxh3::xxh3_64;
+use crate::mac::{Mac, MacKey};
 
 /// The suffix of a record's file name, after the artifact's name.
 pub const SUFFIX: &str = ".verified";
@@ -37,9 +39,12 @@ pub const SUFFIX: &str = ".verified";
 /// timestamp granularity of common file systems (FAT's two seconds).
 pub const SETTLE: Duration = Duration::from_secs(2);
 
-const MAGIC: [u8; 8] = *b"WPROFVR1";
-const LEN: usize = 112;
-const CHECKSUM_AT: usize = LEN - 8;
+const MAGIC: [u8; 8] = *b"WPROFVR2";
+const LEN: usize = 152;
+/// Where the artifact's MAC lies; the byte after it says whether the record vouches.
+const ARTIFACT_MAC_AT: usize = 80;
+const VOUCHES_AT: usize = ARTIFACT_MAC_AT + Mac::LEN;
+const RECORD_MAC_AT: usize = LEN - Mac::LEN;
 
 /// What identifies one version of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +81,7 @@ impl FileIdentity {
 }
 
 /// Where the record for the artifact at `artifact` lives.
-pub(crate) fn record_path(artifact: &Path) -> PathBuf {
+pub fn record_path(artifact: &Path) -> PathBuf {
     let mut name = artifact.as_os_str().to_owned();
     name.push(SUFFIX);
     PathBuf::from(name)
@@ -85,13 +90,13 @@ pub(crate) fn record_path(artifact: &Path) -> PathBuf {
 /// An opened record, as a hit found it.
 pub(crate) struct Record {
     file: Option<File>,
-    vouched: Option<u128>,
+    vouched: Option<Mac>,
 }
 
 impl Record {
     /// Reads the record at `path` for the artifact file with `identity`. A missing, unreadable,
-    /// corrupt, foreign or stale record vouches for nothing.
-    pub fn read(path: &Path, identity: &FileIdentity) -> Self {
+    /// corrupt, forged, foreign or stale record vouches for nothing.
+    pub fn read(path: &Path, identity: &FileIdentity, mac_key: &MacKey) -> Self {
         let Ok(mut file) = File::open(path) else {
             return Self {
                 file: None,
@@ -105,28 +110,30 @@ impl Record {
             .read_to_end(&mut bytes)
             .ok()
             .filter(|n| *n == LEN)
-            .and_then(|_| parse(&bytes, identity));
+            .and_then(|_| parse(&bytes, identity, mac_key));
         Self {
             file: Some(file),
             vouched,
         }
     }
 
-    /// The code checksum the record vouches for, when it vouches for this file.
-    pub fn vouched(&self) -> Option<u128> {
+    /// The artifact MAC the record vouches for, when it vouches for this file.
+    pub fn vouched(&self) -> Option<Mac> {
         self.vouched
     }
 
     /// After a hit on the artifact with `identity` (taken before it was verified, at or after
-    /// `verified_at`): marks the entry recently used and, when the code was checksummed now and
-    /// the file is settled, writes a record that vouches for it. Failures only cost speed, so
-    /// they are ignored.
+    /// `verified_at`): marks the entry recently used and, when the artifact was authenticated
+    /// now and the file is settled, writes a record that vouches for it (with `mode`).
+    /// Failures only cost speed, so they are ignored.
     pub fn after_hit(
         self,
         path: &Path,
         identity: &FileIdentity,
-        code_checksum: u128,
+        artifact_mac: Mac,
         verified_at: SystemTime,
+        mac_key: &MacKey,
+        mode: u32,
     ) {
         if self.vouched.is_some() {
             if let Some(file) = self.file {
@@ -135,7 +142,11 @@ impl Record {
             return;
         }
         let vouches = identity.settled(verified_at);
-        let _ = write(path, &encode(identity, code_checksum, vouches));
+        let _ = write(
+            path,
+            &encode(identity, artifact_mac, vouches, mac_key),
+            mode,
+        );
     }
 }
 
@@ -157,7 +168,12 @@ fn boot_id() -> Option<[u8; 16]> {
     })
 }
 
-fn encode(identity: &FileIdentity, code_checksum: u128, vouches: bool) -> [u8; LEN] {
+fn encode(
+    identity: &FileIdentity,
+    artifact_mac: Mac,
+    vouches: bool,
+    mac_key: &MacKey,
+) -> [u8; LEN] {
     let boot = boot_id();
     let mut bytes = [0; LEN];
     bytes[..8].copy_from_slice(&MAGIC);
@@ -174,32 +190,33 @@ fn encode(identity: &FileIdentity, code_checksum: u128, vouches: bool) -> [u8; L
     for (i, field) in fields.iter().enumerate() {
         bytes[24 + i * 8..32 + i * 8].copy_from_slice(&field.to_le_bytes());
     }
-    bytes[80..96].copy_from_slice(&code_checksum.to_le_bytes());
-    bytes[96] = u8::from(vouches && boot.is_some());
-    let checksum = xxh3_64(&bytes[..CHECKSUM_AT]);
-    bytes[CHECKSUM_AT..].copy_from_slice(&checksum.to_le_bytes());
+    bytes[ARTIFACT_MAC_AT..VOUCHES_AT].copy_from_slice(artifact_mac.as_bytes());
+    bytes[VOUCHES_AT] = u8::from(vouches && boot.is_some());
+    let record_mac = mac_key.record_mac(&bytes[..RECORD_MAC_AT]);
+    bytes[RECORD_MAC_AT..].copy_from_slice(record_mac.as_bytes());
     bytes
 }
 
-/// The code checksum `bytes` vouch for, if they are a valid record that vouches for the file
-/// with `identity` in this boot.
-fn parse(bytes: &[u8], identity: &FileIdentity) -> Option<u128> {
+/// The artifact MAC `bytes` vouch for, if they are a record made with `mac_key` that vouches
+/// for the file with `identity` in this boot.
+fn parse(bytes: &[u8], identity: &FileIdentity, mac_key: &MacKey) -> Option<Mac> {
     boot_id()?;
-    let checksum = u64::from_le_bytes(bytes[CHECKSUM_AT..].try_into().ok()?);
-    if xxh3_64(&bytes[..CHECKSUM_AT]) != checksum || bytes[96] != 1 {
+    let record_mac = Mac::from_bytes(bytes[RECORD_MAC_AT..].try_into().ok()?);
+    if mac_key.record_mac(&bytes[..RECORD_MAC_AT]) != record_mac || bytes[VOUCHES_AT] != 1 {
         return None;
     }
-    let expected = encode(identity, 0, true);
-    let same_file = bytes[..80] == expected[..80];
-    same_file.then(|| u128::from_le_bytes(bytes[80..96].try_into().expect("16 bytes")))
+    let artifact_mac = Mac::from_bytes(bytes[ARTIFACT_MAC_AT..VOUCHES_AT].try_into().ok()?);
+    let expected = encode(identity, artifact_mac, true, mac_key);
+    (bytes == expected).then_some(artifact_mac)
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so readers never see half a
-/// record.
-fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `path` with `mode` through a temporary file and a rename, so readers never
+/// see half a record.
+fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(super::store::TEMP_PREFIX)
+        .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.persist(path).map_err(|e| e.error)?;
@@ -209,6 +226,14 @@ fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> MacKey {
+        MacKey::from_secret(&[3; 32])
+    }
+
+    fn mac(n: u8) -> Mac {
+        Mac::from_bytes([n; Mac::LEN])
+    }
 
     fn identity_of(path: &Path) -> FileIdentity {
         FileIdentity::of(&fs::metadata(path).unwrap())
@@ -237,16 +262,19 @@ mod tests {
         let (_dir, artifact, record) = artifact_with(b"artifact bytes");
         let (identity, later) = settled_identity(&artifact);
 
-        let first = Record::read(&record, &identity);
+        let first = Record::read(&record, &identity, &key());
         assert_eq!(first.vouched(), None, "no record yet");
-        first.after_hit(&record, &identity, 42, later);
-        assert_eq!(Record::read(&record, &identity).vouched(), Some(42));
+        first.after_hit(&record, &identity, mac(42), later, &key(), 0o600);
+        assert_eq!(
+            Record::read(&record, &identity, &key()).vouched(),
+            Some(mac(42))
+        );
 
         // Rewriting the artifact in place changes its ctime: the record no longer applies.
         std::thread::sleep(Duration::from_millis(20));
         fs::write(&artifact, b"artifact bytez").unwrap();
         assert_eq!(
-            Record::read(&record, &identity_of(&artifact)).vouched(),
+            Record::read(&record, &identity_of(&artifact), &key()).vouched(),
             None
         );
     }
@@ -255,16 +283,30 @@ mod tests {
     fn a_young_file_is_not_vouched_for() {
         let (_dir, artifact, record) = artifact_with(b"artifact");
         let identity = identity_of(&artifact);
-        Record::read(&record, &identity).after_hit(&record, &identity, 7, SystemTime::now());
+        Record::read(&record, &identity, &key()).after_hit(
+            &record,
+            &identity,
+            mac(7),
+            SystemTime::now(),
+            &key(),
+            0o600,
+        );
         assert!(record.exists(), "the record still marks recency");
-        assert_eq!(Record::read(&record, &identity).vouched(), None);
+        assert_eq!(Record::read(&record, &identity, &key()).vouched(), None);
     }
 
     #[test]
     fn damaged_or_foreign_records_vouch_for_nothing() {
         let (dir, artifact, record) = artifact_with(b"artifact");
         let (identity, later) = settled_identity(&artifact);
-        Record::read(&record, &identity).after_hit(&record, &identity, 9, later);
+        Record::read(&record, &identity, &key()).after_hit(
+            &record,
+            &identity,
+            mac(9),
+            later,
+            &key(),
+            0o600,
+        );
         let good = fs::read(&record).unwrap();
         assert_eq!(good.len(), LEN);
         for at in 0..LEN {
@@ -272,20 +314,43 @@ mod tests {
             bad[at] ^= 0x10;
             fs::write(&record, &bad).unwrap();
             assert_eq!(
-                Record::read(&record, &identity).vouched(),
+                Record::read(&record, &identity, &key()).vouched(),
                 None,
                 "byte {at}"
             );
         }
         fs::write(&record, &good[..LEN - 1]).unwrap();
-        assert_eq!(Record::read(&record, &identity).vouched(), None);
+        assert_eq!(Record::read(&record, &identity, &key()).vouched(), None);
         fs::write(&record, [good.as_slice(), b"x"].concat()).unwrap();
-        assert_eq!(Record::read(&record, &identity).vouched(), None);
+        assert_eq!(Record::read(&record, &identity, &key()).vouched(), None);
 
         // A record of another file (here: another inode) does not apply.
         fs::write(&record, &good).unwrap();
         let other = dir.path().join("b.wpa");
         fs::write(&other, b"artifact").unwrap();
-        assert_eq!(Record::read(&record, &identity_of(&other)).vouched(), None);
+        assert_eq!(
+            Record::read(&record, &identity_of(&other), &key()).vouched(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_record_made_with_another_key_vouches_for_nothing() {
+        let (_dir, artifact, record) = artifact_with(b"artifact");
+        let (identity, later) = settled_identity(&artifact);
+        let theirs = MacKey::from_secret(&[4; 32]);
+        Record::read(&record, &identity, &theirs).after_hit(
+            &record,
+            &identity,
+            mac(1),
+            later,
+            &theirs,
+            0o600,
+        );
+        assert_eq!(
+            Record::read(&record, &identity, &theirs).vouched(),
+            Some(mac(1))
+        );
+        assert_eq!(Record::read(&record, &identity, &key()).vouched(), None);
     }
 }

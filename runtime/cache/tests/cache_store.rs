@@ -11,9 +11,14 @@ use std::{
 
 use tempfile::TempDir;
 use wasm_prof_cache::{
-    ArtifactError, CacheError, CacheKey, CacheStore, HashAlgo, MappedArtifact, Removed,
+    ArtifactError, CacheError, CacheKey, CacheStore, HashAlgo, MacKey, MappedArtifact, Removed,
     StoreOutcome,
 };
+
+/// The key every entry in these tests is signed with.
+fn mac_key() -> MacKey {
+    MacKey::from_secret(&[7; MacKey::SECRET_LEN])
+}
 
 const FINGERPRINT: &str = "wasm-prof 0.1.0; cranelift 0.112.3; x86_64-unknown-linux-gnu; +avx2";
 
@@ -23,7 +28,10 @@ fn key(module: &[u8]) -> CacheKey {
 }
 
 fn store_ok(store: &CacheStore, key: &CacheKey, meta: &[u8], code: &[u8]) -> (u64, Removed) {
-    match store.store(key, FINGERPRINT, meta, code).unwrap() {
+    match store
+        .store(key, FINGERPRINT, &mac_key(), meta, code)
+        .unwrap()
+    {
         StoreOutcome::Stored {
             path,
             bytes,
@@ -38,7 +46,10 @@ fn store_ok(store: &CacheStore, key: &CacheKey, meta: &[u8], code: &[u8]) -> (u6
 }
 
 fn hit(store: &CacheStore, key: &CacheKey) -> MappedArtifact {
-    store.lookup(key, FINGERPRINT).unwrap().expect("a hit")
+    store
+        .lookup(key, FINGERPRINT, &mac_key())
+        .unwrap()
+        .expect("a hit")
 }
 
 fn set_mtime(path: &Path, time: SystemTime) {
@@ -70,7 +81,7 @@ fn miss_store_hit() {
     let store = CacheStore::new(tmp.path().join("cache"));
     let k = key(b"module");
 
-    assert!(store.lookup(&k, FINGERPRINT).unwrap().is_none());
+    assert!(store.lookup(&k, FINGERPRINT, &mac_key()).unwrap().is_none());
     assert_eq!(store.stats().unwrap().entries, 0);
     assert!(
         !store.dir().exists(),
@@ -90,9 +101,19 @@ fn miss_store_hit() {
     assert_eq!(stats.limit, CacheStore::DEFAULT_LIMIT);
 
     // Another module, or the same module under another engine, is a miss.
-    assert!(store.lookup(&key(b"other"), FINGERPRINT).unwrap().is_none());
+    assert!(
+        store
+            .lookup(&key(b"other"), FINGERPRINT, &mac_key())
+            .unwrap()
+            .is_none()
+    );
     let other = CacheKey::new(HashAlgo::Blake3, k.module_digest(), "another engine");
-    assert!(store.lookup(&other, "another engine").unwrap().is_none());
+    assert!(
+        store
+            .lookup(&other, "another engine", &mac_key())
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -127,7 +148,7 @@ fn corrupt_entries_are_errors_and_a_store_replaces_them() {
         (b"not an artifact at all", "foreign"),
     ] {
         fs::write(&path, bytes).unwrap();
-        let err = store.lookup(&k, FINGERPRINT).unwrap_err();
+        let err = store.lookup(&k, FINGERPRINT, &mac_key()).unwrap_err();
         assert!(
             matches!(err, CacheError::InvalidArtifact { .. }),
             "{what}: {err:?}"
@@ -140,7 +161,7 @@ fn corrupt_entries_are_errors_and_a_store_replaces_them() {
     // An artifact copied under another key's name is refused, not loaded.
     let other = key(b"other module");
     fs::copy(&path, store.path_for(&other)).unwrap();
-    let err = store.lookup(&other, FINGERPRINT).unwrap_err();
+    let err = store.lookup(&other, FINGERPRINT, &mac_key()).unwrap_err();
     assert!(matches!(
         err,
         CacheError::InvalidArtifact {
@@ -154,7 +175,7 @@ fn corrupt_entries_are_errors_and_a_store_replaces_them() {
 fn eviction_keeps_the_limit_and_removes_the_least_recently_used() {
     let tmp = TempDir::new().unwrap();
     let size = CacheStore::new(tmp.path())
-        .store(&key(b"probe"), FINGERPRINT, b"meta", &[0; 100])
+        .store(&key(b"probe"), FINGERPRINT, &mac_key(), b"meta", &[0; 100])
         .map(|outcome| match outcome {
             StoreOutcome::Stored { bytes, .. } => bytes,
             outcome => panic!("{outcome:?}"),
@@ -223,7 +244,7 @@ fn an_artifact_larger_than_the_limit_is_not_written() {
     let tmp = TempDir::new().unwrap();
     let store = CacheStore::new(tmp.path().join("cache")).with_limit(1000);
     let outcome = store
-        .store(&key(b"big"), FINGERPRINT, b"", &[0; 1000])
+        .store(&key(b"big"), FINGERPRINT, &mac_key(), b"", &[0; 1000])
         .unwrap();
     assert!(matches!(
         outcome,
@@ -304,9 +325,11 @@ fn concurrent_stores_of_one_key_leave_one_whole_entry() {
                 barrier.wait();
                 for round in 0..20u8 {
                     let code = vec![t ^ round; 20_000 + usize::from(t) * 1000];
-                    store.store(&k, FINGERPRINT, &[t, round], &code).unwrap();
+                    store
+                        .store(&k, FINGERPRINT, &mac_key(), &[t, round], &code)
+                        .unwrap();
                     // Every reader sees a whole artifact from one of the writers.
-                    let artifact = store.lookup(&k, FINGERPRINT).unwrap().unwrap();
+                    let artifact = store.lookup(&k, FINGERPRINT, &mac_key()).unwrap().unwrap();
                     let [w, r] = artifact.meta() else {
                         panic!("meta {:?}", artifact.meta())
                     };
@@ -336,9 +359,9 @@ fn child_store_worker() {
     let k = key(b"module");
     for round in 0..50u8 {
         store
-            .store(&k, FINGERPRINT, &[round], &[round; 30_000])
+            .store(&k, FINGERPRINT, &mac_key(), &[round], &[round; 30_000])
             .unwrap();
-        let artifact = store.lookup(&k, FINGERPRINT).unwrap().unwrap();
+        let artifact = store.lookup(&k, FINGERPRINT, &mac_key()).unwrap().unwrap();
         assert_eq!(artifact.code(), [artifact.meta()[0]; 30_000]);
     }
 }
@@ -373,19 +396,23 @@ fn an_unwritable_directory_is_an_error_that_names_it() {
     // Root ignores permission bits, so use paths no one can create directories in.
     for dir in [file.join("cache"), "/proc/wasm-prof-cache-test".into()] {
         let store = CacheStore::new(&dir);
-        let err = store.store(&key(b"m"), FINGERPRINT, b"", b"").unwrap_err();
+        let err = store
+            .store(&key(b"m"), FINGERPRINT, &mac_key(), b"", b"")
+            .unwrap_err();
         assert!(matches!(err, CacheError::CreateDir { .. }), "{err:?}");
         assert!(err.to_string().contains(&*dir.to_string_lossy()), "{err}");
     }
     // An existing directory that refuses new files.
     let store = CacheStore::new("/proc/self");
-    let err = store.store(&key(b"m"), FINGERPRINT, b"", b"").unwrap_err();
+    let err = store
+        .store(&key(b"m"), FINGERPRINT, &mac_key(), b"", b"")
+        .unwrap_err();
     assert!(matches!(err, CacheError::Write { .. }), "{err:?}");
 
     // Lookups and listings through a file are errors, not misses.
     let store = CacheStore::new(&file);
     assert!(matches!(
-        store.lookup(&key(b"m"), FINGERPRINT),
+        store.lookup(&key(b"m"), FINGERPRINT, &mac_key()),
         Err(CacheError::Read { .. })
     ));
     assert!(matches!(store.stats(), Err(CacheError::List { .. })));

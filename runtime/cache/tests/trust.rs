@@ -8,7 +8,12 @@ use std::{
     path::Path,
 };
 
-use wasm_prof_cache::{CacheError, CacheKey, CacheStore, HashAlgo, trust::check_trusted};
+use wasm_prof_cache::{CacheError, CacheKey, CacheStore, HashAlgo, MacKey, trust::check_trusted};
+
+/// The key every entry in these tests is signed with.
+fn mac_key() -> MacKey {
+    MacKey::from_secret(&[7; MacKey::SECRET_LEN])
+}
 
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
@@ -82,7 +87,9 @@ fn the_store_creates_owner_only_directories_and_entries() {
         HashAlgo::Blake3.digest(b"m").unwrap(),
         "fp",
     );
-    store.store(&key, "fp", b"meta", b"code").unwrap();
+    store
+        .store(&key, "fp", &mac_key(), b"meta", b"code")
+        .unwrap();
     for created in [tmp.path().join("a"), tmp.path().join("a/b"), dir.clone()] {
         assert_eq!(
             created.metadata().unwrap().mode() & 0o777,
