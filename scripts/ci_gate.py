@@ -41,8 +41,8 @@ MEASURES = {
 
 # The artifact header fields the gate reads (see runtime/cache/src/artifact.rs).
 ARTIFACT_MAGIC = b"WPROFART"
-ARTIFACT_VERSION = 3
-HEADER_LEN = 144
+ARTIFACT_VERSION = 4
+HEADER_LEN = 160
 
 EXIT_REGRESSED = 3
 

@@ -15,26 +15,45 @@ pub struct Input {
     pub large: bool,
 }
 
-/// Corpus modules worth benchmarking: a mid-sized and a large one.
-const CORPUS: [(&str, bool); 2] = [("zstd", false), ("7zip", true)];
+/// Corpus modules benchmarked by default: a mid-sized and a large one.
+const DEFAULT_CORPUS: [&str; 2] = ["zstd", "7zip"];
 
-/// The embedded workload, then every fetched corpus module. Prints a note for each absent one.
+/// The environment variable that replaces [`DEFAULT_CORPUS`]: corpus names separated by commas
+/// (e.g. `zstd,7zip,ruby`; `none` for the embedded workload alone).
+const CORPUS_VAR: &str = "WASM_PROF_BENCH_CORPUS";
+
+/// Modules at least this large compile long enough to need fewer samples.
+const LARGE_MODULE_BYTES: usize = 1 << 20;
+
+/// The embedded workload, then the chosen fetched corpus modules. A chosen module that was not
+/// fetched is an error that says how to fetch it.
 pub fn modules() -> Vec<Input> {
     let mut inputs = vec![Input {
         name: "workload",
         bytes: DEFAULT_WORKLOAD.to_vec(),
         large: false,
     }];
+    let chosen = std::env::var(CORPUS_VAR).unwrap_or_else(|_| DEFAULT_CORPUS.join(","));
     let fetched = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpora/fetched");
-    for (name, large) in CORPUS {
+    for name in chosen
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != "none")
+    {
         let path = fetched.join(format!("{name}.wasm"));
-        match std::fs::read(&path) {
-            Ok(bytes) => inputs.push(Input { name, bytes, large }),
-            Err(_) => eprintln!(
-                "note: skipping {name}: {} is absent (run scripts/fetch-corpus.sh)",
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read {} ({e}): run scripts/fetch-corpus.sh, or choose other modules \
+                 with {CORPUS_VAR}",
                 path.display()
-            ),
-        }
+            )
+        });
+        let large = bytes.len() >= LARGE_MODULE_BYTES;
+        inputs.push(Input {
+            name: name.to_string().leak(),
+            bytes,
+            large,
+        });
     }
     inputs
 }

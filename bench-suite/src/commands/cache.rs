@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use wasm_prof_runtime::cache::CacheStore;
+use wasm_prof_runtime::cache::{
+    CacheStore,
+    key_file::{KEY_VAR, KeySource, key_from_env},
+};
 
 use crate::{
     commands::{Command, Outcome},
@@ -29,17 +32,20 @@ enum CacheAction {
     Stats,
     /// Remove every entry.
     Clear,
+    /// Say where the key that signs entries comes from (creating the user's key file if it is
+    /// the one chosen and missing); the secret itself is never printed.
+    Key,
 }
 
 impl Command for CacheCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
-        let store = match self.cache_dir {
-            Some(dir) => CacheStore::new(dir),
-            None => CacheStore::from_env().context("cannot find a cache directory")?,
+        let store = || match &self.cache_dir {
+            Some(dir) => Ok(CacheStore::new(dir)),
+            None => CacheStore::from_env().context("cannot find a cache directory"),
         };
         match self.action {
             CacheAction::Stats => {
-                let stats = store.stats().context("cannot read the cache")?;
+                let stats = store()?.stats().context("cannot read the cache")?;
                 println!("directory  {}", stats.dir.display());
                 println!("entries    {}", stats.entries);
                 println!(
@@ -49,6 +55,7 @@ impl Command for CacheCommand {
                 );
             }
             CacheAction::Clear => {
+                let store = store()?;
                 let removed = store.clear().context("cannot clear the cache")?;
                 println!(
                     "removed {} entries ({}) from {}",
@@ -57,6 +64,11 @@ impl Command for CacheCommand {
                     store.dir().display()
                 );
             }
+            CacheAction::Key => match key_from_env()?.1 {
+                KeySource::Environment => println!("key  the environment variable {KEY_VAR}"),
+                KeySource::File(path) => println!("key  {}", path.display()),
+                KeySource::Created(path) => println!("key  {} (created now)", path.display()),
+            },
         }
         Ok(Outcome::Success)
     }

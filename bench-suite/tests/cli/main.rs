@@ -1,5 +1,6 @@
 //! Command-line tests of `wasm-prof`, one binary; each test gets its own temporary directory.
 
+mod cache_trust;
 mod engines;
 mod gate;
 mod hashes;

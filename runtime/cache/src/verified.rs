@@ -41,9 +41,11 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 
 const MAGIC: [u8; 8] = *b"WPROFVR2";
 const LEN: usize = 152;
-/// Where the artifact's MAC lies; the byte after it says whether the record vouches.
+/// Where the artifact's MAC lies in a record.
 const ARTIFACT_MAC_AT: usize = 80;
-const VOUCHES_AT: usize = ARTIFACT_MAC_AT + Mac::LEN;
+/// The record byte that is 1 when the record vouches for its artifact (0 when it only marks
+/// recency).
+pub const VOUCHES_AT: usize = ARTIFACT_MAC_AT + Mac::LEN;
 const RECORD_MAC_AT: usize = LEN - Mac::LEN;
 
 /// What identifies one version of a file.

@@ -148,8 +148,7 @@ fn a_settled_entry_is_vouched_for_and_corruption_is_still_caught() {
     load_and_run(&engine, &guest());
     let entry = artifacts(dir.path()).pop().unwrap();
     let record = PathBuf::from(format!("{}{}", entry.display(), verified::SUFFIX));
-    // Byte 96 of a record says whether it vouches for the artifact (see cache::verified).
-    let vouches = || fs::read(&record).is_ok_and(|r| r.get(96) == Some(&1));
+    let vouches = || fs::read(&record).is_ok_and(|r| r.get(verified::VOUCHES_AT) == Some(&1));
 
     let (outcome, _, _) = load_and_run(&engine, &guest());
     assert_eq!(outcome, CacheOutcome::Hit);
