@@ -176,8 +176,17 @@ fn encode(
     vouches: bool,
     mac_key: &MacKey,
 ) -> [u8; LEN] {
-    let boot = boot_id();
     let mut bytes = [0; LEN];
+    bytes[..RECORD_MAC_AT].copy_from_slice(&fields(identity, artifact_mac, vouches));
+    let record_mac = mac_key.record_mac(&bytes[..RECORD_MAC_AT]);
+    bytes[RECORD_MAC_AT..].copy_from_slice(record_mac.as_bytes());
+    bytes
+}
+
+/// A record's bytes before its MAC.
+fn fields(identity: &FileIdentity, artifact_mac: Mac, vouches: bool) -> [u8; RECORD_MAC_AT] {
+    let boot = boot_id();
+    let mut bytes = [0; RECORD_MAC_AT];
     bytes[..8].copy_from_slice(&MAGIC);
     bytes[8..24].copy_from_slice(&boot.unwrap_or_default());
     let fields = [
@@ -194,8 +203,6 @@ fn encode(
     }
     bytes[ARTIFACT_MAC_AT..VOUCHES_AT].copy_from_slice(artifact_mac.as_bytes());
     bytes[VOUCHES_AT] = u8::from(vouches && boot.is_some());
-    let record_mac = mac_key.record_mac(&bytes[..RECORD_MAC_AT]);
-    bytes[RECORD_MAC_AT..].copy_from_slice(record_mac.as_bytes());
     bytes
 }
 
@@ -208,8 +215,7 @@ fn parse(bytes: &[u8], identity: &FileIdentity, mac_key: &MacKey) -> Option<Mac>
         return None;
     }
     let artifact_mac = Mac::from_bytes(bytes[ARTIFACT_MAC_AT..VOUCHES_AT].try_into().ok()?);
-    let expected = encode(identity, artifact_mac, true, mac_key);
-    (bytes == expected).then_some(artifact_mac)
+    (bytes[..RECORD_MAC_AT] == fields(identity, artifact_mac, true)).then_some(artifact_mac)
 }
 
 /// Writes `bytes` to `path` with `mode` through a temporary file and a rename, so readers never
