@@ -689,24 +689,33 @@ mod tests {
         let bytes = encode(b"metadata", &[0xcc; 100]);
         let header_len = FIXED_LEN + FINGERPRINT.len();
         let other_module = HashAlgo::Blake3.digest(b"another module").unwrap();
-        let changes: [(&str, Box<dyn Fn(&mut Vec<u8>)>); 4] = [
-            ("a code byte", Box::new(|b| *b.last_mut().unwrap() ^= 1)),
-            ("a metadata byte", Box::new(move |b| b[header_len] ^= 1)),
+        let last = bytes.len() - 1;
+        // What changes, where, and the key the forged file is then looked up under.
+        let changes = [
+            ("a code byte", last, vec![bytes[last] ^ 1], key(FINGERPRINT)),
+            (
+                "a metadata byte",
+                header_len,
+                vec![bytes[header_len] ^ 1],
+                key(FINGERPRINT),
+            ),
             (
                 "the module digest (the reported attack)",
-                Box::new(move |b| b[24..56].copy_from_slice(other_module.as_bytes())),
+                24,
+                other_module.as_bytes().to_vec(),
+                CacheKey::new(HashAlgo::Blake3, other_module, FINGERPRINT),
             ),
-            ("the MAC itself", Box::new(|b| b[MAC_AT] ^= 1)),
+            (
+                "the MAC itself",
+                MAC_AT,
+                vec![bytes[MAC_AT] ^ 1],
+                key(FINGERPRINT),
+            ),
         ];
-        for (what, change) in changes {
+        for (what, at, value, k) in changes {
             let mut forged = bytes.clone();
-            change(&mut forged);
+            forged[at..at + value.len()].copy_from_slice(&value);
             recompute_checksums(&mut forged);
-            let k = if what.contains("digest") {
-                CacheKey::new(HashAlgo::Blake3, other_module, FINGERPRINT)
-            } else {
-                key(FINGERPRINT)
-            };
             assert!(
                 matches!(
                     open(&forged, &k, FINGERPRINT),
