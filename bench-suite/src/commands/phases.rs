@@ -104,6 +104,10 @@ pub struct PhasesCommand {
     /// Where the cache directories go (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
+    /// Hash the module on every sample, never taking its digest from the cache's stat index
+    /// (the cached path then shows `hash` where it showed `key_lookup`).
+    #[arg(long)]
+    no_stat_index: bool,
     /// Compare with this phases report afterwards; exit 3 on a significant regression.
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
@@ -634,7 +638,8 @@ impl Command for PhasesCommand {
             .unwrap_or_else(|| scratch.path().join("cache"));
         let plans = self.plans(scratch.path())?;
         let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?
-            .with_server_timeout(Duration::from_secs_f64(self.timeout));
+            .with_server_timeout(Duration::from_secs_f64(self.timeout))
+            .with_stat_index(!self.no_stat_index);
         let series = series(&self.engine, &self.paths, &algos);
         let bar = progress_bar((plans.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {

@@ -42,6 +42,9 @@ pub struct RunCommand {
     /// Compile without reading or writing the cache.
     #[arg(long)]
     disable_cache: bool,
+    /// Hash the module instead of taking its digest from the cache's stat index.
+    #[arg(long)]
+    no_stat_index: bool,
     /// Cache-key hash algorithm (sha256, blake2b, blake2bp, blake3, xxh3, meowhash).
     #[arg(long, default_value = "blake3")]
     hash: HashAlgo,
@@ -101,6 +104,7 @@ impl RunCommand {
         let mut config = Config::new();
         config.hash_algo(self.hash);
         config.epoch_interruption(self.timeout.is_some());
+        config.stat_index(!self.no_stat_index);
         if self.disable_cache {
             config.cache(false);
         } else if let Some(dir) = &self.cache_dir {

@@ -45,6 +45,9 @@ pub struct SampleCommand {
     /// loading alone, as the CI gate wants.
     #[arg(long)]
     no_execute: bool,
+    /// Hash the module instead of taking its digest from the cache's stat index.
+    #[arg(long)]
+    no_stat_index: bool,
     /// For a server: seconds it may take to answer every request.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     timeout: f64,
@@ -65,6 +68,7 @@ impl SampleCommand {
             hash,
             cache,
             parallel_compile: !self.sequential,
+            stat_index: !self.no_stat_index,
             execute: !self.no_execute,
             guest: self.guest.guest()?,
             capture: self.capture,

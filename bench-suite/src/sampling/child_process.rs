@@ -83,6 +83,7 @@ pub struct Sampler {
     cache_root: PathBuf,
     capture: PathBuf,
     server_timeout: Duration,
+    stat_index: bool,
 }
 
 impl Sampler {
@@ -100,12 +101,19 @@ impl Sampler {
             cache_root: cache_root.to_path_buf(),
             capture: capture.to_path_buf(),
             server_timeout: Duration::from_secs(60),
+            stat_index: true,
         })
     }
 
     /// How long a server guest may take to answer all its requests in a sample (default 60 s).
     pub fn with_server_timeout(mut self, timeout: Duration) -> Self {
         self.server_timeout = timeout;
+        self
+    }
+
+    /// Whether samples may take the module's digest from the cache's stat index (default on).
+    pub fn with_stat_index(mut self, on: bool) -> Self {
+        self.stat_index = on;
         self
     }
 
@@ -222,6 +230,9 @@ impl Sampler {
         };
         if !job.execute {
             command.arg("--no-execute");
+        }
+        if !self.stat_index {
+            command.arg("--no-stat-index");
         }
         if job.guest.is_server() {
             command

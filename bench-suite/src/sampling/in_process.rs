@@ -51,6 +51,8 @@ pub struct SampleRequest {
     pub cache: CacheMode,
     /// Compile functions on all cores (the runtime's default) or on this thread only.
     pub parallel_compile: bool,
+    /// Take an unchanged module file's digest from the cache's stat index.
+    pub stat_index: bool,
     /// Run a WASI program to completion (measuring `execute`); otherwise only instantiate.
     pub execute: bool,
     /// The program's arguments, environment, directories, stdin and entry point.
@@ -114,7 +116,8 @@ fn config(request: &SampleRequest) -> Config {
     let mut config = Config::new();
     config
         .hash_algo(request.hash)
-        .parallel_compile(request.parallel_compile);
+        .parallel_compile(request.parallel_compile)
+        .stat_index(request.stat_index);
     match &request.cache {
         CacheMode::Dir(dir) => config.cache_dir(dir),
         CacheMode::Disabled => config.cache(false),

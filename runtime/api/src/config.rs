@@ -22,6 +22,7 @@ pub struct Config {
     pub(crate) cache_limit_bytes: u64,
     pub(crate) cache_shared: bool,
     pub(crate) cache_mac_key: Option<MacKey>,
+    pub(crate) stat_index: bool,
     pub(crate) parallel_compile: bool,
     pub(crate) opt_level: OptLevel,
     pub(crate) verifier: bool,
@@ -40,6 +41,7 @@ impl Default for Config {
             cache_limit_bytes: 1 << 30,
             cache_shared: std::env::var_os("WASM_PROF_CACHE_SHARED").is_some_and(|v| v == "1"),
             cache_mac_key: None,
+            stat_index: true,
             parallel_compile: true,
             opt_level: OptLevel::Speed,
             verifier: cfg!(debug_assertions),
@@ -92,6 +94,14 @@ impl Config {
     /// `WASM_PROF_CACHE_KEY_FILE` names, else the user's own key file, created on first use).
     pub fn cache_mac_key(&mut self, key: MacKey) -> &mut Self {
         self.cache_mac_key = Some(key);
+        self
+    }
+
+    /// Takes an unchanged module file's digest from the cache's stat index instead of hashing
+    /// the file (default on; see `wasm_prof_cache::digest_index`). Only files loaded with
+    /// [`crate::Module::from_file`] have an identity to look up.
+    pub fn stat_index(&mut self, on: bool) -> &mut Self {
+        self.stat_index = on;
         self
     }
 

@@ -7,7 +7,7 @@ use wasm_prof_environ::{CodeLayout, ModuleInfo, parse};
 use wasm_prof_vm::CompiledModule;
 
 use crate::{
-    cache::{CacheKey, CacheStore, MacKey, MappedArtifact},
+    cache::{CacheKey, CacheStore, Digest, MacKey, MappedArtifact},
     engine::Engine,
     error::Result,
     module_file::ModuleFile,
@@ -96,9 +96,8 @@ impl Module {
             return publish(compiled, CacheOutcome::Disabled, warnings, clock);
         };
         let algo = engine.config().hash;
-        let digest = clock.time(Phase::Hash, || algo.digest(source.bytes()));
-        source.check()?;
-        let mut key = CacheKey::new(algo, digest?, engine.fingerprint());
+        let digest = module_digest(engine, cache, mac_key, source, clock)?;
+        let mut key = CacheKey::new(algo, digest, engine.fingerprint());
         let mut warnings = Vec::new();
         let span = clock.start(Phase::CacheLookup);
         let found = cache.lookup(&key, engine.fingerprint(), mac_key);
@@ -211,6 +210,42 @@ fn publish(
     let module = Module::assemble(compiled, outcome, warnings);
     clock.end(span);
     Ok(module)
+}
+
+/// The module's digest under the engine's algorithm: from the cache's stat index when `source`
+/// is a file unchanged since it was indexed, else hashed from its bytes — and then entered into
+/// the index when the file is settled and did not change while it was read.
+fn module_digest(
+    engine: &Engine,
+    cache: &CacheStore,
+    mac_key: &MacKey,
+    source: Source<'_>,
+    clock: &mut PhaseClock,
+) -> Result<Digest> {
+    let algo = engine.config().hash;
+    let indexed = match source {
+        Source::File(file) if engine.config().stat_index => file.opened().map(|o| (file, o)),
+        _ => None,
+    };
+    let index = cache.digest_index();
+    if let Some((_, (identity, _))) = indexed {
+        let found = clock.time(Phase::KeyLookup, || index.lookup(identity, algo, mac_key));
+        if let Some(digest) = found {
+            return Ok(digest);
+        }
+    }
+    let digest = clock.time(Phase::Hash, || algo.digest(source.bytes()));
+    source.check()?;
+    let digest = digest?;
+    if let Some((file, (identity, opened_at))) = indexed {
+        let span = clock.start(Phase::KeyLookup);
+        if file.unchanged_since_open() {
+            // The index only saves time: a file it cannot take is hashed again next time.
+            let _ = index.insert(identity, algo, &digest, *opened_at, mac_key);
+        }
+        clock.end(span);
+    }
+    Ok(digest)
 }
 
 /// Where a compiled module goes in the cache.

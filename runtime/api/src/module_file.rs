@@ -16,16 +16,24 @@ use std::{
     fs::File,
     io::{self, Read},
     path::{Path, PathBuf},
+    time::SystemTime,
 };
 
 use memmap2::{Mmap, MmapOptions};
 use wasm_prof_vm::file_watch::FileWatch;
 
-use crate::error::{Error, Result};
+use crate::{
+    cache::file_identity::FileIdentity,
+    error::{Error, Result},
+};
 
 /// An open module file.
 pub(crate) struct ModuleFile {
     path: PathBuf,
+    file: File,
+    /// The file's identity when it was opened (`None` for what is not a regular file), and
+    /// when that was.
+    opened: Option<(FileIdentity, SystemTime)>,
     bytes: FileBytes,
 }
 
@@ -43,19 +51,41 @@ impl ModuleFile {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = File::open(path).map_err(read_error)?;
-        let bytes = match map(&file) {
+        let file = File::open(path).map_err(read_error)?;
+        let metadata = file.metadata().map_err(read_error)?;
+        let opened = metadata
+            .is_file()
+            .then(|| (FileIdentity::of(&metadata), SystemTime::now()));
+        let bytes = match map(&file, &metadata) {
             Some(mapped) => mapped,
             None => {
                 let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes).map_err(read_error)?;
+                (&file).read_to_end(&mut bytes).map_err(read_error)?;
                 FileBytes::Read(bytes)
             }
         };
         Ok(Self {
             path: path.to_path_buf(),
+            file,
+            opened,
             bytes,
         })
+    }
+
+    /// The regular file's identity when it was opened, and when that was.
+    pub fn opened(&self) -> Option<&(FileIdentity, SystemTime)> {
+        self.opened.as_ref()
+    }
+
+    /// Whether the file still has the identity it was opened with: nothing has written,
+    /// truncated or replaced it since (see the cache's `file_identity`).
+    pub fn unchanged_since_open(&self) -> bool {
+        let Some((identity, _)) = &self.opened else {
+            return false;
+        };
+        self.file
+            .metadata()
+            .is_ok_and(|now| FileIdentity::of(&now) == *identity)
     }
 
     /// The file's bytes.
@@ -90,9 +120,9 @@ impl ModuleFile {
     }
 }
 
-/// Maps `file` read-only with a watch, when it is a regular file and a watch slot is free.
-fn map(file: &File) -> Option<FileBytes> {
-    let metadata = file.metadata().ok()?;
+/// Maps `file` (which `metadata` describes) read-only with a watch, when it is a regular file
+/// and a watch slot is free.
+fn map(file: &File, metadata: &std::fs::Metadata) -> Option<FileBytes> {
     if !metadata.is_file() {
         return None;
     }

@@ -40,7 +40,6 @@ use memmap2::{MmapMut, MmapOptions};
 use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
 use super::{
-    HashAlgo,
     hash::blake3_update,
     key::CacheKey,
     mac::{self, Mac, MacKey},
@@ -447,7 +446,7 @@ fn key_fields(key: &CacheKey) -> [u8; 52] {
     let digest = key.module_digest();
     let digest = digest.as_bytes();
     let mut fields = [0; 52];
-    fields[0] = algo_code(key.algo());
+    fields[0] = key.algo().code();
     // A digest is at most 32 bytes.
     fields[1] = digest.len() as u8;
     fields[4..4 + digest.len()].copy_from_slice(digest);
@@ -455,23 +454,12 @@ fn key_fields(key: &CacheKey) -> [u8; 52] {
     fields
 }
 
-/// A stable one-byte code per algorithm, independent of [`HashAlgo::ALL`]'s order.
-fn algo_code(algo: HashAlgo) -> u8 {
-    match algo {
-        HashAlgo::Sha256 => 1,
-        HashAlgo::Blake2b => 2,
-        HashAlgo::Blake2bp => 3,
-        HashAlgo::Blake3 => 4,
-        HashAlgo::Xxh3 => 5,
-        HashAlgo::Meowhash => 6,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write as _;
 
     use super::*;
+    use crate::HashAlgo;
 
     const FINGERPRINT: &str = "wasm-prof 0.1.0; cranelift 0.112.3; x86_64; +avx2";
 
@@ -571,7 +559,7 @@ mod tests {
         assert_eq!(u32_at(8), FORMAT_VERSION);
         assert_eq!(u32_at(12) as usize, header_len);
         assert_eq!(u32_at(16) as usize, page_size());
-        assert_eq!(bytes[20], algo_code(HashAlgo::Blake3));
+        assert_eq!(bytes[20], HashAlgo::Blake3.code());
         assert_eq!(
             &bytes[24..24 + usize::from(bytes[21])],
             k.module_digest().as_bytes()

@@ -52,7 +52,8 @@ pub struct Digest {
 }
 
 impl Digest {
-    fn new(data: &[u8]) -> Self {
+    /// The digest whose bytes are `data` (at most 32 are kept).
+    pub(crate) fn new(data: &[u8]) -> Self {
         let mut bytes = [0; 32];
         let len = data.len().min(32);
         bytes[..len].copy_from_slice(&data[..len]);
@@ -80,6 +81,19 @@ impl fmt::Debug for Digest {
 }
 
 impl HashAlgo {
+    /// A stable one-byte code per algorithm, independent of [`HashAlgo::ALL`]'s order, for
+    /// the formats that record an algorithm.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            HashAlgo::Sha256 => 1,
+            HashAlgo::Blake2b => 2,
+            HashAlgo::Blake2bp => 3,
+            HashAlgo::Blake3 => 4,
+            HashAlgo::Xxh3 => 5,
+            HashAlgo::Meowhash => 6,
+        }
+    }
+
     /// Every algorithm, in the order reports list them.
     pub const ALL: [HashAlgo; 6] = [
         HashAlgo::Sha256,

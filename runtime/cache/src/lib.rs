@@ -7,7 +7,9 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod digest_index;
 pub mod error;
+pub mod file_identity;
 pub mod hash;
 pub mod key;
 pub mod key_file;
@@ -17,6 +19,7 @@ pub mod trust;
 pub mod verified;
 
 pub use artifact::{ArtifactError, MacCheck, MappedArtifact, write_artifact};
+pub use digest_index::DigestIndex;
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};
 pub use key::CacheKey;

@@ -8,8 +8,9 @@
 //! [`crate::key_file`] for where the secret lives. Verification records carry a MAC of their
 //! own, so nobody without the secret can vouch for a file either.
 //!
-//! One secret gives two keys, derived with BLAKE3's key derivation under different contexts, so
-//! that a MAC made for a record can never pass for an artifact's or the other way round.
+//! One secret gives a key per purpose (artifacts, verification records, digest index entries),
+//! derived with BLAKE3's key derivation under different contexts, so that a MAC made for one
+//! purpose can never pass for another's.
 
 use std::fmt;
 
@@ -43,6 +44,7 @@ impl fmt::Debug for Mac {
 pub struct MacKey {
     artifact: [u8; 32],
     record: [u8; 32],
+    index: [u8; 32],
 }
 
 /// Why text is not a key.
@@ -56,12 +58,14 @@ impl MacKey {
 
     const ARTIFACT_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache artifact MAC";
     const RECORD_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache verification record MAC";
+    const INDEX_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache digest index entry MAC";
 
     /// The key with this secret.
     pub fn from_secret(secret: &[u8; Self::SECRET_LEN]) -> Self {
         Self {
             artifact: blake3::derive_key(Self::ARTIFACT_CONTEXT, secret),
             record: blake3::derive_key(Self::RECORD_CONTEXT, secret),
+            index: blake3::derive_key(Self::INDEX_CONTEXT, secret),
         }
     }
 
@@ -101,6 +105,11 @@ impl MacKey {
     /// The MAC of a verification record's fields.
     pub(crate) fn record_mac(&self, fields: &[u8]) -> Mac {
         Mac(blake3::keyed_hash(&self.record, fields))
+    }
+
+    /// The MAC of a digest index entry's fields.
+    pub(crate) fn index_mac(&self, fields: &[u8]) -> Mac {
+        Mac(blake3::keyed_hash(&self.index, fields))
     }
 }
 

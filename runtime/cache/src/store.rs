@@ -28,11 +28,12 @@ use std::{
 };
 
 use super::{
-    CacheError, CacheKey,
+    CacheError, CacheKey, DigestIndex,
     artifact::{ArtifactError, MacCheck, MappedArtifact, artifact_len, write_artifact},
+    file_identity::FileIdentity,
     key::is_artifact_file_name,
     mac::MacKey,
-    verified::{self, FileIdentity, Record},
+    verified::{self, Record},
 };
 
 /// The prefix of the temporary files stores write before renaming them.
@@ -158,6 +159,11 @@ impl CacheStore {
     /// The size limit in bytes.
     pub fn limit(&self) -> u64 {
         self.limit
+    }
+
+    /// The stat-validated digest index of this directory (see [`crate::digest_index`]).
+    pub fn digest_index(&self) -> DigestIndex {
+        DigestIndex::new(&self.dir, self.file_mode())
     }
 
     /// Where the artifact for `key` lives.
@@ -287,13 +293,19 @@ impl CacheStore {
         })
     }
 
-    /// Removes every artifact and verification record, and temporary files left by crashed
-    /// writers.
+    /// Removes every artifact and verification record, the digest index, and temporary files
+    /// left by crashed writers.
     ///
     /// # Errors
     /// [`CacheError::List`] or [`CacheError::Remove`].
     pub fn clear(&self) -> Result<Removed, CacheError> {
-        self.evict(0, None)
+        let removed = self.evict(0, None)?;
+        let index = self.digest_index();
+        index.remove().map_err(|source| CacheError::Remove {
+            path: index.path().to_path_buf(),
+            source,
+        })?;
+        Ok(removed)
     }
 
     /// Removes least-recently-used artifacts until they total at most `limit` bytes, and

@@ -22,22 +22,21 @@
 //! the artifact, since changing any of its times would change its ctime.
 
 use std::{
-    fs::{self, File, Metadata},
+    fs::{self, File},
     io::{self, Read, Write},
-    os::unix::fs::{MetadataExt, PermissionsExt},
+    os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    sync::OnceLock,
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::SystemTime,
 };
 
-use crate::mac::{Mac, MacKey};
+pub use crate::file_identity::SETTLE;
+use crate::{
+    file_identity::{FileIdentity, boot_id},
+    mac::{Mac, MacKey},
+};
 
 /// The suffix of a record's file name, after the artifact's name.
 pub const SUFFIX: &str = ".verified";
-
-/// How old a file's ctime must be before a record vouches for it: more than the coarsest
-/// timestamp granularity of common file systems (FAT's two seconds).
-pub const SETTLE: Duration = Duration::from_secs(2);
 
 const MAGIC: [u8; 8] = *b"WPROFVR2";
 const LEN: usize = 152;
@@ -47,40 +46,6 @@ const ARTIFACT_MAC_AT: usize = 80;
 /// recency).
 pub const VOUCHES_AT: usize = ARTIFACT_MAC_AT + Mac::LEN;
 const RECORD_MAC_AT: usize = LEN - Mac::LEN;
-
-/// What identifies one version of a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct FileIdentity {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-}
-
-impl FileIdentity {
-    /// The identity of the file `metadata` describes.
-    pub fn of(metadata: &Metadata) -> Self {
-        Self {
-            dev: metadata.dev(),
-            ino: metadata.ino(),
-            size: metadata.size(),
-            mtime: (metadata.mtime(), metadata.mtime_nsec()),
-            ctime: (metadata.ctime(), metadata.ctime_nsec()),
-        }
-    }
-
-    /// Whether the file's last status change is at least [`SETTLE`] before `now`.
-    fn settled(&self, now: SystemTime) -> bool {
-        let Ok(since_epoch) = now.duration_since(UNIX_EPOCH) else {
-            return false;
-        };
-        let now_ns = i128::from(since_epoch.as_secs()) * 1_000_000_000
-            + i128::from(since_epoch.subsec_nanos());
-        let ctime_ns = i128::from(self.ctime.0) * 1_000_000_000 + i128::from(self.ctime.1);
-        ctime_ns + SETTLE.as_nanos() as i128 <= now_ns
-    }
-}
 
 /// Where the record for the artifact at `artifact` lives.
 pub fn record_path(artifact: &Path) -> PathBuf {
@@ -152,24 +117,6 @@ impl Record {
     }
 }
 
-/// The 16 bytes of this boot's id, or `None` where the kernel does not say (then no record
-/// vouches for anything).
-fn boot_id() -> Option<[u8; 16]> {
-    static BOOT_ID: OnceLock<Option<[u8; 16]>> = OnceLock::new();
-    *BOOT_ID.get_or_init(|| {
-        let text = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-        let hex: Vec<u8> = text.trim().bytes().filter(|b| *b != b'-').collect();
-        if hex.len() != 32 {
-            return None;
-        }
-        let mut id = [0; 16];
-        for (byte, pair) in id.iter_mut().zip(hex.chunks(2)) {
-            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-        }
-        Some(id)
-    })
-}
-
 fn encode(
     identity: &FileIdentity,
     artifact_mac: Mac,
@@ -189,18 +136,7 @@ fn fields(identity: &FileIdentity, artifact_mac: Mac, vouches: bool) -> [u8; REC
     let mut bytes = [0; RECORD_MAC_AT];
     bytes[..8].copy_from_slice(&MAGIC);
     bytes[8..24].copy_from_slice(&boot.unwrap_or_default());
-    let fields = [
-        identity.dev,
-        identity.ino,
-        identity.size,
-        identity.mtime.0 as u64,
-        identity.mtime.1 as u64,
-        identity.ctime.0 as u64,
-        identity.ctime.1 as u64,
-    ];
-    for (i, field) in fields.iter().enumerate() {
-        bytes[24 + i * 8..32 + i * 8].copy_from_slice(&field.to_le_bytes());
-    }
+    bytes[24..80].copy_from_slice(&identity.to_bytes());
     bytes[ARTIFACT_MAC_AT..VOUCHES_AT].copy_from_slice(artifact_mac.as_bytes());
     bytes[VOUCHES_AT] = u8::from(vouches && boot.is_some());
     bytes
@@ -233,6 +169,8 @@ fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn key() -> MacKey {

@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 pub enum Phase {
     /// Reading the module file into memory.
     Read,
+    /// Finding the module file's digest in the cache's stat index, which spares hashing an
+    /// unchanged file.
+    KeyLookup,
     /// Hashing the module bytes for the cache key.
     Hash,
     /// Looking for an artifact in the cache directory.
@@ -57,8 +60,9 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order a module's life goes through them.
-    pub const ALL: [Phase; 15] = [
+    pub const ALL: [Phase; 16] = [
         Phase::Read,
+        Phase::KeyLookup,
         Phase::Hash,
         Phase::CacheLookup,
         Phase::CacheLoad,
@@ -79,6 +83,7 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Read => "read",
+            Phase::KeyLookup => "key_lookup",
             Phase::Hash => "hash",
             Phase::CacheLookup => "cache_lookup",
             Phase::CacheLoad => "cache_load",
