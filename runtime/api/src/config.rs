@@ -252,6 +252,15 @@ pub(crate) fn fingerprint(config: &Config, isa: &dyn TargetIsa) -> String {
         "memory reservation {MEMORY_RESERVATION} guard {MEMORY_GUARD}; epochs {}; ",
         config.epoch_interruption
     );
-    let _ = write!(s, "metadata schema {METADATA_SCHEMA:#010x}");
+    let _ = write!(
+        s,
+        "metadata schema {METADATA_SCHEMA:#010x}; build {:#018x}",
+        build_id::BUILD_ID
+    );
     s
+}
+
+/// The build id `build.rs` derives from the code-generating sources and the lock file.
+mod build_id {
+    include!(concat!(env!("OUT_DIR"), "/build_id.rs"));
 }
