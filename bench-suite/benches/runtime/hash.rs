@@ -1,9 +1,14 @@
-//! `hash`: every cache-key algorithm this CPU supports, at 1 KiB, 1 MiB and 32 MiB.
+//! `hash`: every cache-key algorithm this CPU supports, at 1 KiB, 1 MiB and 32 MiB — through
+//! the cache's `HashAlgo::digest` (`hash/ALGO/SIZE`) and as a bare call into the algorithm's
+//! crate with nothing around it (`hash/ALGO-bare/SIZE`), so the difference is what the cache
+//! layer adds.
 
 use std::{hint::black_box, time::Duration};
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use wasm_prof_runtime::cache::HashAlgo;
+
+use crate::bare_hash::bare_digest;
 
 /// Input sizes with the sample count that keeps each one to a few seconds.
 const SIZES: [(&str, usize, usize); 3] = [
@@ -35,6 +40,10 @@ pub fn bench(c: &mut Criterion) {
             let input = &data[..len];
             group.bench_with_input(BenchmarkId::new(algo.name(), label), input, |b, input| {
                 b.iter(|| algo.digest(black_box(input)).expect("supported"))
+            });
+            let bare = format!("{}-bare", algo.name());
+            group.bench_with_input(BenchmarkId::new(bare, label), input, |b, input| {
+                b.iter(|| bare_digest(algo, black_box(input)))
             });
         }
     }

@@ -4,9 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use wasm_prof_runtime::cache::{
-    CacheStore,
-    key_file::{KEY_VAR, KeySource, key_from_env},
+use wasm_prof_runtime::{
+    Config, Engine,
+    artifact_breakdown::artifact_breakdown,
+    cache::{
+        CacheStore, HashAlgo,
+        key_file::{KEY_VAR, KeySource, key_from_env},
+    },
 };
 
 use crate::{
@@ -35,6 +39,16 @@ enum CacheAction {
     /// Say where the key that signs entries comes from (creating the user's key file if it is
     /// the one chosen and missing); the secret itself is never printed.
     Key,
+    /// Show where the bytes of a module's entry go (compiling it into the cache first if it is
+    /// not there).
+    Inspect {
+        /// The module.
+        #[arg(value_name = "FILE")]
+        module: PathBuf,
+        /// Cache-key hash algorithm.
+        #[arg(long, default_value = "blake3")]
+        hash: HashAlgo,
+    },
 }
 
 impl Command for CacheCommand {
@@ -63,6 +77,31 @@ impl Command for CacheCommand {
                     format_bytes(removed.bytes),
                     store.dir().display()
                 );
+            }
+            CacheAction::Inspect { module, hash } => {
+                let mut config = Config::new();
+                config.hash_algo(hash);
+                if let Some(dir) = &self.cache_dir {
+                    config.cache_dir(dir);
+                }
+                let engine = Engine::new(config).context("cannot create the engine")?;
+                if let Some(why) = engine.cache_unavailable() {
+                    anyhow::bail!("{why}");
+                }
+                let bytes = std::fs::read(&module)
+                    .with_context(|| format!("cannot read {}", module.display()))?;
+                let parts = artifact_breakdown(&engine, &bytes)
+                    .with_context(|| format!("cannot inspect the entry of {}", module.display()))?;
+                let total: u64 = parts.iter().map(|p| p.bytes).sum();
+                for part in parts.iter().filter(|p| p.bytes > 0) {
+                    println!(
+                        "{:<46} {:>12}  {:>5.1}%",
+                        part.name,
+                        format_bytes(part.bytes),
+                        part.bytes as f64 * 100.0 / total as f64
+                    );
+                }
+                println!("{:<46} {:>12}", "total", format_bytes(total));
             }
             CacheAction::Key => match key_from_env()?.1 {
                 KeySource::Environment => println!("key  the environment variable {KEY_VAR}"),

@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod artifact_breakdown;
 pub mod config;
 mod engine;
 pub mod error;

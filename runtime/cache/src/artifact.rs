@@ -281,6 +281,11 @@ impl MappedArtifact {
         &self.mmap[self.code.clone()]
     }
 
+    /// Where the metadata lies in the file (it starts after the header and fingerprint).
+    pub fn meta_range(&self) -> Range<usize> {
+        self.meta.clone()
+    }
+
     /// Where the code image lies in the mapping; its start is page-aligned.
     pub fn code_range(&self) -> Range<usize> {
         self.code.clone()
