@@ -8,8 +8,9 @@
 //! [`crate::key_file`] for where the secret lives. Verification records carry a MAC of their
 //! own, so nobody without the secret can vouch for a file either.
 //!
-//! One secret gives two keys, derived with BLAKE3's key derivation under different contexts, so
-//! that a MAC made for a record can never pass for an artifact's or the other way round.
+//! One secret gives three keys, derived with BLAKE3's key derivation under different contexts,
+//! so that a MAC made for one purpose — an artifact, a verification record, a remote tier's
+//! action entry (module and engine → artifact) — can never pass for another's.
 
 use std::fmt;
 
@@ -43,6 +44,7 @@ impl fmt::Debug for Mac {
 pub struct MacKey {
     artifact: [u8; 32],
     record: [u8; 32],
+    action: [u8; 32],
 }
 
 /// Why text is not a key.
@@ -56,12 +58,14 @@ impl MacKey {
 
     const ARTIFACT_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache artifact MAC";
     const RECORD_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache verification record MAC";
+    const ACTION_CONTEXT: &'static str = "wasm-prof 2026-11-30 remote cache action entry MAC";
 
     /// The key with this secret.
     pub fn from_secret(secret: &[u8; Self::SECRET_LEN]) -> Self {
         Self {
             artifact: blake3::derive_key(Self::ARTIFACT_CONTEXT, secret),
             record: blake3::derive_key(Self::RECORD_CONTEXT, secret),
+            action: blake3::derive_key(Self::ACTION_CONTEXT, secret),
         }
     }
 
@@ -101,6 +105,12 @@ impl MacKey {
     /// The MAC of a verification record's fields.
     pub(crate) fn record_mac(&self, fields: &[u8]) -> Mac {
         Mac(blake3::keyed_hash(&self.record, fields))
+    }
+
+    /// The MAC of a remote tier's action entry: the fields that tie a cache key to the
+    /// artifact a fleet member stored for it.
+    pub fn action_mac(&self, fields: &[u8]) -> Mac {
+        Mac(blake3::keyed_hash(&self.action, fields))
     }
 }
 
@@ -151,13 +161,17 @@ mod tests {
     }
 
     #[test]
-    fn the_two_purposes_and_two_secrets_give_different_macs() {
+    fn the_three_purposes_and_two_secrets_give_different_macs() {
         let a = MacKey::from_secret(&[1; 32]);
         let b = MacKey::from_secret(&[2; 32]);
         let mut hasher = a.artifact_hasher();
         hasher.update(b"fields");
-        assert_ne!(finish(&hasher), a.record_mac(b"fields"));
+        let artifact = finish(&hasher);
+        assert_ne!(artifact, a.record_mac(b"fields"));
+        assert_ne!(artifact, a.action_mac(b"fields"));
+        assert_ne!(a.record_mac(b"fields"), a.action_mac(b"fields"));
         assert_ne!(a.record_mac(b"fields"), b.record_mac(b"fields"));
+        assert_ne!(a.action_mac(b"fields"), b.action_mac(b"fields"));
         assert!(!format!("{a:?}").contains("01"));
     }
 }
