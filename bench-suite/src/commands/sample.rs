@@ -34,6 +34,9 @@ pub struct SampleCommand {
     /// Run without the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     disable_cache: bool,
+    /// A remote cache tier behind the cache directory (repeatable).
+    #[arg(long = "cache-remote", value_name = "URL")]
+    cache_remote: Vec<String>,
     /// The module file.
     #[arg(long, value_name = "FILE")]
     module: PathBuf,
@@ -64,6 +67,7 @@ impl SampleCommand {
             path: self.path,
             hash,
             cache,
+            remote: self.cache_remote,
             parallel_compile: !self.sequential,
             execute: !self.no_execute,
             guest: self.guest.guest()?,

@@ -23,7 +23,7 @@ use crate::{
 const POLL: Duration = Duration::from_millis(20);
 
 /// How the remote tiers are used. Every duration bounds a wait, so no remote can hang a start.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RemoteOptions {
     /// Connecting, and each small request (an action entry, a lock); default 2 s.
     pub timeout: Duration,
@@ -60,6 +60,23 @@ impl Default for RemoteOptions {
                 .filter(|(name, _)| name.starts_with("AWS_"))
                 .collect(),
         }
+    }
+}
+
+impl std::fmt::Debug for RemoteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The AWS variables hold credentials: their names only.
+        let aws: Vec<&str> = self.aws_env.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("RemoteOptions")
+            .field("timeout", &self.timeout)
+            .field("transfer_timeout", &self.transfer_timeout)
+            .field("read_only", &self.read_only)
+            .field("single_flight", &self.single_flight)
+            .field("lock_ttl", &self.lock_ttl)
+            .field("wait", &self.wait)
+            .field("upload_wait", &self.upload_wait)
+            .field("aws_env", &aws)
+            .finish()
     }
 }
 
@@ -326,14 +343,15 @@ impl Shared {
     }
 
     /// Uploads an artifact and its action entry to `tiers`, the artifact only if that tier
-    /// does not hold it yet; then releases `claim`.
+    /// does not hold it yet (unless `replace`: what is stored was refused); then releases
+    /// `claim`.
     async fn upload(
         &self,
         name: String,
         mac_key: MacKey,
         source: UploadSource,
         tiers: std::ops::Range<usize>,
-        claim: Option<Claim>,
+        (claim, replace): (Option<Claim>, bool),
     ) {
         let bytes = match source {
             UploadSource::Bytes(bytes) => bytes,
@@ -359,10 +377,13 @@ impl Shared {
                 continue;
             }
             let blob = artifact_key(&entry);
-            let Some(stored) = self
-                .ask(tier, "check for an artifact", timeout, tier.exists(&blob))
-                .await
-            else {
+            let stored = if replace {
+                Some(false)
+            } else {
+                self.ask(tier, "check for an artifact", timeout, tier.exists(&blob))
+                    .await
+            };
+            let Some(stored) = stored else {
                 continue;
             };
             if !stored
@@ -509,22 +530,27 @@ impl RemoteCache {
     }
 
     /// Uploads, in the background, the artifact the local store wrote at `artifact` for `key`
-    /// to every writable tier, then releases `claim`. Failures become warnings.
+    /// to every tier, then releases `claim`. The artifact itself is sent only to tiers that do
+    /// not hold it yet, unless `replace` (the stored one was refused). Failures become
+    /// warnings.
     pub fn upload(
         &self,
         key: &CacheKey,
         mac_key: &MacKey,
         artifact: PathBuf,
         claim: Option<Claim>,
+        replace: bool,
     ) {
         let tiers = 0..self.shared.tiers.len();
-        self.spawn_upload(key, mac_key, UploadSource::File(artifact), tiers, claim);
+        let source = UploadSource::File(artifact);
+        self.spawn_upload(key, mac_key, source, tiers, (claim, replace));
     }
 
     /// Uploads, in the background, an artifact found in a slower tier to the tiers before it.
     pub fn promote(&self, key: &CacheKey, mac_key: &MacKey, found: &Found, bytes: Vec<u8>) {
         if found.tier > 0 {
-            self.spawn_upload(key, mac_key, UploadSource::Bytes(bytes), 0..found.tier, None);
+            let source = UploadSource::Bytes(bytes);
+            self.spawn_upload(key, mac_key, source, 0..found.tier, (None, false));
         }
     }
 
@@ -534,7 +560,7 @@ impl RemoteCache {
         mac_key: &MacKey,
         source: UploadSource,
         tiers: std::ops::Range<usize>,
-        claim: Option<Claim>,
+        claim: (Option<Claim>, bool),
     ) {
         if self.shared.options.read_only {
             return;
