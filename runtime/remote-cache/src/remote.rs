@@ -315,7 +315,8 @@ impl Shared {
         let tier = &self.tiers[found.tier];
         let limit = self.options.transfer_timeout;
         let blob = artifact_key(&found.entry);
-        let bytes = match tokio::time::timeout(limit, tier.get(&blob)).await {
+        let get = tier.get_blob(&blob, found.entry.len);
+        let bytes = match tokio::time::timeout(limit, get).await {
             Ok(Ok(bytes)) => bytes,
             Ok(Err(e)) => {
                 tier.breaker.failed(e.is_unreachable());

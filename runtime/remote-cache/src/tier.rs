@@ -55,6 +55,14 @@ impl Tier {
         }
     }
 
+    /// An artifact expected to be `len` bytes long; `None` when it is missing.
+    pub(crate) async fn get_blob(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, RemoteError> {
+        match &self.store {
+            Store::Redis(t) => Ok(Some(t.get_blob(key, len).await?).filter(|v| !v.is_empty())),
+            Store::S3(t) => t.get(key).await,
+        }
+    }
+
     pub(crate) async fn put(&self, key: &str, value: &[u8]) -> Result<(), RemoteError> {
         match &self.store {
             Store::Redis(t) => t.put(key, value).await,
