@@ -47,7 +47,11 @@ pub struct RunCommand {
     hash: HashAlgo,
     /// A remote cache tier behind the local one, `redis://HOST[:PORT]` or `s3://BUCKET[/PREFIX]`
     /// (repeatable, asked in order; default: $WASM_PROF_CACHE_REMOTE).
-    #[arg(long = "cache-remote", value_name = "URL", conflicts_with = "disable_cache")]
+    #[arg(
+        long = "cache-remote",
+        value_name = "URL",
+        conflicts_with = "disable_cache"
+    )]
     cache_remote: Vec<String>,
     /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
     #[arg(long, value_name = "OUT.json")]

@@ -150,16 +150,13 @@ impl Sampler {
         let bytes = fs::read(job.module)
             .with_context(|| format!("cannot read {}", job.module.display()))?;
         let key = CacheKey::new(algo, algo.digest(&bytes)?, &remote.fingerprint);
-        remote
-            .cache
-            .remove(&key, &remote.mac_key)
-            .with_context(|| {
-                format!(
-                    "cannot clear {} from the remote cache {}",
-                    job.module.display(),
-                    remote.cache.tier_names().join(", ")
-                )
-            })
+        remote.cache.remove(&key, &remote.mac_key).with_context(|| {
+            format!(
+                "cannot clear {} from the remote cache {}",
+                job.module.display(),
+                remote.cache.tier_names().join(", ")
+            )
+        })
     }
 
     /// How long a server guest may take to answer all its requests in a sample (default 60 s).

@@ -116,7 +116,10 @@ impl Config {
     /// them; a remote hit is authenticated with the cache key, written into the local cache and
     /// mapped from there; a miss everywhere compiles and uploads in the background. Every
     /// member of a fleet must share the cache key.
-    pub fn cache_remote<S: Into<String>>(&mut self, urls: impl IntoIterator<Item = S>) -> &mut Self {
+    pub fn cache_remote<S: Into<String>>(
+        &mut self,
+        urls: impl IntoIterator<Item = S>,
+    ) -> &mut Self {
         self.cache_remote = urls.into_iter().map(Into::into).collect();
         self
     }

@@ -28,7 +28,7 @@ struct EngineInner {
 /// tiers behind it if any), or wanted but without a usable directory or key.
 enum CacheSetup {
     Off,
-    On(CacheStore, MacKey, Option<RemoteCache>),
+    On(CacheStore, MacKey, Option<Box<RemoteCache>>),
     Unavailable(String),
 }
 
@@ -56,6 +56,7 @@ impl Engine {
                                 &config.cache_remote,
                                 config.cache_remote_options.clone(),
                             )
+                            .map(Box::new)
                         })
                         .transpose()
                         .map_err(|e| Error::Config(e.to_string()))?;
@@ -105,7 +106,7 @@ impl Engine {
     /// The remote tiers behind the local cache, when the cache is on and some are configured.
     pub fn remote_cache(&self) -> Option<&RemoteCache> {
         match &self.0.cache {
-            CacheSetup::On(_, _, remote) => remote.as_ref(),
+            CacheSetup::On(_, _, remote) => remote.as_deref(),
             _ => None,
         }
     }

@@ -266,7 +266,9 @@ impl CacheEntry<'_> {
 }
 
 /// Turns a validated artifact into a compiled module, its code made executable in place.
-pub(crate) fn load_artifact(artifact: MappedArtifact) -> std::result::Result<Arc<CompiledModule>, String> {
+pub(crate) fn load_artifact(
+    artifact: MappedArtifact,
+) -> std::result::Result<Arc<CompiledModule>, String> {
     let (info, layout): (ModuleInfo, CodeLayout) =
         bincode::deserialize(artifact.meta()).map_err(|e| format!("bad metadata: {e}"))?;
     if !layout.matches(&info, artifact.code().len()) {

@@ -103,7 +103,10 @@ mod tests {
         for i in 0..bytes.len() {
             let mut flipped = bytes.clone();
             flipped[i] ^= 1;
-            assert!(ActionEntry::decode(&flipped, "name-a", &key).is_err(), "{i}");
+            assert!(
+                ActionEntry::decode(&flipped, "name-a", &key).is_err(),
+                "{i}"
+            );
         }
         assert!(ActionEntry::decode(&bytes[..LEN - 1], "name-a", &key).is_err());
     }

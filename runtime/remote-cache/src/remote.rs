@@ -11,13 +11,7 @@ use std::{
 use tokio::{runtime::Runtime, task::JoinHandle};
 use wasm_prof_cache::{CacheKey, MacKey, header_mac};
 
-use crate::{
-    action::ActionEntry,
-    breaker::SKIP_FOR,
-    error::RemoteError,
-    tier::Tier,
-    url::TierUrl,
-};
+use crate::{action::ActionEntry, breaker::SKIP_FOR, error::RemoteError, tier::Tier, url::TierUrl};
 
 /// How often a process waiting for another's compile looks for the entry.
 const POLL: Duration = Duration::from_millis(20);
@@ -227,7 +221,12 @@ impl Shared {
         let tier = &self.tiers[index];
         let timeout = self.options.timeout;
         let bytes = self
-            .ask(tier, "look up a module", timeout, tier.get(&action_key(name)))
+            .ask(
+                tier,
+                "look up a module",
+                timeout,
+                tier.get(&action_key(name)),
+            )
             .await??;
         match ActionEntry::decode(&bytes, name, mac_key) {
             Ok(entry) => Some(Found {
@@ -389,7 +388,12 @@ impl Shared {
             };
             if !stored
                 && self
-                    .ask(tier, "upload an artifact", transfer, tier.put(&blob, &bytes))
+                    .ask(
+                        tier,
+                        "upload an artifact",
+                        transfer,
+                        tier.put(&blob, &bytes),
+                    )
                     .await
                     .is_none()
             {
@@ -502,7 +506,8 @@ impl RemoteCache {
             Ok(Ok(found)) => Lookup::Hit(found),
             Ok(Err(won)) => Lookup::Miss(won.and_then(|tier| self.claim(key, tier))),
             Err(e) => {
-                self.shared.warn(format!("the remote cache lookup failed: {e}"));
+                self.shared
+                    .warn(format!("the remote cache lookup failed: {e}"));
                 Lookup::Miss(None)
             }
         }
@@ -571,8 +576,8 @@ impl RemoteCache {
             Err(e) => return self.shared.warn(e.to_string()),
         };
         let (shared, name, mac_key) = (self.shared.clone(), key.file_name(), mac_key.clone());
-        let task = runtime
-            .spawn(async move { shared.upload(name, mac_key, source, tiers, claim).await });
+        let task =
+            runtime.spawn(async move { shared.upload(name, mac_key, source, tiers, claim).await });
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())

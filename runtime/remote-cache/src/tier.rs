@@ -17,7 +17,7 @@ pub(crate) struct Tier {
 
 /// The kinds of store, each a builder around one well-kept client.
 pub(crate) enum Store {
-    Redis(RedisTier),
+    Redis(Box<RedisTier>),
     S3(S3Tier),
 }
 
@@ -30,9 +30,11 @@ impl Tier {
         transfer_timeout: Duration,
     ) -> Result<Self, RemoteError> {
         let store = match url {
-            TierUrl::Redis(url) => {
-                Store::Redis(RedisTier::new(url, connect_timeout, transfer_timeout)?)
-            }
+            TierUrl::Redis(url) => Store::Redis(Box::new(RedisTier::new(
+                url,
+                connect_timeout,
+                transfer_timeout,
+            )?)),
             TierUrl::S3 { bucket, prefix } => Store::S3(S3Tier::new(
                 bucket,
                 prefix,
@@ -56,7 +58,11 @@ impl Tier {
     }
 
     /// An artifact expected to be `len` bytes long; `None` when it is missing.
-    pub(crate) async fn get_blob(&self, key: &str, len: u64) -> Result<Option<Vec<u8>>, RemoteError> {
+    pub(crate) async fn get_blob(
+        &self,
+        key: &str,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError> {
         match &self.store {
             Store::Redis(t) => Ok(Some(t.get_blob(key, len).await?).filter(|v| !v.is_empty())),
             Store::S3(t) => t.get(key).await,

@@ -49,6 +49,7 @@ fn load(remote: &RemoteCache, key: &CacheKey) -> Result<Vec<u8>, String> {
     let artifact = store
         .backfill(key, FINGERPRINT, &mac_key(), &bytes)
         .map_err(|e| format!("{e:?}"))?;
+    remote.promote(key, &mac_key(), &found, bytes);
     // The backfilled entry is a local hit from now on.
     assert!(
         store
@@ -202,7 +203,10 @@ fn a_silent_server_times_out() {
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
     let warnings = node.take_warnings().join("\n");
-    assert!(warnings.contains("failed to look up a module"), "{warnings}");
+    assert!(
+        warnings.contains("failed to look up a module"),
+        "{warnings}"
+    );
     drop(listener);
 }
 
@@ -215,7 +219,10 @@ fn a_full_or_read_only_redis_is_a_warning_and_still_serves_what_it_has() {
     let (path, _) = stored_artifact(dir.path(), &k, FINGERPRINT, &mac_key(), 4 << 20);
     node.upload(&k, &mac_key(), path, None, false);
     let warnings = node.wait_for_uploads().join("\n");
-    assert!(warnings.contains("failed to upload an artifact"), "{warnings}");
+    assert!(
+        warnings.contains("failed to upload an artifact"),
+        "{warnings}"
+    );
     assert!(warnings.contains("OOM"), "{warnings}");
     assert!(matches!(node.lookup(&k, &mac_key()), Lookup::Miss(_)));
 

@@ -36,7 +36,14 @@ impl Redis {
             let port = free_port();
             let dir = tempfile::tempdir().unwrap();
             let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
                 .arg("--dir")
                 .arg(dir.path())
                 .args(extra)
