@@ -4,7 +4,8 @@
 # Must run as root (or with sudo available); needs no TTY.
 set -euo pipefail
 
-packages=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 valgrind)
+# redis-server: the remote cache tier's tests start their own servers.
+packages=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 valgrind redis-server)
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()

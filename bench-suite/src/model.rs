@@ -8,7 +8,9 @@
 //! Phases schema history: v2 added what a program did — per run, `program` (the workload, the
 //! arguments, the accepted exit code and per sample the exit code and stdout digest), and per
 //! report `stdout_mismatches`. A v1 document is a v2 document without them, so both are read;
-//! a v1 document re-exported stays v1.
+//! a v1 document re-exported stays v1. Within v2, the `remote` path and the phases
+//! `remote_lookup`, `remote_fetch`, `backfill` and `remote_store` were added later; a report
+//! without them is read as before.
 
 use std::{collections::BTreeMap, fmt};
 
@@ -68,6 +70,8 @@ pub enum PathKind {
     Cached,
     /// Cache disabled: compile and store nothing.
     Nocache,
+    /// Local cache empty, remote tier primed: fetch, authenticate and backfill the artifact.
+    Remote,
 }
 
 impl PathKind {
@@ -77,6 +81,7 @@ impl PathKind {
             PathKind::Cold => "cold",
             PathKind::Cached => "cached",
             PathKind::Nocache => "nocache",
+            PathKind::Remote => "remote",
         }
     }
 }

@@ -11,6 +11,8 @@ use wasm_prof_runtime::{
         CacheStore, HashAlgo,
         key_file::{KEY_VAR, KeySource, key_from_env},
     },
+    config::REMOTE_VAR,
+    remote_cache::{RemoteCache, RemoteOptions, TierUrl},
 };
 
 use crate::{
@@ -27,12 +29,16 @@ pub struct CacheCommand {
     /// Cache directory (default: $WASM_PROF_CACHE_DIR or the user's cache directory).
     #[arg(long, value_name = "DIR", global = true)]
     cache_dir: Option<PathBuf>,
+    /// A remote tier to report on as well (repeatable; default: $WASM_PROF_CACHE_REMOTE).
+    #[arg(long = "cache-remote", value_name = "URL", global = true)]
+    cache_remote: Vec<String>,
 }
 
 /// A cache operation.
 #[derive(Debug, Subcommand)]
 enum CacheAction {
-    /// Print the directory, the number of entries and their total size.
+    /// Print the directory, the number of entries and their total size, and what each remote
+    /// tier holds.
     Stats,
     /// Remove every entry.
     Clear,
@@ -51,6 +57,35 @@ enum CacheAction {
     },
 }
 
+impl CacheCommand {
+    /// One line per remote tier: its modules, artifacts and bytes, or why it cannot say.
+    fn remote_stats(&self) -> anyhow::Result<()> {
+        let urls = if self.cache_remote.is_empty() {
+            std::env::var(REMOTE_VAR)
+                .map(|list| TierUrl::split_list(&list))
+                .unwrap_or_default()
+        } else {
+            self.cache_remote.clone()
+        };
+        if urls.is_empty() {
+            return Ok(());
+        }
+        let remote = RemoteCache::new(&urls, RemoteOptions::default())?;
+        for (tier, stats) in remote.stats() {
+            match stats {
+                Ok(stats) => println!(
+                    "remote     {tier}: {} modules, {} artifacts, {}",
+                    stats.actions,
+                    stats.artifacts,
+                    format_bytes(stats.artifact_bytes)
+                ),
+                Err(e) => println!("remote     {tier}: cannot say ({e})"),
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Command for CacheCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
         let store = || match &self.cache_dir {
@@ -67,6 +102,7 @@ impl Command for CacheCommand {
                     format_bytes(stats.total_bytes),
                     format_bytes(stats.limit)
                 );
+                self.remote_stats()?;
             }
             CacheAction::Clear => {
                 let store = store()?;

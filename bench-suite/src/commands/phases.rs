@@ -101,6 +101,11 @@ pub struct PhasesCommand {
     /// Cache-key hash algorithm (sha256, blake2b, blake2bp, blake3, xxh3, meowhash), or `all`.
     #[arg(long, value_name = "ALGO|all", default_value = "blake3", value_parser = parse_hash_selection)]
     hash: HashSelection,
+    /// A remote cache tier (`redis://HOST[:PORT]` or `s3://BUCKET[/PREFIX]`, repeatable) for
+    /// the `remote` path, which it primes; the cold path then also uploads to it (after
+    /// clearing the module from it). Use a store of your own: the module's entries are removed.
+    #[arg(long = "cache-remote", value_name = "URL")]
+    cache_remote: Vec<String>,
     /// Where the cache directories go (default: a temporary directory, removed afterwards).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -637,9 +642,14 @@ impl Command for PhasesCommand {
             .clone()
             .unwrap_or_else(|| scratch.path().join("cache"));
         let plans = self.plans(scratch.path())?;
+        ensure!(
+            !self.paths.contains(&PathKind::Remote) || !self.cache_remote.is_empty(),
+            "the remote path needs a remote cache tier to prime: pass --cache-remote URL"
+        );
         let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?
             .with_server_timeout(Duration::from_secs_f64(self.timeout))
-            .with_stat_index(!self.no_stat_index);
+            .with_stat_index(!self.no_stat_index)
+            .with_remote(&self.cache_remote)?;
         let series = series(&self.engine, &self.paths, &algos);
         let bar = progress_bar((plans.len() * series.len()) as u64 * (self.warmup + self.runs));
         let mut report = PhasesReport {

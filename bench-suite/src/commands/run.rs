@@ -48,6 +48,14 @@ pub struct RunCommand {
     /// Cache-key hash algorithm (sha256, blake2b, blake2bp, blake3, xxh3, meowhash).
     #[arg(long, default_value = "blake3")]
     hash: HashAlgo,
+    /// A remote cache tier behind the local one, `redis://HOST[:PORT]` or `s3://BUCKET[/PREFIX]`
+    /// (repeatable, asked in order; default: $WASM_PROF_CACHE_REMOTE).
+    #[arg(
+        long = "cache-remote",
+        value_name = "URL",
+        conflicts_with = "disable_cache"
+    )]
+    cache_remote: Vec<String>,
     /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
     #[arg(long, value_name = "OUT.json")]
     profile: Option<PathBuf>,
@@ -110,6 +118,9 @@ impl RunCommand {
         } else if let Some(dir) = &self.cache_dir {
             config.cache_dir(dir);
         }
+        if !self.cache_remote.is_empty() {
+            config.cache_remote(self.cache_remote.clone());
+        }
         Engine::new(config).context("cannot create the engine")
     }
 
@@ -126,6 +137,7 @@ impl RunCommand {
             CacheOutcome::Disabled => (PathKind::Nocache, "none".to_string()),
             CacheOutcome::Miss => (PathKind::Cold, self.hash.name().to_string()),
             CacheOutcome::Hit => (PathKind::Cached, self.hash.name().to_string()),
+            CacheOutcome::RemoteHit => (PathKind::Remote, self.hash.name().to_string()),
         };
         let key = RunKey {
             module: ModuleFile::from_path(&self.module)?.info,
@@ -186,6 +198,9 @@ impl Command for RunCommand {
             &mut clock,
         );
         self.write_profile(&engine, &module, clock)?;
+        for warning in engine.wait_for_uploads() {
+            eprintln!("warning: {warning}");
+        }
         match status {
             Ok(status) => Ok(Outcome::Exit(status.code as u8)),
             Err(WasiError::Runtime(Error::Trap(trap))) if trap.kind == TrapKind::Interrupt => {

@@ -34,6 +34,9 @@ pub struct SampleCommand {
     /// Run without the cache.
     #[arg(long, conflicts_with = "cache_dir")]
     disable_cache: bool,
+    /// A remote cache tier behind the cache directory (repeatable).
+    #[arg(long = "cache-remote", value_name = "URL")]
+    cache_remote: Vec<String>,
     /// The module file.
     #[arg(long, value_name = "FILE")]
     module: PathBuf,
@@ -67,6 +70,7 @@ impl SampleCommand {
             path: self.path,
             hash,
             cache,
+            remote: self.cache_remote,
             parallel_compile: !self.sequential,
             stat_index: !self.no_stat_index,
             execute: !self.no_execute,

@@ -63,8 +63,12 @@ impl EngineName {
     }
 
     /// The `hash` names of a peer's runs on `path`: its own artifact file (`none`) and, off
-    /// the no-cache path, its built-in cache.
+    /// the no-cache path, its built-in cache; none on the remote path (peers have no remote
+    /// tier).
     pub fn peer_hashes(self, path: PathKind) -> Vec<String> {
+        if path == PathKind::Remote {
+            return Vec::new();
+        }
         let mut hashes = vec![peer::OWN_ARTIFACT.to_string()];
         if path != PathKind::Nocache {
             hashes.extend(self.builtin_cache_hash().map(str::to_string));

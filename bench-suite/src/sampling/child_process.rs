@@ -9,13 +9,18 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use wasm_prof_runtime::cache::verified::SETTLE;
+use wasm_prof_runtime::{
+    cache::{CacheKey, HashAlgo, MacKey, key_file::key_from_env, verified::SETTLE},
+    remote_cache::{RemoteCache, RemoteOptions},
+};
 
 use crate::{
     engines::EngineName,
     guest::Guest,
     model::PathKind,
-    sampling::in_process::{CAPTURED_STDERR, CAPTURED_STDOUT, CacheMode, SampleOutput},
+    sampling::in_process::{
+        CAPTURED_STDERR, CAPTURED_STDOUT, CacheMode, SampleOutput, engine_fingerprint,
+    },
 };
 
 /// How many lines of a guest's stderr an error message quotes.
@@ -84,6 +89,16 @@ pub struct Sampler {
     capture: PathBuf,
     server_timeout: Duration,
     stat_index: bool,
+    remote: Option<RemoteTiers>,
+}
+
+/// The remote tiers the samples use, and what the parent needs to clear a module's entry from
+/// them (the cache key the children compute, and the secret they sign with).
+struct RemoteTiers {
+    urls: Vec<String>,
+    cache: RemoteCache,
+    mac_key: MacKey,
+    fingerprint: String,
 }
 
 impl Sampler {
@@ -102,6 +117,47 @@ impl Sampler {
             capture: capture.to_path_buf(),
             server_timeout: Duration::from_secs(60),
             stat_index: true,
+            remote: None,
+        })
+    }
+
+    /// Gives wasm-prof's samples these remote tiers behind their cache directories: the cold
+    /// path then uploads (from a remote cleared of the module first) and the remote path
+    /// fetches. No URLs, no remote.
+    ///
+    /// # Errors
+    /// When a URL names no usable tier, or the cache key or the engine cannot be set up.
+    pub fn with_remote(mut self, urls: &[String]) -> anyhow::Result<Self> {
+        if urls.is_empty() {
+            return Ok(self);
+        }
+        self.remote = Some(RemoteTiers {
+            urls: urls.to_vec(),
+            cache: RemoteCache::new(urls, RemoteOptions::default())?,
+            mac_key: key_from_env()
+                .context("cannot read the cache key the samples sign with")?
+                .0,
+            fingerprint: engine_fingerprint()?,
+        });
+        Ok(self)
+    }
+
+    /// Removes the module's entry from the remote tiers, so that a sample starts from a remote
+    /// without it.
+    fn clear_remote(&self, job: Job, target: Target) -> anyhow::Result<()> {
+        let Some(remote) = &self.remote else {
+            return Ok(());
+        };
+        let algo: HashAlgo = target.hash.parse()?;
+        let bytes = fs::read(job.module)
+            .with_context(|| format!("cannot read {}", job.module.display()))?;
+        let key = CacheKey::new(algo, algo.digest(&bytes)?, &remote.fingerprint);
+        remote.cache.remove(&key, &remote.mac_key).with_context(|| {
+            format!(
+                "cannot clear {} from the remote cache {}",
+                job.module.display(),
+                remote.cache.tier_names().join(", ")
+            )
         })
     }
 
@@ -152,9 +208,29 @@ impl Sampler {
         target: Target,
     ) -> anyhow::Result<Vec<(&'static str, Sample)>> {
         let mut taken = Vec::new();
+        if path == PathKind::Remote {
+            let Some(remote) = &self.remote else {
+                bail!("the remote path needs a remote cache tier: pass --cache-remote URL");
+            };
+            let dir = self.dir(path, target);
+            Self::reset(&dir)?;
+            self.clear_remote(job, target)?;
+            let primed = self
+                .spawn(job, PathKind::Cold, target, &CacheMode::Dir(dir))
+                .with_context(|| {
+                    format!(
+                        "the sample that primes the remote cache {} failed",
+                        remote.urls.join(", ")
+                    )
+                })?;
+            taken.push(("priming sample", primed));
+        }
         if path == PathKind::Cached {
             let dir = self.dir(path, target);
             Self::reset(&dir)?;
+            if target.engine == EngineName::WasmProf {
+                self.clear_remote(job, target)?;
+            }
             let cache = CacheMode::Dir(dir);
             let primed = self
                 .spawn(job, PathKind::Cold, target, &cache)
@@ -178,6 +254,14 @@ impl Sampler {
     pub fn sample(&self, job: Job, path: PathKind, target: Target) -> anyhow::Result<Sample> {
         let cache = match path {
             PathKind::Cold => {
+                let dir = self.dir(path, target);
+                Self::reset(&dir)?;
+                if target.engine == EngineName::WasmProf {
+                    self.clear_remote(job, target)?;
+                }
+                CacheMode::Dir(dir)
+            }
+            PathKind::Remote => {
                 let dir = self.dir(path, target);
                 Self::reset(&dir)?;
                 CacheMode::Dir(dir)
@@ -228,6 +312,13 @@ impl Sampler {
             CacheMode::Dir(dir) => command.arg("--cache-dir").arg(dir),
             CacheMode::Disabled => command.arg("--disable-cache"),
         };
+        if let (CacheMode::Dir(_), Some(remote), EngineName::WasmProf) =
+            (cache, &self.remote, target.engine)
+        {
+            for url in &remote.urls {
+                command.args(["--cache-remote", url]);
+            }
+        }
         if !job.execute {
             command.arg("--no-execute");
         }

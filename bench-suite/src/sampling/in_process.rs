@@ -49,6 +49,8 @@ pub struct SampleRequest {
     pub hash: HashAlgo,
     /// The cache.
     pub cache: CacheMode,
+    /// The remote tiers behind it (only these: the environment's are ignored).
+    pub remote: Vec<String>,
     /// Compile functions on all cores (the runtime's default) or on this thread only.
     pub parallel_compile: bool,
     /// Take an unchanged module file's digest from the cache's stat index.
@@ -122,6 +124,7 @@ fn config(request: &SampleRequest) -> Config {
         CacheMode::Dir(dir) => config.cache_dir(dir),
         CacheMode::Disabled => config.cache(false),
     };
+    config.cache_remote(request.remote.clone());
     config
 }
 
@@ -159,6 +162,7 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
         PathKind::Cold => CacheOutcome::Miss,
         PathKind::Cached => CacheOutcome::Hit,
         PathKind::Nocache => CacheOutcome::Disabled,
+        PathKind::Remote => CacheOutcome::RemoteHit,
     };
     anyhow::ensure!(
         *module.cache_outcome() == expected,
@@ -271,6 +275,10 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
         linker
             .instantiate_with_clock(&mut store, &module, &mut clock)
             .with_context(|| format!("cannot instantiate {module_path}"))?;
+    }
+    // After the last phase: the uploads ran while the program started and ran.
+    for warning in engine.wait_for_uploads() {
+        eprintln!("warning: {warning}");
     }
     Ok((clock.into_record(), program))
 }

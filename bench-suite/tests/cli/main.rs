@@ -6,6 +6,7 @@ mod gate;
 mod hashes;
 mod phases;
 mod programs;
+mod remote;
 mod report;
 mod run;
 mod sample;

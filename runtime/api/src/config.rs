@@ -1,6 +1,6 @@
 //! Engine configuration and the fingerprint of everything that changes generated code.
 
-use std::{fmt::Write as _, path::PathBuf};
+use std::{fmt::Write as _, path::PathBuf, time::Duration};
 
 use wasm_prof_compile::{OptLevel, OwnedTargetIsa, TargetIsa, build_isa, describe_isa};
 use wasm_prof_environ::{
@@ -11,7 +11,13 @@ use wasm_prof_environ::{
 use crate::{
     cache::{HashAlgo, MacKey},
     error::{Error, Result},
+    remote_cache::{RemoteOptions, TierUrl},
 };
+
+/// The variable that names the remote tiers (URLs separated by commas or whitespace).
+pub const REMOTE_VAR: &str = "WASM_PROF_CACHE_REMOTE";
+/// The variable that makes this process a read-only node of the remote tiers (`1`).
+pub const REMOTE_READ_ONLY_VAR: &str = "WASM_PROF_CACHE_REMOTE_READ_ONLY";
 
 /// How an engine compiles, caches and runs modules.
 #[derive(Clone, Debug)]
@@ -23,6 +29,8 @@ pub struct Config {
     pub(crate) cache_shared: bool,
     pub(crate) cache_mac_key: Option<MacKey>,
     pub(crate) stat_index: bool,
+    pub(crate) cache_remote: Vec<String>,
+    pub(crate) cache_remote_options: RemoteOptions,
     pub(crate) parallel_compile: bool,
     pub(crate) opt_level: OptLevel,
     pub(crate) verifier: bool,
@@ -42,6 +50,13 @@ impl Default for Config {
             cache_shared: std::env::var_os("WASM_PROF_CACHE_SHARED").is_some_and(|v| v == "1"),
             cache_mac_key: None,
             stat_index: true,
+            cache_remote: std::env::var(REMOTE_VAR)
+                .map(|list| TierUrl::split_list(&list))
+                .unwrap_or_default(),
+            cache_remote_options: RemoteOptions {
+                read_only: std::env::var_os(REMOTE_READ_ONLY_VAR).is_some_and(|v| v == "1"),
+                ..RemoteOptions::default()
+            },
             parallel_compile: true,
             opt_level: OptLevel::Speed,
             verifier: cfg!(debug_assertions),
@@ -102,6 +117,47 @@ impl Config {
     /// [`crate::Module::from_file`] have an identity to look up.
     pub fn stat_index(&mut self, on: bool) -> &mut Self {
         self.stat_index = on;
+        self
+    }
+
+    /// The remote tiers behind the local cache, in the order they are asked: `redis://HOST[:PORT][/DB]`
+    /// and `s3://BUCKET[/PREFIX]` (endpoint, region and credentials from the `AWS_*`
+    /// variables). Default: the URLs in `WASM_PROF_CACHE_REMOTE`, else none. A local miss asks
+    /// them; a remote hit is authenticated with the cache key, written into the local cache and
+    /// mapped from there; a miss everywhere compiles and uploads in the background. Every
+    /// member of a fleet must share the cache key.
+    pub fn cache_remote<S: Into<String>>(
+        &mut self,
+        urls: impl IntoIterator<Item = S>,
+    ) -> &mut Self {
+        self.cache_remote = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Only reads the remote tiers: no uploads, no single-flight locks (default off; on with
+    /// `WASM_PROF_CACHE_REMOTE_READ_ONLY=1`).
+    pub fn cache_remote_read_only(&mut self, read_only: bool) -> &mut Self {
+        self.cache_remote_options.read_only = read_only;
+        self
+    }
+
+    /// On a miss everywhere, lets one process per module compile while the others wait for
+    /// its upload, with a lock in the first Redis tier (default on).
+    pub fn cache_remote_single_flight(&mut self, on: bool) -> &mut Self {
+        self.cache_remote_options.single_flight = on;
+        self
+    }
+
+    /// How long connecting to a remote tier, or one small request, may take (default 2 s).
+    pub fn cache_remote_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.cache_remote_options.timeout = timeout;
+        self
+    }
+
+    /// How long a process waits for another's compile of the same module before compiling
+    /// itself (default 60 s).
+    pub fn cache_remote_wait(&mut self, wait: Duration) -> &mut Self {
+        self.cache_remote_options.wait = wait;
         self
     }
 

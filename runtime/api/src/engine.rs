@@ -12,7 +12,8 @@ use wasm_prof_vm::signals;
 use crate::{
     cache::{CacheError, CacheStore, MacKey, key_file, trust},
     config::{self, Config},
-    error::Result,
+    error::{Error, Result},
+    remote_cache::RemoteCache,
 };
 
 struct EngineInner {
@@ -23,11 +24,11 @@ struct EngineInner {
     epoch: AtomicU64,
 }
 
-/// The engine's cache: off, on (a store and the key its entries are signed with), or wanted
-/// but without a usable directory or key.
+/// The engine's cache: off, on (a store, the key its entries are signed with, and the remote
+/// tiers behind it if any), or wanted but without a usable directory or key.
 enum CacheSetup {
     Off,
-    On(CacheStore, MacKey),
+    On(CacheStore, MacKey, Option<Box<RemoteCache>>),
     Unavailable(String),
 }
 
@@ -39,8 +40,8 @@ impl Engine {
     /// An engine with `config`.
     ///
     /// # Errors
-    /// [`crate::Error::Config`] when Cranelift does not support this CPU, or the hash
-    /// algorithm cannot run here.
+    /// [`crate::Error::Config`] when Cranelift does not support this CPU, the hash
+    /// algorithm cannot run here, or a remote cache URL names no usable tier.
     pub fn new(config: Config) -> Result<Self> {
         config.hash.check_supported()?;
         let isa = config.build_isa()?;
@@ -48,7 +49,19 @@ impl Engine {
         signals::install_handlers();
         let cache = if config.cache_enabled {
             match cache_setup(&config) {
-                Ok((store, mac_key)) => CacheSetup::On(store, mac_key),
+                Ok((store, mac_key)) => {
+                    let remote = (!config.cache_remote.is_empty())
+                        .then(|| {
+                            RemoteCache::new(
+                                &config.cache_remote,
+                                config.cache_remote_options.clone(),
+                            )
+                            .map(Box::new)
+                        })
+                        .transpose()
+                        .map_err(|e| Error::Config(e.to_string()))?;
+                    CacheSetup::On(store, mac_key, remote)
+                }
                 Err(e) => CacheSetup::Unavailable(e.to_string()),
             }
         } else {
@@ -85,9 +98,27 @@ impl Engine {
 
     pub(crate) fn cache(&self) -> Option<(&CacheStore, &MacKey)> {
         match &self.0.cache {
-            CacheSetup::On(store, mac_key) => Some((store, mac_key)),
+            CacheSetup::On(store, mac_key, _) => Some((store, mac_key)),
             _ => None,
         }
+    }
+
+    /// The remote tiers behind the local cache, when the cache is on and some are configured.
+    pub fn remote_cache(&self) -> Option<&RemoteCache> {
+        match &self.0.cache {
+            CacheSetup::On(_, _, remote) => remote.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Waits for the background uploads to the remote tiers (at most 10 s) and returns what
+    /// went wrong with the remote tiers since the last module load, as warnings. A program
+    /// calls this before it exits; dropping the last clone of the engine does the same
+    /// without the warnings.
+    pub fn wait_for_uploads(&self) -> Vec<String> {
+        self.remote_cache()
+            .map(RemoteCache::wait_for_uploads)
+            .unwrap_or_default()
     }
 
     /// Why the cache is off although the configuration asked for it.

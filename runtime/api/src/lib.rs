@@ -2,15 +2,16 @@
 //! compiled-module cache. Every step of a module's life is timed by the [`phases`] clock.
 //!
 //! ```text
-//! bytes → (hash → cache lookup) → parse/validate → compile → code image
-//!       → (serialize → store) → instantiate → run
+//! bytes → (hash → cache lookup → remote lookup → fetch → backfill) → parse/validate → compile
+//!       → code image → (serialize → store → upload in the background) → instantiate → run
 //! ```
 //!
 //! This crate is the public API over the runtime's layers, each its own crate whose
 //! dependencies only point down: [`environ`] (plain data both sides agree on), then the
 //! compiler (`wasm-prof-compile`) and the VM (`wasm-prof-vm`), then this crate ([`Engine`], [`Module`]
 //! with the cache integration, [`Store`], [`Linker`], typed calls); WASI (`wasm-prof-wasi`)
-//! sits on top. The [`cache`] and the [`phases`] clock depend on none of them.
+//! sits on top. The [`cache`], its [`remote_cache`] tiers and the [`phases`] clock depend on
+//! none of them.
 
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod error;
 mod linker;
 pub mod module;
 mod module_file;
+mod remote;
 mod store;
 mod typed;
 
@@ -39,4 +41,5 @@ pub use wasm_prof_environ::{
     TableType, TrapKind, Val, ValType, types,
 };
 pub use wasm_prof_phases as phases;
+pub use wasm_prof_remote_cache as remote_cache;
 pub use wasm_prof_vm::{Caller, Frame, HostFn, Trap};

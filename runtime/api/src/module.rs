@@ -1,17 +1,21 @@
 //! Modules: bytes in, a validated, compiled module out — from the cache when possible.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use wasm_prof_compile::{CompiledImage, compile_module};
 use wasm_prof_environ::{CodeLayout, ModuleInfo, parse};
 use wasm_prof_vm::CompiledModule;
 
 use crate::{
-    cache::{CacheKey, CacheStore, Digest, MacKey, MappedArtifact},
+    cache::{CacheKey, CacheStore, Digest, MacKey, MappedArtifact, StoreOutcome},
     engine::Engine,
     error::Result,
     module_file::ModuleFile,
     phases::{Phase, PhaseClock},
+    remote::{self, RemoteOutcome},
 };
 
 /// A compiled module, ready to instantiate; cheap to clone.
@@ -27,6 +31,9 @@ pub enum CacheOutcome {
     Miss,
     /// Loaded from the cache.
     Hit,
+    /// Not in the local cache; fetched from a remote tier, authenticated and written into the
+    /// local cache.
+    RemoteHit,
 }
 
 struct ModuleInner {
@@ -120,6 +127,12 @@ impl Module {
             Ok(None) => {}
             Err(e) => warnings.push(format!("{}; recompiled and replaced it", error_chain(&e))),
         }
+        let claim = match remote::load(engine, cache, mac_key, &key, clock, &mut warnings) {
+            RemoteOutcome::Hit(compiled) => {
+                return Ok(Self::assemble(compiled, CacheOutcome::RemoteHit, warnings));
+            }
+            RemoteOutcome::Miss { claim, replace } => (claim, replace),
+        };
         // A mapped file may have been rewritten since it was hashed: compile a private copy,
         // keyed by its own digest, so the entry's key always matches its code.
         let snapshot = source.snapshot()?;
@@ -138,8 +151,10 @@ impl Module {
             fingerprint: engine.fingerprint(),
             mac_key,
         };
-        if let Err(warning) = entry.store(&compiled, clock) {
-            warnings.push(warning);
+        match entry.store(&compiled, clock) {
+            Ok(Some(path)) => remote::upload(engine, mac_key, &key, path, claim, clock),
+            Ok(None) => {}
+            Err(warning) => warnings.push(warning),
         }
         publish(compiled, CacheOutcome::Miss, warnings, clock)
     }
@@ -257,12 +272,13 @@ struct CacheEntry<'a> {
 }
 
 impl CacheEntry<'_> {
-    /// Serializes and stores a compiled module; a failure comes back as a warning.
+    /// Serializes and stores a compiled module: where it was stored (`None` when it is larger
+    /// than the whole cache); a failure comes back as a warning.
     fn store(
         &self,
         compiled: &CompiledImage,
         clock: &mut PhaseClock,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<Option<PathBuf>, String> {
         let span = clock.start(Phase::Serialize);
         let meta = bincode::serialize(&(&compiled.info, &compiled.layout));
         clock.end(span);
@@ -276,14 +292,18 @@ impl CacheEntry<'_> {
             &compiled.image,
         );
         clock.end(span);
-        stored
-            .map(drop)
-            .map_err(|e| format!("{}; continuing without caching", error_chain(&e)))
+        match stored {
+            Ok(StoreOutcome::Stored { path, .. }) => Ok(Some(path)),
+            Ok(StoreOutcome::TooLarge { .. }) => Ok(None),
+            Err(e) => Err(format!("{}; continuing without caching", error_chain(&e))),
+        }
     }
 }
 
 /// Turns a validated artifact into a compiled module, its code made executable in place.
-fn load_artifact(artifact: MappedArtifact) -> std::result::Result<Arc<CompiledModule>, String> {
+pub(crate) fn load_artifact(
+    artifact: MappedArtifact,
+) -> std::result::Result<Arc<CompiledModule>, String> {
     let (info, layout): (ModuleInfo, CodeLayout) =
         bincode::deserialize(artifact.meta()).map_err(|e| format!("bad metadata: {e}"))?;
     if !layout.matches(&info, artifact.code().len()) {
@@ -329,7 +349,7 @@ impl Source<'_> {
 }
 
 /// An error and its sources, as one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut line = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

@@ -194,6 +194,28 @@ pub fn write_artifact(
     Ok(())
 }
 
+/// Fully validates and authenticates an artifact held in memory (fetched from a remote tier,
+/// say) for `key` and `fingerprint`: the checks of [`MappedArtifact::from_file`] with
+/// [`MacCheck::Full`], without a file. Returns the artifact's MAC.
+///
+/// # Errors
+/// An [`ArtifactError`] naming the first check that failed.
+pub fn validate_artifact(
+    bytes: &[u8],
+    key: &CacheKey,
+    fingerprint: &str,
+    mac_key: &MacKey,
+) -> Result<Mac, ArtifactError> {
+    validate(bytes, key, fingerprint, mac_key, MacCheck::Full)?;
+    Ok(Mac::from_bytes(le_bytes(bytes, MAC_AT)))
+}
+
+/// The MAC an artifact's header carries, unchecked: for the writer of `bytes` to name what it
+/// wrote (say, as the address to upload it under). `None` when `bytes` is too short to hold it.
+pub fn header_mac(bytes: &[u8]) -> Option<Mac> {
+    (bytes.len() >= FIXED_LEN).then(|| Mac::from_bytes(le_bytes(bytes, MAC_AT)))
+}
+
 /// A validated artifact mapped into memory.
 ///
 /// The mapping is private and writable (copy-on-write): pages stay shared with the page cache

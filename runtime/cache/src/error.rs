@@ -83,6 +83,14 @@ pub enum CacheError {
         #[source]
         source: io::Error,
     },
+    /// An artifact from elsewhere is larger than the store's size limit, so it is not kept.
+    #[error("the artifact ({bytes} bytes) is larger than the cache's limit of {limit} bytes")]
+    TooLarge {
+        /// The artifact's size in bytes.
+        bytes: u64,
+        /// The store's limit.
+        limit: u64,
+    },
     /// The cache directory could not be listed.
     #[error("cannot list the cache directory {}; check its permissions", .path.display())]
     List {

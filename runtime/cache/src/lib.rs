@@ -18,7 +18,9 @@ pub mod store;
 pub mod trust;
 pub mod verified;
 
-pub use artifact::{ArtifactError, MacCheck, MappedArtifact, write_artifact};
+pub use artifact::{
+    ArtifactError, MacCheck, MappedArtifact, header_mac, validate_artifact, write_artifact,
+};
 pub use digest_index::DigestIndex;
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};

@@ -8,9 +8,10 @@
 //! [`crate::key_file`] for where the secret lives. Verification records carry a MAC of their
 //! own, so nobody without the secret can vouch for a file either.
 //!
-//! One secret gives a key per purpose (artifacts, verification records, digest index entries),
-//! derived with BLAKE3's key derivation under different contexts, so that a MAC made for one
-//! purpose can never pass for another's.
+//! One secret gives a key per purpose — an artifact, a verification record, a digest index
+//! entry, a remote tier's action entry (module and engine → artifact) — derived with BLAKE3's
+//! key derivation under different contexts, so that a MAC made for one purpose can never pass
+//! for another's.
 
 use std::fmt;
 
@@ -45,6 +46,7 @@ pub struct MacKey {
     artifact: [u8; 32],
     record: [u8; 32],
     index: [u8; 32],
+    action: [u8; 32],
 }
 
 /// Why text is not a key.
@@ -59,6 +61,7 @@ impl MacKey {
     const ARTIFACT_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache artifact MAC";
     const RECORD_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache verification record MAC";
     const INDEX_CONTEXT: &'static str = "wasm-prof 2026-11-30 cache digest index entry MAC";
+    const ACTION_CONTEXT: &'static str = "wasm-prof 2026-11-30 remote cache action entry MAC";
 
     /// The key with this secret.
     pub fn from_secret(secret: &[u8; Self::SECRET_LEN]) -> Self {
@@ -66,6 +69,7 @@ impl MacKey {
             artifact: blake3::derive_key(Self::ARTIFACT_CONTEXT, secret),
             record: blake3::derive_key(Self::RECORD_CONTEXT, secret),
             index: blake3::derive_key(Self::INDEX_CONTEXT, secret),
+            action: blake3::derive_key(Self::ACTION_CONTEXT, secret),
         }
     }
 
@@ -110,6 +114,12 @@ impl MacKey {
     /// The MAC of a digest index entry's fields.
     pub(crate) fn index_mac(&self, fields: &[u8]) -> Mac {
         Mac(blake3::keyed_hash(&self.index, fields))
+    }
+
+    /// The MAC of a remote tier's action entry: the fields that tie a cache key to the
+    /// artifact a fleet member stored for it.
+    pub fn action_mac(&self, fields: &[u8]) -> Mac {
+        Mac(blake3::keyed_hash(&self.action, fields))
     }
 }
 
@@ -160,13 +170,17 @@ mod tests {
     }
 
     #[test]
-    fn the_two_purposes_and_two_secrets_give_different_macs() {
+    fn the_three_purposes_and_two_secrets_give_different_macs() {
         let a = MacKey::from_secret(&[1; 32]);
         let b = MacKey::from_secret(&[2; 32]);
         let mut hasher = a.artifact_hasher();
         hasher.update(b"fields");
-        assert_ne!(finish(&hasher), a.record_mac(b"fields"));
+        let artifact = finish(&hasher);
+        assert_ne!(artifact, a.record_mac(b"fields"));
+        assert_ne!(artifact, a.action_mac(b"fields"));
+        assert_ne!(a.record_mac(b"fields"), a.action_mac(b"fields"));
         assert_ne!(a.record_mac(b"fields"), b.record_mac(b"fields"));
+        assert_ne!(a.action_mac(b"fields"), b.action_mac(b"fields"));
         assert!(!format!("{a:?}").contains("01"));
     }
 }

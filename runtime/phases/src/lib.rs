@@ -30,6 +30,13 @@ pub enum Phase {
     Hash,
     /// Looking for an artifact in the cache directory.
     CacheLookup,
+    /// Looking for the module's action entry in the remote tiers (and, with single-flight,
+    /// taking the lock or waiting for another process's compile).
+    RemoteLookup,
+    /// Fetching the artifact an action entry names from a remote tier.
+    RemoteFetch,
+    /// Authenticating a fetched artifact, writing it into the cache directory and mapping it.
+    Backfill,
     /// Mapping, verifying and publishing a cached artifact.
     CacheLoad,
     /// Parsing the module's sections and validating the module.
@@ -44,6 +51,9 @@ pub enum Phase {
     Serialize,
     /// Writing the artifact into the cache directory.
     CacheStore,
+    /// Handing the artifact to the background upload to the remote tiers (the upload itself
+    /// runs while the program starts).
+    RemoteStore,
     /// Creating an instance: memories, tables, globals, segments.
     Instantiate,
     /// Running the module's start function.
@@ -60,11 +70,14 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order a module's life goes through them.
-    pub const ALL: [Phase; 16] = [
+    pub const ALL: [Phase; 20] = [
         Phase::Read,
         Phase::KeyLookup,
         Phase::Hash,
         Phase::CacheLookup,
+        Phase::RemoteLookup,
+        Phase::RemoteFetch,
+        Phase::Backfill,
         Phase::CacheLoad,
         Phase::ParseValidate,
         Phase::Translate,
@@ -72,6 +85,7 @@ impl Phase {
         Phase::Link,
         Phase::Serialize,
         Phase::CacheStore,
+        Phase::RemoteStore,
         Phase::Instantiate,
         Phase::Start,
         Phase::Execute,
@@ -86,6 +100,9 @@ impl Phase {
             Phase::KeyLookup => "key_lookup",
             Phase::Hash => "hash",
             Phase::CacheLookup => "cache_lookup",
+            Phase::RemoteLookup => "remote_lookup",
+            Phase::RemoteFetch => "remote_fetch",
+            Phase::Backfill => "backfill",
             Phase::CacheLoad => "cache_load",
             Phase::ParseValidate => "parse_validate",
             Phase::Translate => "translate",
@@ -93,6 +110,7 @@ impl Phase {
             Phase::Link => "link",
             Phase::Serialize => "serialize",
             Phase::CacheStore => "cache_store",
+            Phase::RemoteStore => "remote_store",
             Phase::Instantiate => "instantiate",
             Phase::Start => "start",
             Phase::Execute => "execute",

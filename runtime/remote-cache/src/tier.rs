@@ -1,0 +1,107 @@
+//! One remote tier: its store, its URL and its recent failures.
+
+use std::time::Duration;
+
+use crate::{
+    breaker::Breaker, error::RemoteError, redis_tier::RedisTier, remote::TierStats,
+    s3_tier::S3Tier, url::TierUrl,
+};
+
+/// A store and what the cache knows about it.
+pub(crate) struct Tier {
+    /// The URL as reports show it (never with a password).
+    pub(crate) name: String,
+    pub(crate) store: Store,
+    pub(crate) breaker: Breaker,
+}
+
+/// The kinds of store, each a builder around one well-kept client.
+pub(crate) enum Store {
+    Redis(Box<RedisTier>),
+    S3(S3Tier),
+}
+
+impl Tier {
+    /// The tier `url` names, configured but not yet connected.
+    pub(crate) fn new(
+        url: &TierUrl,
+        aws_env: &[(String, String)],
+        connect_timeout: Duration,
+        transfer_timeout: Duration,
+    ) -> Result<Self, RemoteError> {
+        let store = match url {
+            TierUrl::Redis(url) => Store::Redis(Box::new(RedisTier::new(
+                url,
+                connect_timeout,
+                transfer_timeout,
+            )?)),
+            TierUrl::S3 { bucket, prefix } => Store::S3(S3Tier::new(
+                bucket,
+                prefix,
+                aws_env,
+                connect_timeout,
+                transfer_timeout,
+            )?),
+        };
+        Ok(Self {
+            name: url.to_string(),
+            store,
+            breaker: Breaker::default(),
+        })
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.get(key).await,
+            Store::S3(t) => t.get(key).await,
+        }
+    }
+
+    /// An artifact expected to be `len` bytes long; `None` when it is missing.
+    pub(crate) async fn get_blob(
+        &self,
+        key: &str,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>, RemoteError> {
+        match &self.store {
+            Store::Redis(t) => Ok(Some(t.get_blob(key, len).await?).filter(|v| !v.is_empty())),
+            Store::S3(t) => t.get(key).await,
+        }
+    }
+
+    pub(crate) async fn put(&self, key: &str, value: &[u8]) -> Result<(), RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.put(key, value).await,
+            Store::S3(t) => t.put(key, value.to_vec()).await,
+        }
+    }
+
+    pub(crate) async fn exists(&self, key: &str) -> Result<bool, RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.exists(key).await,
+            Store::S3(t) => t.exists(key).await,
+        }
+    }
+
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.delete(key).await,
+            Store::S3(t) => t.delete(key).await,
+        }
+    }
+
+    pub(crate) async fn stats(&self) -> Result<TierStats, RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.stats().await,
+            Store::S3(t) => t.stats().await,
+        }
+    }
+
+    /// The Redis server, when this tier is one (single-flight locks need `SET NX`).
+    pub(crate) fn redis(&self) -> Option<&RedisTier> {
+        match &self.store {
+            Store::Redis(t) => Some(t),
+            Store::S3(_) => None,
+        }
+    }
+}
