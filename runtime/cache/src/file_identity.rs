@@ -6,7 +6,7 @@
 //! remain, and both users close them the same way: a change within the timestamp granularity
 //! of an earlier look keeps the ctime, so only a file whose ctime was at least [`SETTLE`] old
 //! is vouched for (git's "racy" case); a crash can lose written blocks without touching the
-//! inode, so what is vouched for names the boot it was made in ([`boot_id`]).
+//! inode, so what is vouched for names the boot it was made in (Linux's `boot_id`).
 
 use std::{
     fs::{self, Metadata},
