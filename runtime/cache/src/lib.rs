@@ -16,7 +16,9 @@ pub mod store;
 pub mod trust;
 pub mod verified;
 
-pub use artifact::{ArtifactError, MacCheck, MappedArtifact, write_artifact};
+pub use artifact::{
+    ArtifactError, ArtifactHeader, MacCheck, MappedArtifact, read_header, write_artifact,
+};
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};
 pub use key::CacheKey;
