@@ -293,6 +293,7 @@ impl Exporter for SvgExporter {
         let svg = match report {
             Report::Phases(r) => phases_chart(r)?,
             Report::Hashes(r) => hashes_chart(r)?,
+            Report::Gate(_) => anyhow::bail!("gate reports have no chart; export them as JSON, markdown, BMF, GitHub benchmark data or HTML"),
         };
         Ok(svg.into_bytes())
     }

@@ -1,0 +1,169 @@
+//! Comparing two measurements measure by measure: a growth beyond the measure's tolerance is a
+//! regression. There is no "not comparable, so pass": incomparable measurements are an error.
+
+use anyhow::bail;
+
+use crate::{
+    deterministic::{MEASURES, Measurement},
+    model::{GATE_SCHEMA, GateKind, GateReport, GateRow, GateVerdict},
+};
+
+/// Compares `current` with `baseline`, each described by where it came from.
+///
+/// # Errors
+/// When the two cannot be compared (another module, hash, fingerprint or valgrind, or a
+/// measure one side lacks).
+pub fn compare(
+    baseline: (&Measurement, &str),
+    current: (&Measurement, &str),
+) -> anyhow::Result<GateReport> {
+    let (old, new) = (baseline.0, current.0);
+    let differences = old.incomparable_with(new);
+    if !differences.is_empty() {
+        bail!(
+            "{} cannot be compared with {}: {}",
+            current.1,
+            baseline.1,
+            differences.join("; ")
+        );
+    }
+    let mut notes = Vec::new();
+    let rows = MEASURES
+        .iter()
+        .map(|spec| {
+            // Both sides have every measure: `incomparable_with` checked.
+            let (b, c) = (old.measures[spec.key], new.measures[spec.key]);
+            let change = if b == 0 {
+                if c == 0 { 0.0 } else { f64::INFINITY }
+            } else {
+                c as f64 / b as f64 - 1.0
+            };
+            let verdict = if change > spec.tolerance {
+                GateVerdict::Regressed
+            } else if change < -spec.tolerance {
+                notes.push(format!(
+                    "{} {} improved beyond its tolerance: record it with `wasm-prof gate \
+                     deterministic --update`",
+                    spec.part, spec.measure
+                ));
+                GateVerdict::Improved
+            } else {
+                GateVerdict::Ok
+            };
+            GateRow {
+                benchmark: format!("{} · {} · {}", new.module, spec.part, new.hash),
+                measure: spec.measure.to_string(),
+                unit: spec.unit.to_string(),
+                baseline: b as f64,
+                current: c as f64,
+                current_low: None,
+                current_high: None,
+                change,
+                tolerance: spec.tolerance,
+                verdict,
+            }
+        })
+        .collect();
+    Ok(GateReport {
+        schema: GATE_SCHEMA.to_string(),
+        kind: GateKind::Deterministic,
+        baseline: baseline.1.to_string(),
+        current: current.1.to_string(),
+        rows,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deterministic::SCHEMA_VERSION;
+
+    fn measurement(changes: &[(&str, u64)]) -> Measurement {
+        let mut measures: std::collections::BTreeMap<String, u64> =
+            MEASURES.iter().map(|m| (m.key.to_string(), 1000)).collect();
+        for (key, value) in changes {
+            measures.insert(key.to_string(), *value);
+        }
+        Measurement {
+            schema_version: SCHEMA_VERSION,
+            module: "workload.wasm".into(),
+            module_sha256: "ab".into(),
+            hash: "blake3".into(),
+            fingerprint: "fp".into(),
+            valgrind: "valgrind-3.19.0".into(),
+            measures,
+        }
+    }
+
+    fn judge(current: &Measurement) -> anyhow::Result<GateReport> {
+        compare((&measurement(&[]), "base"), (current, "now"))
+    }
+
+    fn verdict(report: &GateReport, part: &str, measure: &str) -> GateVerdict {
+        report
+            .rows
+            .iter()
+            .find(|r| r.benchmark.contains(part) && r.measure == measure)
+            .unwrap()
+            .verdict
+    }
+
+    #[test]
+    fn equal_measurements_pass() {
+        let report = judge(&measurement(&[])).unwrap();
+        assert!(!report.regressed());
+        assert_eq!(report.rows.len(), MEASURES.len());
+        assert!(report.notes.is_empty());
+    }
+
+    #[test]
+    fn growth_beyond_the_tolerance_regresses() {
+        let report = judge(&measurement(&[("ir_cached", 1030)])).unwrap();
+        assert!(report.regressed());
+        assert_eq!(
+            verdict(&report, "cached", "instructions"),
+            GateVerdict::Regressed
+        );
+        assert_eq!(verdict(&report, "cold", "instructions"), GateVerdict::Ok);
+        let row = report.rows.iter().find(|r| r.current == 1030.0).unwrap();
+        assert!((row.change - 0.03).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_byte_over_one_percent_regresses_and_growth_within_tolerance_passes() {
+        assert!(
+            judge(&measurement(&[("artifact_bytes", 1011)]))
+                .unwrap()
+                .regressed()
+        );
+        let within = measurement(&[("ir_nocache", 1019), ("artifact_bytes", 1010)]);
+        assert!(!judge(&within).unwrap().regressed());
+    }
+
+    #[test]
+    fn an_improvement_passes_with_a_note() {
+        let report = judge(&measurement(&[("code_image_bytes", 900)])).unwrap();
+        assert!(!report.regressed());
+        assert_eq!(
+            verdict(&report, "artifact", "code-image-bytes"),
+            GateVerdict::Improved
+        );
+        assert!(report.notes[0].contains("--update"), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn incomparable_measurements_are_an_error_not_a_pass() {
+        let mut other_cpu = measurement(&[("ir_cold", 2000)]);
+        other_cpu.fingerprint = "other".into();
+        let e = judge(&other_cpu).unwrap_err().to_string();
+        assert!(e.contains("engine fingerprint"), "{e}");
+        let mut missing = measurement(&[]);
+        missing.measures.remove("ir_cold");
+        let e = judge(&missing).unwrap_err().to_string();
+        assert!(e.contains("ir_cold"), "{e}");
+        let mut other_valgrind = measurement(&[]);
+        other_valgrind.valgrind = "valgrind-3.22.0".into();
+        assert!(judge(&other_valgrind).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! The deterministic regression gate: measures of one build that repeat exactly (byte sizes)
+//! or nearly (callgrind instruction counts) from run to run, so that a comparison of two
+//! builds judges every time, on any machine, without statistics.
+//!
+//! [`measure`] measures a build; [`compare`] compares two measurements;
+//! [`baseline_build`] builds another revision to measure next to the current one.
+
+pub mod baseline_build;
+pub mod callgrind;
+pub mod compare;
+pub mod measure;
+
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::{Context, ensure};
+use serde::{Deserialize, Serialize};
+
+/// The `schema_version` of a [`Measurement`] file.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The committed baseline, relative to the project root.
+pub const BASELINE_FILE: &str = "reports/baselines/ci-gate.json";
+
+/// One measure: its key in a [`Measurement`], where it goes in a gate report, and the growth
+/// it tolerates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeasureSpec {
+    /// The key in [`Measurement::measures`].
+    pub key: &'static str,
+    /// The cache path of a `sample` process, or `artifact` for sizes.
+    pub part: &'static str,
+    /// The measure's name in reports.
+    pub measure: &'static str,
+    /// Its unit.
+    pub unit: &'static str,
+    /// The growth tolerated, as a fraction. Sizes repeat exactly; instruction counts vary by
+    /// about 0.2% (glibc's realloc moves a different number of blocks from run to run).
+    pub tolerance: f64,
+}
+
+/// Every measure the gate takes, in report order.
+pub const MEASURES: [MeasureSpec; 6] = [
+    // Instructions (callgrind Ir) of whole `sample` processes, start-up included: no cache
+    // (parse, validate, compile, instantiate), an empty cache (the same plus hash, serialize,
+    // store) and a cache hit (hash, look up, load, instantiate).
+    MeasureSpec {
+        key: "ir_nocache",
+        part: "nocache",
+        measure: "instructions",
+        unit: "instructions",
+        tolerance: 0.02,
+    },
+    MeasureSpec {
+        key: "ir_cold",
+        part: "cold",
+        measure: "instructions",
+        unit: "instructions",
+        tolerance: 0.02,
+    },
+    MeasureSpec {
+        key: "ir_cached",
+        part: "cached",
+        measure: "instructions",
+        unit: "instructions",
+        tolerance: 0.02,
+    },
+    // Bytes of the machine code image (functions and trampolines), from the artifact header.
+    MeasureSpec {
+        key: "code_image_bytes",
+        part: "artifact",
+        measure: "code-image-bytes",
+        unit: "bytes",
+        tolerance: 0.01,
+    },
+    // Bytes of machine code of the module's functions, from the cold sample's record.
+    MeasureSpec {
+        key: "function_code_bytes",
+        part: "artifact",
+        measure: "function-code-bytes",
+        unit: "bytes",
+        tolerance: 0.01,
+    },
+    // Bytes of the cache artifact file.
+    MeasureSpec {
+        key: "artifact_bytes",
+        part: "artifact",
+        measure: "file-bytes",
+        unit: "bytes",
+        tolerance: 0.01,
+    },
+];
+
+/// Everything the gate measured of one build, and what makes two measurements comparable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The module's file name.
+    pub module: String,
+    /// SHA-256 of the module, lower-case hex.
+    pub module_sha256: String,
+    /// The cache-key hash algorithm.
+    pub hash: String,
+    /// The engine fingerprint as the measured processes saw it (valgrind reports its own CPU
+    /// features).
+    pub fingerprint: String,
+    /// `valgrind --version`.
+    pub valgrind: String,
+    /// Each measure by its key.
+    pub measures: BTreeMap<String, u64>,
+}
+
+impl Measurement {
+    /// What differs between this measurement and `other` that makes their numbers
+    /// incomparable (another module, hash, CPU feature set or valgrind), as sentences; empty
+    /// when they compare.
+    pub fn incomparable_with(&self, other: &Measurement) -> Vec<String> {
+        [
+            ("the workload", &self.module_sha256, &other.module_sha256),
+            ("the hash algorithm", &self.hash, &other.hash),
+            (
+                "the engine fingerprint (CPU features as valgrind reports them)",
+                &self.fingerprint,
+                &other.fingerprint,
+            ),
+            ("the valgrind version", &self.valgrind, &other.valgrind),
+        ]
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(what, _, _)| format!("{what} differs"))
+        .chain(
+            MEASURES
+                .iter()
+                .filter(|m| {
+                    !self.measures.contains_key(m.key) || !other.measures.contains_key(m.key)
+                })
+                .map(|m| format!("the measure {} is missing on one side", m.key)),
+        )
+        .collect()
+    }
+
+    /// Reads a measurement file.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not JSON of this shape, or has another schema version.
+    pub fn load(path: &Path) -> anyhow::Result<Measurement> {
+        let bytes = std::fs::read(path).with_context(|| {
+            format!(
+                "cannot read {}: run `wasm-prof gate deterministic --update` to create it",
+                path.display()
+            )
+        })?;
+        let measurement: Measurement = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a gate measurement", path.display()))?;
+        ensure!(
+            measurement.schema_version == SCHEMA_VERSION,
+            "{} has schema version {}, this build reads {SCHEMA_VERSION}: run `wasm-prof gate \
+             deterministic --update`",
+            path.display(),
+            measurement.schema_version
+        );
+        Ok(measurement)
+    }
+
+    /// The measurement as pretty JSON with a final newline.
+    ///
+    /// # Errors
+    /// Only if serialization fails.
+    pub fn to_json(&self) -> anyhow::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(self)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}
