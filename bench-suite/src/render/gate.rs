@@ -109,8 +109,8 @@ fn report_row(row: &GateRow) -> Vec<String> {
         row.measure.clone(),
         format_value(row.baseline, &row.unit),
         format_value(row.current, &row.unit),
-        format_percent(row.change),
-        format_percent(row.tolerance),
+        format!("{:+.2}%", row.change * 100.0),
+        format!("{:+.1}%", row.tolerance * 100.0),
         verdict.to_string(),
     ]
 }

@@ -152,6 +152,8 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
     for warning in module.cache_warnings() {
         eprintln!("warning: {warning}");
     }
+    #[cfg(feature = "experiment-slowdown")]
+    crate::sampling::experiment::extra_work(&mut clock, &request.module)?;
     let expected = match request.path {
         PathKind::Cold => CacheOutcome::Miss,
         PathKind::Cached => CacheOutcome::Hit,
