@@ -5,9 +5,10 @@
 #   deterministic gate, a build with extra work   (an alarm is a catch)
 #   wall-clock gate, the same two cases           (phases --runs RUNS of each build, then gate)
 # The slow build is a TEST-ONLY build (cargo feature experiment-slowdown) in which
-# WASM_PROF_EXPERIMENT_SLOWDOWN=codegen:ROUNDS adds fixed work to the codegen phase.
+# WASM_PROF_EXPERIMENT_SLOWDOWN=codegen:KSTEPS adds fixed work to the codegen phase
+# (1700 thousand loop steps: about 8.5 ms, 10% of the embedded workload's codegen on 2 cores).
 #
-#   scripts/gate-trust.sh [TRIALS [ROUNDS [RUNS]]]     defaults: 20 140 10
+#   scripts/gate-trust.sh [TRIALS [KSTEPS [RUNS]]]     defaults: 20 1700 10
 #
 # Prints one line per trial and the counts; leaves the reports in $WORK (default a temporary
 # directory, printed). Takes about 25 minutes with the defaults on 2 cores.
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 trials="${1:-20}"
-rounds="${2:-140}"
+ksteps="${2:-1700}"
 runs="${3:-10}"
 work="${WORK:-$(mktemp -d)}"
 mkdir -p "$work/slow"
@@ -29,7 +30,7 @@ bin=target/release/wasm-prof
 "$bin" gate deterministic --against HEAD >/dev/null 2>&1 || true
 same="target/gate-baseline/wasm-prof-$(git rev-parse HEAD | cut -c1-12)"
 [ -x "$same" ] || { echo "gate-trust: the build of HEAD ($same) is missing" >&2; exit 1; }
-slowdown="codegen:$rounds"
+slowdown="codegen:$ksteps"
 
 # verdict CMD...: runs a gate, prints alarm (3), quiet (0), or fails the script.
 verdict() {

@@ -2,47 +2,47 @@
 //! work inside one phase, to check that the regression gates catch a real slowdown (README,
 //! "How far the gates can be trusted").
 //!
-//! `WASM_PROF_EXPERIMENT_SLOWDOWN=PHASE:ROUNDS` hashes the module file ROUNDS times with SHA-256
+//! `WASM_PROF_EXPERIMENT_SLOWDOWN=PHASE:KSTEPS` runs KSTEPS thousand steps of an integer loop
 //! inside an extra span of PHASE, when PHASE ran in the sample: a fixed amount of work, so that
-//! instruction counts stay deterministic.
-
-use std::path::Path;
+//! instruction counts stay deterministic, and plain integer work, which valgrind counts as it
+//! runs natively.
 
 use anyhow::{Context, bail};
-use sha2::{Digest, Sha256};
 use wasm_prof_runtime::phases::{Phase, PhaseClock};
 
 /// The variable that switches the extra work on.
 pub const VARIABLE: &str = "WASM_PROF_EXPERIMENT_SLOWDOWN";
 
-/// Adds the extra work `VARIABLE` asks for, if any.
+/// Adds the extra work [`VARIABLE`] asks for, if any.
 ///
 /// # Errors
-/// When the variable is malformed or the module cannot be read.
-pub fn extra_work(clock: &mut PhaseClock, module: &Path) -> anyhow::Result<()> {
+/// When the variable is malformed.
+pub fn extra_work(clock: &mut PhaseClock) -> anyhow::Result<()> {
     let Ok(spec) = std::env::var(VARIABLE) else {
         return Ok(());
     };
-    let Some((phase, rounds)) = spec.split_once(':') else {
-        bail!("{VARIABLE} must be PHASE:ROUNDS, not `{spec}`");
+    let Some((phase, ksteps)) = spec.split_once(':') else {
+        bail!("{VARIABLE} must be PHASE:KSTEPS, not `{spec}`");
     };
     let phase: Phase = phase
         .parse()
         .map_err(|e| anyhow::anyhow!("{VARIABLE}: {e}"))?;
-    let rounds: u32 = rounds
+    let ksteps: u64 = ksteps
         .parse()
-        .with_context(|| format!("{VARIABLE}: ROUNDS must be a number, not `{rounds}`"))?;
+        .with_context(|| format!("{VARIABLE}: KSTEPS must be a number, not `{ksteps}`"))?;
     if !clock.record().ran(phase) {
         return Ok(());
     }
-    let bytes = std::fs::read(module).with_context(|| format!("cannot read {}", module.display()))?;
-    let digest = clock.time(phase, || {
-        let mut digest = Sha256::digest(&bytes);
-        for _ in 1..rounds {
-            digest = Sha256::new().chain_update(digest).chain_update(&bytes).finalize();
+    let state = clock.time(phase, || {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..ksteps * 1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x = std::hint::black_box(x);
         }
-        digest
+        x
     });
-    std::hint::black_box(digest);
+    std::hint::black_box(state);
     Ok(())
 }

@@ -153,7 +153,7 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
         eprintln!("warning: {warning}");
     }
     #[cfg(feature = "experiment-slowdown")]
-    crate::sampling::experiment::extra_work(&mut clock, &request.module)?;
+    crate::sampling::experiment::extra_work(&mut clock)?;
     let expected = match request.path {
         PathKind::Cold => CacheOutcome::Miss,
         PathKind::Cached => CacheOutcome::Hit,
