@@ -25,11 +25,15 @@ echo "gate-trust: reports in $work"
 cargo build --release --quiet -p wasm-prof --features experiment-slowdown
 cp target/release/wasm-prof "$work/slow/wasm-prof"
 cargo build --release --quiet -p wasm-prof
-bin=target/release/wasm-prof
+# Copies, so that builds during the experiment change nothing in it.
+bin="$work/wasm-prof"
+cp target/release/wasm-prof "$bin"
 # A second build of the same revision, in a worktree of its own.
 "$bin" gate deterministic --against HEAD >/dev/null 2>&1 || true
-same="target/gate-baseline/wasm-prof-$(git rev-parse HEAD | cut -c1-12)"
-[ -x "$same" ] || { echo "gate-trust: the build of HEAD ($same) is missing" >&2; exit 1; }
+built="target/gate-baseline/wasm-prof-$(git rev-parse HEAD | cut -c1-12)"
+[ -x "$built" ] || { echo "gate-trust: the build of HEAD ($built) is missing" >&2; exit 1; }
+same="$work/wasm-prof-same"
+cp "$built" "$same"
 slowdown="codegen:$ksteps"
 
 # verdict CMD...: runs a gate, prints alarm (3), quiet (0), or fails the script.

@@ -401,7 +401,9 @@ pub struct GateReport {
 impl GateReport {
     /// Whether any measure regressed.
     pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.verdict == GateVerdict::Regressed)
+        self.rows
+            .iter()
+            .any(|r| r.verdict == GateVerdict::Regressed)
     }
 }
 
@@ -446,7 +448,8 @@ impl Report {
                     .context("the hashes report does not match its schema")?,
             )),
             GATE_SCHEMA => Ok(Report::Gate(
-                serde_json::from_value(value).context("the gate report does not match its schema")?,
+                serde_json::from_value(value)
+                    .context("the gate report does not match its schema")?,
             )),
             other => bail!(
                 "unknown report schema `{other}` (expected {PHASES_SCHEMA}, {HASHES_SCHEMA} or \

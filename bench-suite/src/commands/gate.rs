@@ -195,12 +195,7 @@ impl Command for GateCommand {
 
 impl DeterministicGate {
     /// Measures `bin` in a fresh scratch directory.
-    fn measure(
-        &self,
-        bin: &Path,
-        module: &Path,
-        valgrind: &str,
-    ) -> anyhow::Result<Measurement> {
+    fn measure(&self, bin: &Path, module: &Path, valgrind: &str) -> anyhow::Result<Measurement> {
         let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
         eprintln!("gate: measuring {} under callgrind", bin.display());
         measure::measure(
@@ -224,7 +219,10 @@ impl DeterministicGate {
     ) -> anyhow::Result<(Measurement, String)> {
         let build = baseline_build::build(root, commit)?;
         let measurement = self.measure(&build.bin, module, valgrind)?;
-        Ok((measurement, format!("a build of {} measured now", &commit[..12])))
+        Ok((
+            measurement,
+            format!("a build of {} measured now", &commit[..12]),
+        ))
     }
 }
 
@@ -273,12 +271,15 @@ impl Command for DeterministicGate {
                 (committed, path.display().to_string())
             } else {
                 let file = self.baseline.display().to_string();
-                let commit = baseline_build::last_change(&root, &file)?;
+                let why = format!(
+                    "{file} is not comparable with this machine's measurements ({})",
+                    differences.join("; ")
+                );
+                let commit = baseline_build::last_change(&root, &file).with_context(|| {
+                    format!("{why}, and the revision it was measured at cannot be found")
+                })?;
                 eprintln!(
-                    "gate: {} is not comparable with this machine's measurements ({}): \
-                     measuring the revision that last changed it, {}, here",
-                    file,
-                    differences.join("; "),
+                    "gate: {why}: measuring the revision that last changed it, {}, here",
                     &commit[..12]
                 );
                 self.measure_revision(&root, &commit, &module, &valgrind)?
@@ -288,7 +289,10 @@ impl Command for DeterministicGate {
             (&baseline, &baseline_from),
             (&current, &format!("{} measured now", bin.display())),
         )?;
-        print_tables(&[render::gate::report_table(&report)], exports.uses_stdout())?;
+        print_tables(
+            &[render::gate::report_table(&report)],
+            exports.uses_stdout(),
+        )?;
         let regressed = report.regressed();
         exports.finish(&Report::Gate(report))?;
         if regressed {

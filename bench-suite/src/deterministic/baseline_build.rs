@@ -45,8 +45,16 @@ fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
 /// # Errors
 /// When `root` is not a git checkout or `rev` names no commit there.
 pub fn resolve(root: &Path, rev: &str) -> anyhow::Result<String> {
-    git(root, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-        .with_context(|| format!("`{rev}` is not a commit of {}", root.display()))
+    git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .with_context(|| format!("`{rev}` is not a commit of {}", root.display()))
 }
 
 /// The last commit that changed `file` (the revision a committed baseline was measured at).
@@ -123,7 +131,14 @@ pub fn build(root: &Path, commit: &str) -> anyhow::Result<BaselineBuild> {
     }
     eprintln!("gate: building {commit} in {}", worktree.path.display());
     let status = Command::new("cargo")
-        .args(["build", "--release", "-p", "wasm-prof", "--bin", "wasm-prof"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "wasm-prof",
+            "--bin",
+            "wasm-prof",
+        ])
         .current_dir(&worktree.path)
         .env("CARGO_TARGET_DIR", &target)
         .status()

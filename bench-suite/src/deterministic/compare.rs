@@ -38,9 +38,12 @@ pub fn compare(
             } else {
                 c as f64 / b as f64 - 1.0
             };
-            let verdict = if change > spec.tolerance {
+            // Compared in the measure's own units, so that exactly the tolerance is not over it.
+            let allowed = b as f64 * spec.tolerance;
+            let growth = c as f64 - b as f64;
+            let verdict = if growth > allowed {
                 GateVerdict::Regressed
-            } else if change < -spec.tolerance {
+            } else if growth < -allowed {
                 notes.push(format!(
                     "{} {} improved beyond its tolerance: record it with `wasm-prof gate \
                      deterministic --update`",

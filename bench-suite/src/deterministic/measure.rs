@@ -125,8 +125,11 @@ pub fn measure(subject: &Subject, scratch: &Path) -> anyhow::Result<Measurement>
         "cached",
         subject.sample_args("cached", Some(&cache), false),
     )?;
-    let (_, ir_nocache) =
-        subject.sample(scratch, "nocache", subject.sample_args("nocache", None, true))?;
+    let (_, ir_nocache) = subject.sample(
+        scratch,
+        "nocache",
+        subject.sample_args("nocache", None, true),
+    )?;
 
     let artifact_path = the_artifact(&cache)?;
     let artifact = std::fs::read(&artifact_path)

@@ -91,7 +91,10 @@ fn hashes(report: &HashesReport) -> Benchmarks {
                 ),
                 ("bytes-per-second".to_string(), Metric::exact(r.bytes_per_s)),
             ]);
-            (format!("{} · {}", r.algo, format_bytes(r.size_bytes)), measures)
+            (
+                format!("{} · {}", r.algo, format_bytes(r.size_bytes)),
+                measures,
+            )
         })
         .collect()
 }

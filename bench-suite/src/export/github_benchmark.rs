@@ -164,8 +164,18 @@ mod tests {
             }
             let name = object["name"].as_str().expect("name is a string");
             assert!(names.insert(name.to_string()), "{name} twice");
-            assert!(!object["unit"].as_str().expect("unit is a string").is_empty());
-            assert!(object["value"].as_f64().expect("value is a number").is_finite());
+            assert!(
+                !object["unit"]
+                    .as_str()
+                    .expect("unit is a string")
+                    .is_empty()
+            );
+            assert!(
+                object["value"]
+                    .as_f64()
+                    .expect("value is a number")
+                    .is_finite()
+            );
             for key in ["range", "extra"] {
                 if let Some(v) = object.get(key) {
                     assert!(v.is_string(), "{name}: {key} is a string");
@@ -199,8 +209,16 @@ mod tests {
         assert_eq!(total["unit"], "ns");
         assert_eq!(total["value"], cold.total.median_ns);
         assert!(total["range"].as_str().unwrap().starts_with("± "));
-        let expected: usize = phases.runs.iter().map(|r| r.phases.len() + 1).sum::<usize>()
-            + phases.runs.iter().filter(|r| r.artifact_bytes.is_some()).count();
+        let expected: usize = phases
+            .runs
+            .iter()
+            .map(|r| r.phases.len() + 1)
+            .sum::<usize>()
+            + phases
+                .runs
+                .iter()
+                .filter(|r| r.artifact_bytes.is_some())
+                .count();
         assert_eq!(entries.len(), expected);
     }
 
@@ -209,7 +227,12 @@ mod tests {
         let entries = export(&fixtures::hashes_report());
         let xxh3 = find(&entries, "hash xxh3 · 1 KiB");
         assert_eq!(xxh3["unit"], "ns");
-        assert!(xxh3["extra"].as_str().unwrap().contains("not cryptographic"));
+        assert!(
+            xxh3["extra"]
+                .as_str()
+                .unwrap()
+                .contains("not cryptographic")
+        );
         assert_eq!(entries.len(), 6);
     }
 
@@ -221,7 +244,10 @@ mod tests {
         assert_eq!(cold["unit"], "instructions");
         assert!(cold.get("range").is_none(), "exact counts have no range");
         let extra = cold["extra"].as_str().unwrap();
-        assert!(extra.contains("REGRESSED") && extra.contains("440000000"), "{extra}");
+        assert!(
+            extra.contains("REGRESSED") && extra.contains("440000000"),
+            "{extra}"
+        );
         let timed = find(&entries, "demo · cold · blake3 · codegen");
         assert_eq!(timed["range"], "± 100000");
     }

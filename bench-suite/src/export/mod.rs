@@ -81,7 +81,10 @@ impl ExportManager {
             (&args.export_markdown, Box::new(MarkdownExporter)),
             (&args.export_html, Box::new(HtmlExporter)),
             (&args.export_bmf, Box::new(BmfExporter)),
-            (&args.export_github_benchmark, Box::new(GithubBenchmarkExporter)),
+            (
+                &args.export_github_benchmark,
+                Box::new(GithubBenchmarkExporter),
+            ),
         ];
         let targets: Vec<(Target, Box<dyn Exporter>)> = requested
             .into_iter()

@@ -7,12 +7,17 @@
 //! own time, split by phase. Each phase has one colour in every chart, and the legend has a
 //! band of its own. Hashes: throughput at the largest size, and throughput against size.
 
-use plotters::{coord::Shift, prelude::*, style::text_anchor::{HPos, Pos, VPos}};
+use plotters::{
+    coord::Shift,
+    prelude::*,
+    style::text_anchor::{HPos, Pos, VPos},
+};
 use wasm_prof_runtime::phases::Phase;
 
 use crate::{
     export::Exporter,
     model::{HashesReport, PathKind, PhasesReport, Report, Run, WASM_PROF_ENGINE},
+    render::phases::load_ns,
     units::{format_bytes, format_ns, format_rate},
 };
 
@@ -26,7 +31,7 @@ const FONT: &str = "sans-serif";
 /// Left margin for row labels.
 const LABEL_WIDTH: i32 = 190;
 const ROW: i32 = 30;
-const HEADING: i32 = 66;
+const HEADING: i32 = 86;
 const LEGEND_ROW: i32 = 22;
 const LEGEND_ITEM: i32 = 160;
 
@@ -115,13 +120,34 @@ fn summary(runs: &[&Run]) -> String {
     {
         let ratio = cold.total.median_ns / cached.total.median_ns;
         let saved = 1.0 - cached.total.median_ns / cold.total.median_ns;
+        let digits = if saved >= 0.9995 { 2 } else { 1 };
         parts.push(format!(
-            "a cache hit is {} faster than a cold start (saves {:.1}%)",
+            "a cache hit is {} faster than a cold start (saves {:.digits$}%)",
             format_ratio(ratio),
             saved * 100.0
         ));
     }
     parts.join(" · ")
+}
+
+/// The heading's third line: the time to a loaded module on the cold and cached paths.
+fn load_summary(runs: &[&Run]) -> Option<String> {
+    let own = |path| {
+        runs.iter()
+            .find(|r| r.engine == WASM_PROF_ENGINE && r.path == path)
+            .copied()
+    };
+    let cold = load_ns(own(PathKind::Cold)?)?;
+    let cached = load_ns(own(PathKind::Cached)?)?;
+    (cached > 0.0).then(|| {
+        format!(
+            "loading the module (every phase before instantiate): cold {} · cached {} · {} \
+             faster from the cache",
+            format_ns(cold),
+            format_ns(cached),
+            format_ratio(cold / cached)
+        )
+    })
 }
 
 /// `1,234x`, `56x`, `3.4x`.
@@ -156,58 +182,77 @@ fn module_height(runs: &[&Run]) -> u32 {
     let rows = runs.len() as i32;
     let per_row = ((WIDTH as i32 - 40) / LEGEND_ITEM) as usize;
     let legend_rows = phases_of(runs).len().div_ceil(per_row) as i32;
-    (HEADING + 30 + rows * ROW + 50 + 30 + rows * ROW + 20 + legend_rows * LEGEND_ROW + 20) as u32
+    (HEADING + 24 + rows * ROW + 40 + 30 + rows * ROW + 20 + legend_rows * LEGEND_ROW + 20) as u32
+}
+
+/// Tick values on a log axis from `low` to `high`: 1, 2 and 5 times each power of ten.
+fn log_ticks(low: f64, high: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut decade = 10f64.powf(low.log10().floor());
+    while decade <= high {
+        for step in [1.0, 2.0, 5.0] {
+            let tick = decade * step;
+            if tick >= low && tick <= high {
+                ticks.push(tick);
+            }
+        }
+        decade *= 10.0;
+    }
+    ticks
 }
 
 /// The totals panel: one bar per run on a log-scale time axis, its total written at its end.
 fn totals_panel(area: &Area, runs: &[&Run]) -> anyhow::Result<()> {
-    let totals: Vec<f64> = runs.iter().map(|r| r.total.median_ns.max(1.0) / 1e6).collect();
-    let low = totals.iter().copied().fold(f64::INFINITY, f64::min) / 3.0;
-    let high = totals.iter().copied().fold(0.0, f64::max) * 4.0;
-    let n = runs.len();
-    let labels: Vec<String> = runs.iter().map(|r| row_label(r)).collect();
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "total per path (log scale: each step right is 10× slower)",
-            (FONT, 14),
-        )
-        .margin_right(20)
-        .x_label_area_size(30)
-        .y_label_area_size(LABEL_WIDTH - 10)
-        .build_cartesian_2d((low..high).log_scale(), (0..n).into_segmented())?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                labels.get(*i).cloned().unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        })
-        .x_label_formatter(&|ms| format_ns(ms * 1e6))
-        .x_desc("milliseconds (log scale)")
-        .label_style((FONT, 13))
-        .draw()?;
-    chart.draw_series(runs.iter().zip(&totals).enumerate().map(|(i, (run, &total))| {
-        let mut bar = Rectangle::new(
-            [
-                (low, SegmentValue::Exact(i)),
-                (total, SegmentValue::Exact(i + 1)),
-            ],
+    let (width, _) = area.dim_in_pixel();
+    let width = width as i32;
+    let caption = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    area.draw(&Text::new(
+        "total per path (log scale: every bar readable, each step right 10× slower)",
+        (width / 2, 0),
+        caption,
+    ))?;
+    let totals: Vec<f64> = runs.iter().map(|r| r.total.median_ns.max(1.0)).collect();
+    let low = 10f64.powf(
+        (totals.iter().copied().fold(f64::INFINITY, f64::min) / 2.0)
+            .log10()
+            .floor(),
+    );
+    let high = totals.iter().copied().fold(0.0, f64::max) * 3.0;
+    let (x0, x1) = (LABEL_WIDTH, width - 20);
+    let x_of = |ns: f64| {
+        x0 + ((ns.log10() - low.log10()) / (high.log10() - low.log10()) * f64::from(x1 - x0))
+            .round() as i32
+    };
+    let (top, bottom) = (24, 24 + runs.len() as i32 * ROW);
+    let grid = RGBColor(0xdd, 0xdd, 0xdd);
+    let tick_label = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for tick in log_ticks(low, high) {
+        let x = x_of(tick);
+        area.draw(&PathElement::new(vec![(x, top), (x, bottom)], grid))?;
+        area.draw(&Text::new(
+            format_ns(tick),
+            (x, bottom + 4),
+            tick_label.clone(),
+        ))?;
+    }
+    area.draw(&PathElement::new(vec![(x0, top), (x0, bottom)], BLACK))?;
+    let label = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
+    let value = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (run, &total)) in runs.iter().zip(&totals).enumerate() {
+        let row_top = top + i as i32 * ROW;
+        let middle = row_top + ROW / 2;
+        area.draw(&Text::new(row_label(run), (x0 - 8, middle), label.clone()))?;
+        let end = x_of(total).max(x0 + 1);
+        area.draw(&Rectangle::new(
+            [(x0, row_top + 5), (end, row_top + ROW - 5)],
             path_colour(run.path).filled(),
-        );
-        bar.set_margin(5, 5, 0, 0);
-        bar
-    }))?;
-    let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    chart.draw_series(runs.iter().zip(&totals).enumerate().map(|(i, (run, &total))| {
-        Text::new(
-            format!("  {}", format_ns(run.total.median_ns)),
-            (total, SegmentValue::CenterOf(i)),
-            style.clone(),
-        )
-    }))?;
+        ))?;
+        area.draw(&Text::new(
+            format_ns(total),
+            (end + 6, middle),
+            value.clone(),
+        ))?;
+    }
     Ok(())
 }
 
@@ -286,15 +331,21 @@ fn module_chart(area: &Area, module: &str, runs: &[&Run]) -> anyhow::Result<()> 
     let bytes = runs.first().map_or(0, |r| r.module.bytes);
     let title = TextStyle::from((FONT, 20).into_font()).pos(Pos::new(HPos::Left, VPos::Top));
     area.draw(&Text::new(
-        format!("{module} ({}): where start-up time goes", format_bytes(bytes)),
+        format!(
+            "{module} ({}): where start-up time goes",
+            format_bytes(bytes)
+        ),
         (20, 10),
         title,
     ))?;
     let line = TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Left, VPos::Top));
-    area.draw(&Text::new(summary(runs), (20, 38), line))?;
+    area.draw(&Text::new(summary(runs), (20, 38), line.clone()))?;
+    if let Some(load) = load_summary(runs) {
+        area.draw(&Text::new(load, (20, 58), line))?;
+    }
     let rows = runs.len() as i32;
     let (_, rest) = area.split_vertically(HEADING);
-    let (totals, rest) = rest.split_vertically(30 + rows * ROW + 50);
+    let (totals, rest) = rest.split_vertically(24 + rows * ROW + 40);
     totals_panel(&totals, runs)?;
     let (shares, rest) = rest.split_vertically(30 + rows * ROW + 20);
     shares_panel(&shares, runs)?;
@@ -398,22 +449,23 @@ fn throughput_bars(area: &Area, report: &HashesReport) -> anyhow::Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d((0..n).into_segmented(), 0.0..top.max(0.001))?;
+        .build_cartesian_2d((0..n as i32 - 1).into_segmented(), 0.0..top.max(0.001))?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n)
         .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                names.get(*i).cloned().unwrap_or_default()
-            }
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+                .ok()
+                .and_then(|i| names.get(i).cloned())
+                .unwrap_or_default(),
             SegmentValue::Last => String::new(),
         })
         .y_desc("GB/s")
         .label_style((FONT, 13))
         .draw()?;
     let colour_of = |algo: &str| algo_colour(order.iter().position(|a| *a == algo).unwrap_or(0));
-    chart.draw_series(results.iter().enumerate().map(|(i, r)| {
+    chart.draw_series(results.iter().zip(0i32..).map(|(r, i)| {
         let mut bar = Rectangle::new(
             [
                 (SegmentValue::Exact(i), 0.0),
@@ -425,7 +477,7 @@ fn throughput_bars(area: &Area, report: &HashesReport) -> anyhow::Result<()> {
         bar
     }))?;
     let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
-    chart.draw_series(results.iter().enumerate().map(|(i, r)| {
+    chart.draw_series(results.iter().zip(0i32..).map(|(r, i)| {
         Text::new(
             format_rate(r.bytes_per_s),
             (SegmentValue::CenterOf(i), r.bytes_per_s / 1e9),
@@ -456,11 +508,24 @@ fn sweep(area: &Area, report: &HashesReport) -> anyhow::Result<()> {
         .build_cartesian_2d((min * 0.8..max * 1.25).log_scale(), 0.0..top.max(0.001))?;
     chart
         .configure_mesh()
-        .x_label_formatter(&|v| format_bytes(*v as u64))
-        .x_desc("buffer size (log scale)")
+        .x_labels(0)
+        .x_label_formatter(&|_| String::new())
+        .disable_x_mesh()
+        .x_desc("buffer size (log scale; a tick per measured size)")
         .y_desc("GB/s")
         .label_style((FONT, 13))
         .draw()?;
+    let mut measured: Vec<u64> = report.results.iter().map(|r| r.size_bytes).collect();
+    measured.sort_unstable();
+    measured.dedup();
+    let (base_x, base_y) = plot.get_base_pixel();
+    let tick = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    for size in measured {
+        let (x, y) = chart.backend_coord(&(size as f64, 0.0));
+        let (x, y) = (x - base_x, y - base_y);
+        plot.draw(&PathElement::new(vec![(x, y), (x, y + 5)], BLACK))?;
+        plot.draw(&Text::new(format_bytes(size), (x, y + 7), tick.clone()))?;
+    }
     let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     for (i, algo) in algos(report).into_iter().enumerate() {
         let mut points: Vec<(f64, f64)> = report
@@ -474,7 +539,10 @@ fn sweep(area: &Area, report: &HashesReport) -> anyhow::Result<()> {
         chart.draw_series(LineSeries::new(points.clone(), line.stroke_width(2)))?;
         chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, line.filled())))?;
         let y = 60 + i as i32 * LEGEND_ROW;
-        side.draw(&PathElement::new(vec![(0, y), (18, y)], line.stroke_width(3)))?;
+        side.draw(&PathElement::new(
+            vec![(0, y), (18, y)],
+            line.stroke_width(3),
+        ))?;
         side.draw(&Text::new(algo.to_string(), (24, y), style.clone()))?;
     }
     Ok(())
@@ -539,7 +607,11 @@ impl Exporter for SvgExporter {
     fn serialize(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
         let svg = match report {
             Report::Phases(r) => phases_document(r)?,
-            Report::Hashes(r) if r.results.iter().any(|x| x.size_bytes != r.results[0].size_bytes) => {
+            Report::Hashes(r)
+                if r.results
+                    .iter()
+                    .any(|x| x.size_bytes != r.results[0].size_bytes) =>
+            {
                 hashes_document(r)?
             }
             Report::Hashes(r) => hashes_charts(r)?.remove(0),
@@ -568,10 +640,16 @@ mod tests {
         for label in ["cold · blake3", "cached · blake3", "nocache · none"] {
             assert!(svg.contains(label), "missing {label}");
         }
-        assert!(svg.contains("faster than a cold start"), "the ratio is written");
+        assert!(
+            svg.contains("faster than a cold start"),
+            "the ratio is written"
+        );
         assert!(svg.contains("log scale"));
         for phase in ["cache_load", "codegen", "instantiate"] {
-            assert!(svg.contains(&format!(">{phase}<")), "{phase} in the legend");
+            assert!(
+                svg.contains(&format!("\n{phase}\n</text>")),
+                "{phase} in the legend"
+            );
         }
     }
 
