@@ -398,6 +398,17 @@ pub struct GateReport {
     pub notes: Vec<String>,
 }
 
+impl GateVerdict {
+    /// The verdict as tables print it (`REGRESSED` stands out).
+    pub fn name(self) -> &'static str {
+        match self {
+            GateVerdict::Ok => "ok",
+            GateVerdict::Regressed => "REGRESSED",
+            GateVerdict::Improved => "improved",
+        }
+    }
+}
+
 impl GateReport {
     /// Whether any measure regressed.
     pub fn regressed(&self) -> bool {

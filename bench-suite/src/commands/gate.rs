@@ -10,7 +10,10 @@ use clap::{Args, Subcommand};
 use wasm_prof_runtime::cache::HashAlgo;
 
 use crate::{
-    analysis::{compare::Verdict, regression::gate},
+    analysis::{
+        compare::Verdict,
+        regression::{GateResult, gate},
+    },
     commands::{Command, Outcome, load_report, print_tables},
     corpus::{DEFAULT_WORKLOAD, project_root},
     deterministic::{
@@ -100,14 +103,14 @@ pub fn load_phases(path: &Path) -> anyhow::Result<PhasesReport> {
     }
 }
 
-/// The wall-clock comparison as a gate report: every compared phase of every matched run, its
-/// current value's interval taken from the confidence interval of the change.
+/// The wall-clock comparison `result` as a gate report: every compared phase of every matched
+/// run, its current value's interval taken from the confidence interval of the change.
 pub fn wall_clock_report(
-    baseline: (&PhasesReport, &str),
-    current: (&PhasesReport, &str),
+    result: &GateResult,
+    baseline: &str,
+    current: &str,
     threshold: f64,
 ) -> GateReport {
-    let result = gate(baseline.0, current.0, threshold);
     let rows = result
         .changes
         .iter()
@@ -145,8 +148,8 @@ pub fn wall_clock_report(
     GateReport {
         schema: GATE_SCHEMA.to_string(),
         kind: GateKind::WallClock,
-        baseline: baseline.1.to_string(),
-        current: current.1.to_string(),
+        baseline: baseline.to_string(),
+        current: current.to_string(),
         rows,
         notes,
     }
@@ -162,8 +165,12 @@ pub fn judge(
     threshold: f64,
     to_stderr: bool,
 ) -> anyhow::Result<Outcome> {
-    let result = gate(baseline, current, threshold);
-    print_tables(&[render::gate::table(&result, threshold)], to_stderr)?;
+    announce(&gate(baseline, current, threshold), threshold, to_stderr)
+}
+
+/// Prints a wall-clock comparison and says whether it regressed.
+fn announce(result: &GateResult, threshold: f64, to_stderr: bool) -> anyhow::Result<Outcome> {
+    print_tables(&[render::gate::table(result, threshold)], to_stderr)?;
     Ok(if result.regressed() {
         Outcome::Regressed
     } else {
@@ -182,10 +189,12 @@ impl Command for GateCommand {
         let exports = ExportManager::new(&self.exports)?;
         let baseline = load_phases(baseline_path)?;
         let current = load_phases(current_path)?;
-        let outcome = judge(&baseline, &current, self.threshold, exports.uses_stdout())?;
+        let result = gate(&baseline, &current, self.threshold);
+        let outcome = announce(&result, self.threshold, exports.uses_stdout())?;
         let report = wall_clock_report(
-            (&baseline, &baseline_path.display().to_string()),
-            (&current, &current_path.display().to_string()),
+            &result,
+            &baseline_path.display().to_string(),
+            &current_path.display().to_string(),
             self.threshold,
         );
         exports.finish(&Report::Gate(report))?;

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::{
     export::Exporter,
-    model::{GateReport, GateVerdict, HashesReport, PhasesReport, Report, Stats},
+    model::{GateReport, HashesReport, PhasesReport, Report, Stats},
     units::{format_bytes, format_ns, format_percent, format_rate},
 };
 
@@ -95,27 +95,21 @@ fn gate(report: &GateReport) -> Vec<Entry> {
     report
         .rows
         .iter()
-        .map(|row| {
-            let verdict = match row.verdict {
-                GateVerdict::Ok => "ok",
-                GateVerdict::Regressed => "REGRESSED",
-                GateVerdict::Improved => "improved",
-            };
-            Entry {
-                name: format!("{} · {}", row.benchmark, row.measure),
-                unit: row.unit.clone(),
-                value: row.current,
-                range: row
-                    .current_low
-                    .zip(row.current_high)
-                    .map(|(low, high)| format!("± {:.0}", (high - low) / 2.0)),
-                extra: Some(format!(
-                    "baseline {:.0}; change {} (tolerance {}): {verdict}",
-                    row.baseline,
-                    format_percent(row.change),
-                    format_percent(row.tolerance)
-                )),
-            }
+        .map(|row| Entry {
+            name: format!("{} · {}", row.benchmark, row.measure),
+            unit: row.unit.clone(),
+            value: row.current,
+            range: row
+                .current_low
+                .zip(row.current_high)
+                .map(|(low, high)| format!("± {:.0}", (high - low) / 2.0)),
+            extra: Some(format!(
+                "baseline {:.0}; change {} (tolerance {}): {}",
+                row.baseline,
+                format_percent(row.change),
+                format_percent(row.tolerance),
+                row.verdict.name()
+            )),
         })
         .collect()
 }

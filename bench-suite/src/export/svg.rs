@@ -510,6 +510,7 @@ fn sweep(area: &Area, report: &HashesReport) -> anyhow::Result<()> {
         .configure_mesh()
         .x_labels(0)
         .x_label_formatter(&|_| String::new())
+        .set_tick_mark_size(LabelAreaPosition::Bottom, 0)
         .disable_x_mesh()
         .x_desc("buffer size (log scale; a tick per measured size)")
         .y_desc("GB/s")

@@ -99,11 +99,6 @@ fn thousands(value: f64) -> String {
 }
 
 fn report_row(row: &GateRow) -> Vec<String> {
-    let verdict = match row.verdict {
-        GateVerdict::Ok => "ok",
-        GateVerdict::Regressed => "REGRESSED",
-        GateVerdict::Improved => "improved",
-    };
     vec![
         row.benchmark.clone(),
         row.measure.clone(),
@@ -111,7 +106,7 @@ fn report_row(row: &GateRow) -> Vec<String> {
         format_value(row.current, &row.unit),
         format!("{:+.2}%", row.change * 100.0),
         format!("{:+.1}%", row.tolerance * 100.0),
-        verdict.to_string(),
+        row.verdict.name().to_string(),
     ]
 }
 
