@@ -17,7 +17,7 @@ use crate::{
     commands::{Command, Outcome, load_report, print_tables},
     corpus::{DEFAULT_WORKLOAD, project_root},
     deterministic::{
-        BASELINE_FILE, Measurement, baseline_build, callgrind, compare::compare, measure,
+        BASELINE_FILE, Measurement, Origin, baseline_build, callgrind, compare::compare, measure,
     },
     export::{ExportArgs, ExportManager, write_file},
     model::{GATE_SCHEMA, GateKind, GateReport, GateRow, GateVerdict, PhasesReport, Report},
@@ -264,20 +264,22 @@ impl Command for DeterministicGate {
             eprintln!("gate: wrote the baseline {}: commit it", path.display());
             return Ok(Outcome::Success);
         }
-        let (baseline, baseline_from) = if let Some(against) = &self.against_bin {
+        let (baseline, baseline_from, origin) = if let Some(against) = &self.against_bin {
             (
                 self.measure(against, &module, &valgrind)?,
                 format!("{} measured now", against.display()),
+                Origin::MeasuredNow,
             )
         } else if let Some(rev) = &self.against {
             let commit = baseline_build::resolve(&root, rev)?;
-            self.measure_revision(&root, &commit, &module, &valgrind)?
+            let (measured, from) = self.measure_revision(&root, &commit, &module, &valgrind)?;
+            (measured, from, Origin::MeasuredNow)
         } else {
             let path = root.join(&self.baseline);
             let committed = Measurement::load(&path)?;
-            let differences = committed.incomparable_with(&current);
+            let differences = committed.incomparable_with(&current, Origin::Recorded);
             if differences.is_empty() {
-                (committed, path.display().to_string())
+                (committed, path.display().to_string(), Origin::Recorded)
             } else {
                 let file = self.baseline.display().to_string();
                 let why = format!(
@@ -291,12 +293,14 @@ impl Command for DeterministicGate {
                     "gate: {why}: measuring the revision that last changed it, {}, here",
                     &commit[..12]
                 );
-                self.measure_revision(&root, &commit, &module, &valgrind)?
+                let (measured, from) = self.measure_revision(&root, &commit, &module, &valgrind)?;
+                (measured, from, Origin::MeasuredNow)
             }
         };
         let report = compare(
             (&baseline, &baseline_from),
             (&current, &format!("{} measured now", bin.display())),
+            origin,
         )?;
         print_tables(
             &[render::gate::report_table(&report)],

@@ -32,16 +32,23 @@ pub fn total_ir(text: &str) -> Option<u64> {
     })
 }
 
-/// Runs `program args` under callgrind, its profile written to `profile`; returns its output
-/// and its instruction count.
+/// Runs `program args` under callgrind, counting only inside the functions whose (demangled)
+/// names match the glob `within`, its profile written to `profile`; returns its output and its
+/// instruction count.
 ///
 /// # Errors
 /// When valgrind cannot start, the program fails (its stderr is quoted), or the profile has
-/// no total.
-pub fn run(program: &Path, args: &[String], profile: &Path) -> anyhow::Result<(Output, u64)> {
+/// no total or a total of zero (no function matched `within`).
+pub fn run(
+    program: &Path,
+    args: &[String],
+    within: &str,
+    profile: &Path,
+) -> anyhow::Result<(Output, u64)> {
     let out = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", profile.display()))
+        .arg(format!("--toggle-collect={within}"))
         .arg(program)
         .args(args)
         .output()
@@ -63,6 +70,13 @@ pub fn run(program: &Path, args: &[String], profile: &Path) -> anyhow::Result<(O
             profile.display()
         )
     })?;
+    if ir == 0 {
+        bail!(
+            "callgrind counted no instruction in `{within}` of {}: is it a wasm-prof build \
+             whose sample runs through that function?",
+            program.display()
+        );
+    }
     Ok((out, ir))
 }
 

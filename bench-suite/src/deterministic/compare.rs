@@ -1,24 +1,28 @@
 //! Comparing two measurements measure by measure: a growth beyond the measure's tolerance is a
 //! regression. There is no "not comparable, so pass": incomparable measurements are an error.
 
-use anyhow::bail;
+use anyhow::{bail, ensure};
 
 use crate::{
-    deterministic::{MEASURES, Measurement},
+    deterministic::{MEASURES, Measurement, Origin},
     model::{GATE_SCHEMA, GateKind, GateReport, GateRow, GateVerdict},
 };
 
-/// Compares `current` with `baseline`, each described by where it came from.
+/// Compares `current` with `baseline`, each described by where it came from. A measure only
+/// one side has (a baseline build whose artifact format this build cannot read has no
+/// code-image size) is left out with a note; a baseline measured now may have another engine
+/// fingerprint, which is noted.
 ///
 /// # Errors
-/// When the two cannot be compared (another module, hash, fingerprint or valgrind, or a
-/// measure one side lacks).
+/// When the two cannot be compared (see [`Measurement::incomparable_with`]), or no measure is
+/// on both sides.
 pub fn compare(
     baseline: (&Measurement, &str),
     current: (&Measurement, &str),
+    origin: Origin,
 ) -> anyhow::Result<GateReport> {
     let (old, new) = (baseline.0, current.0);
-    let differences = old.incomparable_with(new);
+    let differences = old.incomparable_with(new, origin);
     if !differences.is_empty() {
         bail!(
             "{} cannot be compared with {}: {}",
@@ -28,45 +32,60 @@ pub fn compare(
         );
     }
     let mut notes = Vec::new();
-    let rows = MEASURES
-        .iter()
-        .map(|spec| {
-            // Both sides have every measure: `incomparable_with` checked.
-            let (b, c) = (old.measures[spec.key], new.measures[spec.key]);
-            let change = if b == 0 {
-                if c == 0 { 0.0 } else { f64::INFINITY }
-            } else {
-                c as f64 / b as f64 - 1.0
-            };
-            // Compared in the measure's own units, so that exactly the tolerance is not over it.
-            let allowed = b as f64 * spec.tolerance;
-            let growth = c as f64 - b as f64;
-            let verdict = if growth > allowed {
-                GateVerdict::Regressed
-            } else if growth < -allowed {
-                notes.push(format!(
-                    "{} {} improved beyond its tolerance: record it with `wasm-prof gate \
-                     deterministic --update`",
-                    spec.part, spec.measure
-                ));
-                GateVerdict::Improved
-            } else {
-                GateVerdict::Ok
-            };
-            GateRow {
-                benchmark: format!("{} · {} · {}", new.module, spec.part, new.hash),
-                measure: spec.measure.to_string(),
-                unit: spec.unit.to_string(),
-                baseline: b as f64,
-                current: c as f64,
-                current_low: None,
-                current_high: None,
-                change,
-                tolerance: spec.tolerance,
-                verdict,
-            }
-        })
-        .collect();
+    if old.fingerprint != new.fingerprint {
+        notes.push(
+            "the engine fingerprints differ: the builds configure the engine differently"
+                .to_string(),
+        );
+    }
+    let mut rows = Vec::new();
+    for spec in &MEASURES {
+        let (Some(&b), Some(&c)) = (old.measures.get(spec.key), new.measures.get(spec.key)) else {
+            notes.push(format!(
+                "{} {} not compared: only one side has it",
+                spec.part, spec.measure
+            ));
+            continue;
+        };
+        let change = if b == 0 {
+            if c == 0 { 0.0 } else { f64::INFINITY }
+        } else {
+            c as f64 / b as f64 - 1.0
+        };
+        // Compared in the measure's own units, so that exactly the tolerance is not over it.
+        let allowed = b as f64 * spec.tolerance;
+        let growth = c as f64 - b as f64;
+        let verdict = if growth > allowed {
+            GateVerdict::Regressed
+        } else if growth < -allowed {
+            notes.push(format!(
+                "{} {} improved beyond its tolerance: record it with `wasm-prof gate \
+                 deterministic --update`",
+                spec.part, spec.measure
+            ));
+            GateVerdict::Improved
+        } else {
+            GateVerdict::Ok
+        };
+        rows.push(GateRow {
+            benchmark: format!("{} · {} · {}", new.module, spec.part, new.hash),
+            measure: spec.measure.to_string(),
+            unit: spec.unit.to_string(),
+            baseline: b as f64,
+            current: c as f64,
+            current_low: None,
+            current_high: None,
+            change,
+            tolerance: spec.tolerance,
+            verdict,
+        });
+    }
+    ensure!(
+        !rows.is_empty(),
+        "{} and {} have no measure in common",
+        current.1,
+        baseline.1
+    );
     Ok(GateReport {
         schema: GATE_SCHEMA.to_string(),
         kind: GateKind::Deterministic,
@@ -100,7 +119,11 @@ mod tests {
     }
 
     fn judge(current: &Measurement) -> anyhow::Result<GateReport> {
-        compare((&measurement(&[]), "base"), (current, "now"))
+        compare(
+            (&measurement(&[]), "base"),
+            (current, "now"),
+            Origin::Recorded,
+        )
     }
 
     fn verdict(report: &GateReport, part: &str, measure: &str) -> GateVerdict {
@@ -168,5 +191,40 @@ mod tests {
         let mut other_valgrind = measurement(&[]);
         other_valgrind.valgrind = "valgrind-3.22.0".into();
         assert!(judge(&other_valgrind).is_err());
+        let mut older = measurement(&[]);
+        older.schema_version = 1;
+        let e = judge(&older).unwrap_err().to_string();
+        assert!(e.contains("schema version"), "{e}");
+    }
+
+    #[test]
+    fn a_build_measured_now_may_differ_in_fingerprint_and_lack_a_measure() {
+        let mut other_build = measurement(&[("ir_cold", 2000)]);
+        other_build.fingerprint = "other".into();
+        other_build.measures.remove("code_image_bytes");
+        let report = compare(
+            (&other_build, "built now"),
+            (&measurement(&[]), "now"),
+            Origin::MeasuredNow,
+        )
+        .unwrap();
+        assert_eq!(report.rows.len(), MEASURES.len() - 1);
+        assert_eq!(
+            verdict(&report, "cold", "instructions"),
+            GateVerdict::Improved
+        );
+        let notes = report.notes.join("\n");
+        assert!(notes.contains("fingerprints differ"), "{notes}");
+        assert!(notes.contains("code-image-bytes not compared"), "{notes}");
+        let mut other_valgrind = measurement(&[]);
+        other_valgrind.valgrind = "valgrind-3.22.0".into();
+        assert!(
+            compare(
+                (&other_valgrind, "built now"),
+                (&measurement(&[]), "now"),
+                Origin::MeasuredNow
+            )
+            .is_err()
+        );
     }
 }

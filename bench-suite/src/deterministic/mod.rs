@@ -12,11 +12,12 @@ pub mod measure;
 
 use std::{collections::BTreeMap, path::Path};
 
-use anyhow::{Context, ensure};
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-/// The `schema_version` of a [`Measurement`] file.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The `schema_version` of a [`Measurement`] file. Version 1 counted whole `sample`
+/// processes; version 2 counts inside the sample function only.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The committed baseline, relative to the project root.
 pub const BASELINE_FILE: &str = "reports/baselines/ci-gate.json";
@@ -40,7 +41,7 @@ pub struct MeasureSpec {
 
 /// Every measure the gate takes, in report order.
 pub const MEASURES: [MeasureSpec; 6] = [
-    // Instructions (callgrind Ir) of whole `sample` processes, start-up included: no cache
+    // Instructions (callgrind Ir) of one sample, the process's start-up left out: no cache
     // (parse, validate, compile, instantiate), an empty cache (the same plus hash, serialize,
     // store) and a cache hit (hash, look up, load, instantiate).
     MeasureSpec {
@@ -110,39 +111,55 @@ pub struct Measurement {
     pub measures: BTreeMap<String, u64>,
 }
 
+/// Where a baseline measurement comes from, which decides what must match for a comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A file measured elsewhere or earlier: everything that shapes the numbers must match,
+    /// the engine fingerprint (with the CPU features valgrind reports) included.
+    Recorded,
+    /// Another build, measured here and now: machine and valgrind are the same by
+    /// construction, and a changed engine fingerprint is part of what is judged.
+    MeasuredNow,
+}
+
 impl Measurement {
     /// What differs between this measurement and `other` that makes their numbers
-    /// incomparable (another module, hash, CPU feature set or valgrind), as sentences; empty
-    /// when they compare.
-    pub fn incomparable_with(&self, other: &Measurement) -> Vec<String> {
-        [
+    /// incomparable, as sentences; empty when they compare. A [`Origin::Recorded`] baseline
+    /// must also have the same engine fingerprint and every measure.
+    pub fn incomparable_with(&self, other: &Measurement, origin: Origin) -> Vec<String> {
+        let schemas = (self.schema_version != other.schema_version)
+            .then(|| "the measurement schema version differs".to_string());
+        let mut fields = vec![
             ("the workload", &self.module_sha256, &other.module_sha256),
             ("the hash algorithm", &self.hash, &other.hash),
-            (
+            ("the valgrind version", &self.valgrind, &other.valgrind),
+        ];
+        if origin == Origin::Recorded {
+            fields.push((
                 "the engine fingerprint (CPU features as valgrind reports them)",
                 &self.fingerprint,
                 &other.fingerprint,
-            ),
-            ("the valgrind version", &self.valgrind, &other.valgrind),
-        ]
-        .into_iter()
-        .filter(|(_, a, b)| a != b)
-        .map(|(what, _, _)| format!("{what} differs"))
-        .chain(
-            MEASURES
-                .iter()
-                .filter(|m| {
-                    !self.measures.contains_key(m.key) || !other.measures.contains_key(m.key)
-                })
-                .map(|m| format!("the measure {} is missing on one side", m.key)),
-        )
-        .collect()
+            ));
+        }
+        let missing = MEASURES
+            .iter()
+            .filter(|m| !self.measures.contains_key(m.key) || !other.measures.contains_key(m.key))
+            .map(|m| format!("the measure {} is missing on one side", m.key))
+            .filter(|_| origin == Origin::Recorded);
+        fields
+            .into_iter()
+            .filter(|(_, a, b)| a != b)
+            .map(|(what, _, _)| format!("{what} differs"))
+            .chain(missing)
+            .chain(schemas)
+            .collect()
     }
 
-    /// Reads a measurement file.
+    /// Reads a measurement file (of any schema version: [`Measurement::incomparable_with`]
+    /// tells whether it can be compared).
     ///
     /// # Errors
-    /// When the file cannot be read, is not JSON of this shape, or has another schema version.
+    /// When the file cannot be read or is not JSON of this shape.
     pub fn load(path: &Path) -> anyhow::Result<Measurement> {
         let bytes = std::fs::read(path).with_context(|| {
             format!(
@@ -150,16 +167,8 @@ impl Measurement {
                 path.display()
             )
         })?;
-        let measurement: Measurement = serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a gate measurement", path.display()))?;
-        ensure!(
-            measurement.schema_version == SCHEMA_VERSION,
-            "{} has schema version {}, this build reads {SCHEMA_VERSION}: run `wasm-prof gate \
-             deterministic --update`",
-            path.display(),
-            measurement.schema_version
-        );
-        Ok(measurement)
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a gate measurement", path.display()))
     }
 
     /// The measurement as pretty JSON with a final newline.
