@@ -15,5 +15,4 @@ cargo test --release --workspace
 # The unsafe core's unit tests once more in a debug build, where std checks the
 # preconditions of its unsafe functions (overlapping copies, alignment, ...).
 cargo test --lib -p wasm-prof-vm -p wasm-prof-environ -p wasm-prof-cache
-scripts/ci-gate.sh --self-test
 scripts/ci-gate.sh

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod commands;
 pub mod corpus;
+pub mod deterministic;
 pub mod engines;
 pub mod export;
 pub mod guest;

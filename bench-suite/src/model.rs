@@ -29,6 +29,8 @@ pub const PHASES_SCHEMA_V1: &str = "wasm-prof/phases/v1";
 pub const WASM_PROF_ENGINE: &str = "wasm-prof";
 /// The `schema` value of a hashes report.
 pub const HASHES_SCHEMA: &str = "wasm-prof/hashes/v1";
+/// The `schema` value of a gate report (a comparison of a current build with a baseline).
+pub const GATE_SCHEMA: &str = "wasm-prof/gate/v1";
 
 /// The machine a report was measured on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -332,6 +334,95 @@ pub struct HashesReport {
     pub recommendation: Option<Recommendation>,
 }
 
+/// What a gate compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateKind {
+    /// Byte sizes and callgrind instruction counts, which repeat from run to run.
+    Deterministic,
+    /// Phase medians of two phases reports, with bootstrap confidence intervals.
+    WallClock,
+}
+
+/// What the gate concluded about one measure. Every measure is smaller-is-better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateVerdict {
+    /// Within the tolerance (or not significant).
+    Ok,
+    /// Grew beyond the tolerance.
+    Regressed,
+    /// Shrank beyond the tolerance.
+    Improved,
+}
+
+/// One measure of one benchmark, in the baseline and now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateRow {
+    /// What was measured (`workload.wasm · cold · blake3`, a run label, ...).
+    pub benchmark: String,
+    /// The measure (`instructions`, `artifact-bytes`, a phase name, ...).
+    pub measure: String,
+    /// Its unit (`instructions`, `bytes`, `ns`).
+    pub unit: String,
+    /// The baseline's value.
+    pub baseline: f64,
+    /// The current value.
+    pub current: f64,
+    /// Lower bound of the current value's 95% confidence interval, for noisy measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_low: Option<f64>,
+    /// Upper bound of that interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_high: Option<f64>,
+    /// `current / baseline - 1` (0.10 = 10% more).
+    pub change: f64,
+    /// The growth tolerated before it counts as a regression (0.02 = 2%).
+    pub tolerance: f64,
+    /// The conclusion.
+    pub verdict: GateVerdict,
+}
+
+/// A gate report: every measure of the current build next to the baseline's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateReport {
+    /// Always [`GATE_SCHEMA`].
+    pub schema: String,
+    /// What kind of measures were compared.
+    pub kind: GateKind,
+    /// Where the baseline came from (a file, or a build of a revision).
+    pub baseline: String,
+    /// Where the current measures came from.
+    pub current: String,
+    /// One row per compared measure.
+    pub rows: Vec<GateRow>,
+    /// Anything the reader should know (measures only one side has, improvements to record).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl GateVerdict {
+    /// The verdict as tables print it (`REGRESSED` stands out).
+    pub fn name(self) -> &'static str {
+        match self {
+            GateVerdict::Ok => "ok",
+            GateVerdict::Regressed => "REGRESSED",
+            GateVerdict::Improved => "improved",
+        }
+    }
+}
+
+impl GateReport {
+    /// Whether any measure regressed.
+    pub fn regressed(&self) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.verdict == GateVerdict::Regressed)
+    }
+}
+
 /// Any report wasm-prof writes.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -339,6 +430,8 @@ pub enum Report {
     Phases(PhasesReport),
     /// A hashes report.
     Hashes(HashesReport),
+    /// A gate report.
+    Gate(GateReport),
 }
 
 impl Report {
@@ -370,8 +463,13 @@ impl Report {
                 serde_json::from_value(value)
                     .context("the hashes report does not match its schema")?,
             )),
+            GATE_SCHEMA => Ok(Report::Gate(
+                serde_json::from_value(value)
+                    .context("the gate report does not match its schema")?,
+            )),
             other => bail!(
-                "unknown report schema `{other}` (expected {PHASES_SCHEMA} or {HASHES_SCHEMA})"
+                "unknown report schema `{other}` (expected {PHASES_SCHEMA}, {HASHES_SCHEMA} or \
+                 {GATE_SCHEMA})"
             ),
         }
     }
@@ -384,6 +482,7 @@ impl Report {
         let mut out = match self {
             Report::Phases(r) => serde_json::to_vec_pretty(r)?,
             Report::Hashes(r) => serde_json::to_vec_pretty(r)?,
+            Report::Gate(r) => serde_json::to_vec_pretty(r)?,
         };
         out.push(b'\n');
         Ok(out)

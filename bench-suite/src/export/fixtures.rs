@@ -9,8 +9,9 @@ use crate::{
     },
     guest::ExpectExit,
     model::{
-        EngineInfo, HASHES_SCHEMA, HashResult, HashesReport, Host, ModuleInfo, PHASES_SCHEMA,
-        PathKind, PhasesReport, ProgramRun, ProgramSample, Report, SkippedAlgo, StdoutMismatch,
+        EngineInfo, GATE_SCHEMA, GateKind, GateReport, GateRow, GateVerdict, HASHES_SCHEMA,
+        HashResult, HashesReport, Host, ModuleInfo, PHASES_SCHEMA, PathKind, PhasesReport,
+        ProgramRun, ProgramSample, Report, SkippedAlgo, StdoutMismatch,
     },
 };
 
@@ -203,5 +204,62 @@ pub fn hashes_report() -> Report {
             algo: "meowhash".into(),
             reason: "needs AES-NI".into(),
         }],
+    })
+}
+
+/// A deterministic gate report with one regressed, one improved and one unchanged measure,
+/// and a wall-clock row with an interval.
+pub fn gate_report() -> Report {
+    let row = |benchmark: &str, measure: &str, unit: &str, baseline: f64, current: f64| GateRow {
+        benchmark: benchmark.into(),
+        measure: measure.into(),
+        unit: unit.into(),
+        baseline,
+        current,
+        current_low: None,
+        current_high: None,
+        change: current / baseline - 1.0,
+        tolerance: 0.02,
+        verdict: if current > baseline * 1.02 {
+            GateVerdict::Regressed
+        } else if current < baseline * 0.98 {
+            GateVerdict::Improved
+        } else {
+            GateVerdict::Ok
+        },
+    };
+    let mut timed = row("demo · cold · blake3", "codegen", "ns", 4.0e6, 4.4e6);
+    timed.current_low = Some(4.3e6);
+    timed.current_high = Some(4.5e6);
+    Report::Gate(GateReport {
+        schema: GATE_SCHEMA.into(),
+        kind: GateKind::Deterministic,
+        baseline: "reports/baselines/ci-gate.json".into(),
+        current: "target/release/wasm-prof measured now".into(),
+        rows: vec![
+            row(
+                "workload.wasm · cold · blake3",
+                "instructions",
+                "instructions",
+                4.4e8,
+                4.8e8,
+            ),
+            row(
+                "workload.wasm · cached · blake3",
+                "instructions",
+                "instructions",
+                1.5e6,
+                1.3e6,
+            ),
+            row(
+                "workload.wasm · artifact · blake3",
+                "file-bytes",
+                "bytes",
+                155_648.0,
+                155_648.0,
+            ),
+            timed,
+        ],
+        notes: vec!["cached instructions improved beyond its tolerance".into()],
     })
 }

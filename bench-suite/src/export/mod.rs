@@ -1,6 +1,9 @@
 //! Report exports: one [`Exporter`] per format, and an [`ExportManager`] that owns the targets
 //! and does all the writing.
 
+mod bmf;
+mod github_benchmark;
+mod html;
 mod json;
 mod markdown;
 mod svg;
@@ -15,6 +18,7 @@ use anyhow::{Context, ensure};
 use clap::Args;
 
 pub use self::{
+    bmf::BmfExporter, github_benchmark::GithubBenchmarkExporter, html::HtmlExporter,
     json::JsonExporter, markdown::MarkdownExporter, svg::SvgExporter, trace::TraceExporter,
 };
 use crate::model::Report;
@@ -43,6 +47,15 @@ pub struct ExportArgs {
     /// Write the result tables as markdown to FILE.
     #[arg(long, value_name = "FILE")]
     pub export_markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page (tables and charts, no network needed) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_html: Option<PathBuf>,
+    /// Write the results in Bencher Metric Format (for `bencher run --adapter json`) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_bmf: Option<PathBuf>,
+    /// Write the results as github-action-benchmark `customSmallerIsBetter` JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub export_github_benchmark: Option<PathBuf>,
 }
 
 enum Target {
@@ -61,11 +74,17 @@ impl ExportManager {
     /// # Errors
     /// When more than one export goes to stdout.
     pub fn new(args: &ExportArgs) -> anyhow::Result<Self> {
-        let requested: [(&Option<PathBuf>, Box<dyn Exporter>); 4] = [
+        let requested: [(&Option<PathBuf>, Box<dyn Exporter>); 7] = [
             (&args.export_json, Box::new(JsonExporter)),
             (&args.export_svg, Box::new(SvgExporter)),
             (&args.export_trace, Box::new(TraceExporter)),
             (&args.export_markdown, Box::new(MarkdownExporter)),
+            (&args.export_html, Box::new(HtmlExporter)),
+            (&args.export_bmf, Box::new(BmfExporter)),
+            (
+                &args.export_github_benchmark,
+                Box::new(GithubBenchmarkExporter),
+            ),
         ];
         let targets: Vec<(Target, Box<dyn Exporter>)> = requested
             .into_iter()

@@ -209,8 +209,8 @@ impl Exporter for TraceExporter {
     fn serialize(&self, report: &Report) -> anyhow::Result<Vec<u8>> {
         match report {
             Report::Phases(r) => Ok(serde_json::to_vec(&trace(r))?),
-            Report::Hashes(_) => {
-                bail!("a trace needs a phases report; hashes reports have no timeline")
+            Report::Hashes(_) | Report::Gate(_) => {
+                bail!("a trace needs a phases report; hashes and gate reports have no timeline")
             }
         }
     }

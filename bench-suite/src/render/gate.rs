@@ -5,8 +5,9 @@ use crate::{
         compare::Verdict,
         regression::{Change, GateResult},
     },
+    model::{GateReport, GateRow, GateVerdict},
     render::table::Table,
-    units::{format_ns, format_percent},
+    units::{format_bytes, format_ns, format_percent},
 };
 
 fn row(change: &Change) -> Vec<String> {
@@ -70,6 +71,73 @@ pub fn table(result: &GateResult, threshold: f64) -> Table {
         .map(String::from)
         .to_vec(),
         rows: significant.into_iter().map(row).collect(),
+        notes,
+    }
+}
+
+/// A value in its unit: nanoseconds as a duration, bytes with their exact count, counts with
+/// thousands separators.
+fn format_value(value: f64, unit: &str) -> String {
+    match unit {
+        "ns" => format_ns(value),
+        "bytes" => format!("{} ({})", thousands(value), format_bytes(value as u64)),
+        _ => thousands(value),
+    }
+}
+
+/// An integer with thousands separators (`1,471,012`).
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if value < 0.0 { format!("-{out}") } else { out }
+}
+
+fn report_row(row: &GateRow) -> Vec<String> {
+    vec![
+        row.benchmark.clone(),
+        row.measure.clone(),
+        format_value(row.baseline, &row.unit),
+        format_value(row.current, &row.unit),
+        format!("{:+.2}%", row.change * 100.0),
+        format!("{:+.1}%", row.tolerance * 100.0),
+        row.verdict.name().to_string(),
+    ]
+}
+
+/// Every row of a gate report, with its notes.
+pub fn report_table(report: &GateReport) -> Table {
+    let regressed = report
+        .rows
+        .iter()
+        .filter(|r| r.verdict == GateVerdict::Regressed)
+        .count();
+    let mut notes = vec![format!(
+        "baseline: {}; current: {}; {regressed} of {} measure(s) regressed",
+        report.baseline,
+        report.current,
+        report.rows.len()
+    )];
+    notes.extend(report.notes.iter().cloned());
+    Table {
+        title: "comparison with the baseline".to_string(),
+        header: [
+            "benchmark",
+            "measure",
+            "baseline",
+            "current",
+            "change",
+            "tolerance",
+            "verdict",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: report.rows.iter().map(report_row).collect(),
         notes,
     }
 }

@@ -13,5 +13,6 @@ pub fn tables(report: &Report) -> Vec<Table> {
     match report {
         Report::Phases(r) => phases::tables(r),
         Report::Hashes(r) => vec![hashes::table(r)],
+        Report::Gate(r) => vec![gate::report_table(r)],
     }
 }

@@ -223,7 +223,7 @@ fn program_note(runs: &[&Run]) -> Option<String> {
 /// The median over samples of the time a run took to get a loaded module: every phase before
 /// `instantiate` (read, hash, lookup and load on a hit; read through store on a cold run).
 /// `None` when its phases were not sampled alike.
-fn load_ns(run: &Run) -> Option<f64> {
+pub fn load_ns(run: &Run) -> Option<f64> {
     let loading: Vec<&Stats> = run
         .phases
         .iter()

@@ -148,6 +148,8 @@ pub fn engine_fingerprint() -> anyhow::Result<String> {
 /// Any failure of the runtime, with the module's path in the message (a trap included: the
 /// captured output is written first); a cached-path sample that did not hit the cache (or a
 /// cold one that did), since its numbers would be mislabelled.
+// Never inlined: the deterministic gate counts instructions inside this function by its name.
+#[inline(never)]
 pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Option<ProgramSample>)> {
     let module_path = request.module.display();
     let engine = Engine::new(config(request))
@@ -158,6 +160,8 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
     for warning in module.cache_warnings() {
         eprintln!("warning: {warning}");
     }
+    #[cfg(feature = "experiment-slowdown")]
+    crate::sampling::experiment::extra_work(&mut clock)?;
     let expected = match request.path {
         PathKind::Cold => CacheOutcome::Miss,
         PathKind::Cached => CacheOutcome::Hit,

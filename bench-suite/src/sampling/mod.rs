@@ -6,5 +6,7 @@
 //! [`in_process::SampleOutput`] as JSON.
 
 pub mod child_process;
+#[cfg(feature = "experiment-slowdown")]
+pub mod experiment;
 pub mod in_process;
 pub mod server_probe;

@@ -121,3 +121,47 @@ fn a_bad_threshold_is_a_usage_error() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_wall_clock_gate_exports_bmf_and_github_benchmark_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = write(dir.path(), "same.json", phases_report(10));
+    let out = run(
+        dir.path(),
+        &[
+            "gate",
+            "--baseline",
+            same.to_str().unwrap(),
+            "--current",
+            same.to_str().unwrap(),
+            "--export-bmf",
+            "gate.bmf.json",
+            "--export-github-benchmark",
+            "gate.github.json",
+            "--export-json",
+            "gate.json",
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).unwrap()).unwrap()
+    };
+    let bmf = read("gate.bmf.json");
+    let (name, measures) = bmf.as_object().unwrap().iter().next().unwrap();
+    let latency = &measures["latency"];
+    assert!(
+        latency["lower_value"].as_f64() <= latency["value"].as_f64()
+            && latency["value"].as_f64() <= latency["upper_value"].as_f64(),
+        "{name}: {latency}"
+    );
+    let github = read("gate.github.json");
+    assert!(
+        github
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["unit"] == "ns" && e["extra"].as_str().unwrap().ends_with(": ok"))
+    );
+    assert_eq!(read("gate.json")["schema"], "wasm-prof/gate/v1");
+}

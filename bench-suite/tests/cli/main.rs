@@ -3,6 +3,7 @@
 mod cache_trust;
 mod engines;
 mod gate;
+mod gate_deterministic;
 mod hashes;
 mod phases;
 mod programs;

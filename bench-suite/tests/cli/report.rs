@@ -19,6 +19,12 @@ fn re_renders_a_phases_report_with_every_export() {
             "r.svg",
             "--export-json",
             "r.json",
+            "--export-html",
+            "r.html",
+            "--export-bmf",
+            "r.bmf.json",
+            "--export-github-benchmark",
+            "r.github.json",
         ],
     );
     let (stdout, stderr) = text(&out);
@@ -38,7 +44,22 @@ fn re_renders_a_phases_report_with_every_export() {
             .any(|e| e["ph"] == "X")
     );
     let svg = std::fs::read_to_string(dir.path().join("r.svg")).unwrap();
-    assert!(svg.contains("demo · cold · blake3") && svg.contains("demo · cached · blake3"));
+    assert!(svg.contains("demo (") && svg.contains("where start-up time goes"));
+    assert!(svg.contains("cold · blake3") && svg.contains("cached · blake3"));
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("<table>"), "{html}");
+    let bmf: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.bmf.json")).unwrap()).unwrap();
+    assert!(bmf["demo · cold · blake3 · total"]["latency"]["value"].is_number());
+    let github: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.github.json")).unwrap()).unwrap();
+    assert!(
+        github
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "demo · cold · blake3 · total")
+    );
     assert_eq!(
         std::fs::read(dir.path().join("r.json")).unwrap(),
         std::fs::read(&saved).unwrap()

@@ -324,6 +324,75 @@ impl MappedArtifact {
     }
 }
 
+/// The header fields of an artifact that describe it without opening it for use: what a
+/// report or a size gate reads. [`read_header`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactHeader {
+    /// The format version ([`FORMAT_VERSION`] for every header [`read_header`] returns).
+    pub format_version: u32,
+    /// The fingerprint of the engine that compiled it.
+    pub fingerprint: String,
+    /// Bytes of the metadata.
+    pub meta_len: u64,
+    /// Bytes of the code image.
+    pub code_len: u64,
+}
+
+/// Reads an artifact's header (the start of the file is enough: the fixed header and the
+/// fingerprint), checking its magic, version, length and checksum, but neither the body nor
+/// the MAC: it says what the file claims to hold, not that the file may be loaded.
+///
+/// # Errors
+/// [`ArtifactError::Truncated`] when the bytes end inside the header, [`ArtifactError::BadMagic`],
+/// [`ArtifactError::VersionMismatch`], [`ArtifactError::BadLayout`] for a fingerprint that is
+/// not UTF-8 or a header length that does not match it, and
+/// [`ArtifactError::HeaderChecksumMismatch`].
+pub fn read_header(file: &[u8]) -> Result<ArtifactHeader, ArtifactError> {
+    if file.len() < FIXED_LEN {
+        return Err(ArtifactError::Truncated {
+            len: file.len() as u64,
+            needed: FIXED_LEN as u64,
+        });
+    }
+    if file[..8] != MAGIC {
+        return Err(ArtifactError::BadMagic);
+    }
+    let u32_at = |at| u32::from_le_bytes(le_bytes(file, at));
+    let u64_at = |at| u64::from_le_bytes(le_bytes(file, at));
+    let format_version = u32_at(8);
+    if format_version != FORMAT_VERSION {
+        return Err(ArtifactError::VersionMismatch {
+            found: format_version,
+            expected: FORMAT_VERSION,
+        });
+    }
+    let header_len = FIXED_LEN as u64 + u64::from(u32_at(72));
+    if u64::from(u32_at(12)) != header_len {
+        return Err(ArtifactError::BadLayout(
+            "header length does not match the fingerprint length",
+        ));
+    }
+    if header_len > file.len() as u64 {
+        return Err(ArtifactError::Truncated {
+            len: file.len() as u64,
+            needed: header_len,
+        });
+    }
+    // At most the slice's length, so lossless.
+    let fingerprint = &file[FIXED_LEN..header_len as usize];
+    if u64_at(HEADER_CHECKSUM_AT) != header_checksum(&file[..HEADER_CHECKSUM_AT], fingerprint) {
+        return Err(ArtifactError::HeaderChecksumMismatch);
+    }
+    let fingerprint = String::from_utf8(fingerprint.to_vec())
+        .map_err(|_| ArtifactError::BadLayout("the fingerprint is not UTF-8"))?;
+    Ok(ArtifactHeader {
+        format_version,
+        fingerprint,
+        meta_len: u64_at(88),
+        code_len: u64_at(104),
+    })
+}
+
 fn validate(
     file: &[u8],
     key: &CacheKey,
@@ -601,6 +670,32 @@ mod tests {
         assert_eq!(u64_at(104), 4);
         assert_eq!(&bytes[header_len..header_len + 3], b"abc");
         assert_eq!(&bytes[page_size()..], b"code");
+    }
+
+    #[test]
+    fn the_header_reads_what_was_written() {
+        let (meta, code) = (b"meta".to_vec(), vec![0x90; 3000]);
+        let bytes = encode(&meta, &code);
+        let header = read_header(&bytes).unwrap();
+        assert_eq!(header.format_version, FORMAT_VERSION);
+        assert_eq!(header.fingerprint, FINGERPRINT);
+        assert_eq!((header.meta_len, header.code_len), (4, 3000));
+        let just_the_header = &bytes[..FIXED_LEN + FINGERPRINT.len()];
+        assert_eq!(read_header(just_the_header).unwrap(), header);
+        assert!(matches!(
+            read_header(&bytes[..FIXED_LEN + 1]),
+            Err(ArtifactError::Truncated { .. })
+        ));
+        let mut flipped = bytes.clone();
+        flipped[104] ^= 1;
+        assert!(matches!(
+            read_header(&flipped),
+            Err(ArtifactError::HeaderChecksumMismatch)
+        ));
+        assert!(matches!(
+            read_header(b"not an artifact, but long enough to hold a header? no"),
+            Err(ArtifactError::Truncated { .. })
+        ));
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub mod trust;
 pub mod verified;
 
 pub use artifact::{
-    ArtifactError, MacCheck, MappedArtifact, header_mac, validate_artifact, write_artifact,
+    ArtifactError, ArtifactHeader, MacCheck, MappedArtifact, header_mac, read_header,
+    validate_artifact, write_artifact,
 };
 pub use digest_index::DigestIndex;
 pub use error::CacheError;
