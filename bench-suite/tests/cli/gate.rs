@@ -4,6 +4,18 @@ use wasm_prof::analysis::summary::summarize;
 
 use crate::util::{phases_report, run, text, write};
 
+/// Runs the wall-clock `wasm-prof gate` in `dir` on two reports, with `extra` arguments.
+fn gate(
+    dir: &std::path::Path,
+    baseline: &str,
+    current: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec!["gate", "--baseline", baseline, "--current", current];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
 #[test]
 fn a_twice_as_fast_baseline_is_a_regression() {
     let dir = tempfile::tempdir().unwrap();
@@ -17,15 +29,11 @@ fn a_twice_as_fast_baseline_is_a_regression() {
     }
     let old = write(dir.path(), "old.json", baseline);
     let new = write(dir.path(), "new.json", current);
-    let out = run(
+    let out = gate(
         dir.path(),
-        &[
-            "gate",
-            "--baseline",
-            old.to_str().unwrap(),
-            "--current",
-            new.to_str().unwrap(),
-        ],
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        &[],
     );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
@@ -38,17 +46,11 @@ fn a_twice_as_fast_baseline_is_a_regression() {
 fn a_report_against_itself_passes() {
     let dir = tempfile::tempdir().unwrap();
     let same = write(dir.path(), "same.json", phases_report(10));
-    let out = run(
+    let out = gate(
         dir.path(),
-        &[
-            "gate",
-            "--baseline",
-            same.to_str().unwrap(),
-            "--current",
-            same.to_str().unwrap(),
-            "--threshold",
-            "5%",
-        ],
+        same.to_str().unwrap(),
+        same.to_str().unwrap(),
+        &["--threshold", "5%"],
     );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -59,16 +61,7 @@ fn a_report_against_itself_passes() {
 fn a_missing_file_is_an_error_with_one_sentence() {
     let dir = tempfile::tempdir().unwrap();
     let same = write(dir.path(), "same.json", phases_report(3));
-    let out = run(
-        dir.path(),
-        &[
-            "gate",
-            "--baseline",
-            "missing.json",
-            "--current",
-            same.to_str().unwrap(),
-        ],
-    );
+    let out = gate(dir.path(), "missing.json", same.to_str().unwrap(), &[]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -86,16 +79,7 @@ fn a_schema_mismatch_is_an_error() {
         r#"{"schema":"wasm-prof/phases/v9"}"#,
     )
     .unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "gate",
-            "--baseline",
-            "other.json",
-            "--current",
-            same.to_str().unwrap(),
-        ],
-    );
+    let out = gate(dir.path(), "other.json", same.to_str().unwrap(), &[]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -107,18 +91,7 @@ fn a_schema_mismatch_is_an_error() {
 #[test]
 fn a_bad_threshold_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "gate",
-            "--baseline",
-            "a",
-            "--current",
-            "b",
-            "--threshold",
-            "lots",
-        ],
-    );
+    let out = gate(dir.path(), "a", "b", &["--threshold", "lots"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -126,14 +99,11 @@ fn a_bad_threshold_is_a_usage_error() {
 fn the_wall_clock_gate_exports_bmf_and_github_benchmark_data() {
     let dir = tempfile::tempdir().unwrap();
     let same = write(dir.path(), "same.json", phases_report(10));
-    let out = run(
+    let out = gate(
         dir.path(),
+        same.to_str().unwrap(),
+        same.to_str().unwrap(),
         &[
-            "gate",
-            "--baseline",
-            same.to_str().unwrap(),
-            "--current",
-            same.to_str().unwrap(),
             "--export-bmf",
             "gate.bmf.json",
             "--export-github-benchmark",

@@ -74,6 +74,11 @@ fn load(engine: &Engine, path: &Path) -> Load {
     }
 }
 
+/// The file at `path`, opened for writing in place.
+fn writable(path: &Path) -> File {
+    File::options().write(true).open(path).unwrap()
+}
+
 /// A directory with a cache and the module files `a.wasm` (answer 11), `b.wasm` (answer 22,
 /// the same size), all settled: old enough for the index to take them.
 struct Fixture {
@@ -114,6 +119,13 @@ impl Fixture {
         );
     }
 
+    /// Puts `a.wasm` back as it was, lets it settle and indexes it again.
+    fn restore_a(&self) {
+        fs::write(self.path("a.wasm"), module_returning(11)).unwrap();
+        thread::sleep(SETTLE + Duration::from_millis(200));
+        self.index_a();
+    }
+
     /// After a change to `a.wasm`, the next load hashes the file and answers `expected`.
     fn assert_hashed_again(&self, what: &str, expected: Result<i32, ()>) {
         let after = load(&self.engine, &self.path("a.wasm"));
@@ -131,38 +143,24 @@ fn an_unchanged_settled_file_is_not_hashed_and_every_change_is() {
     // Rewritten in place with b's bytes (same size), its modification time put back: only the
     // status-change time differs.
     let mtime = fs::metadata(&a).unwrap().modified().unwrap();
-    let file = File::options().write(true).open(&a).unwrap();
+    let file = writable(&a);
     file.write_all_at(&module_returning(22), 0).unwrap();
     file.set_modified(mtime).unwrap();
     drop(file);
     fixture.assert_hashed_again("rewritten in place, mtime restored", Ok(22));
 
-    fs::write(&a, module_returning(11)).unwrap();
-    thread::sleep(SETTLE + Duration::from_millis(200));
-    fixture.index_a();
+    fixture.restore_a();
     fs::copy(fixture.path("b.wasm"), fixture.path("b-copy.wasm")).unwrap();
     fs::rename(fixture.path("b-copy.wasm"), &a).unwrap();
     fixture.assert_hashed_again("replaced by a rename", Ok(22));
 
-    fs::write(&a, module_returning(11)).unwrap();
-    thread::sleep(SETTLE + Duration::from_millis(200));
-    fixture.index_a();
+    fixture.restore_a();
     // Mid-way through the type section: malformed.
-    File::options()
-        .write(true)
-        .open(&a)
-        .unwrap()
-        .set_len(11)
-        .unwrap();
+    writable(&a).set_len(11).unwrap();
     fixture.assert_hashed_again("truncated", Err(()));
 
-    fs::write(&a, module_returning(11)).unwrap();
-    thread::sleep(SETTLE + Duration::from_millis(200));
-    fixture.index_a();
-    File::options()
-        .write(true)
-        .open(&a)
-        .unwrap()
+    fixture.restore_a();
+    writable(&a)
         .set_modified(std::time::SystemTime::now())
         .unwrap();
     fixture.assert_hashed_again("touched", Ok(11));
