@@ -433,14 +433,14 @@ impl Table {
     pub fn ty(&self, store: &Store) -> TableType {
         let data = &store.data.tables[self.index(store)];
         let mut ty = data.ty;
-        ty.limits.min = data.elements().len() as u64;
+        ty.limits.min = data.len() as u64;
         ty
     }
 
     /// Element `index`, when in bounds.
     pub fn get(&self, store: &Store, index: u32) -> Option<Val> {
         let data = &store.data.tables[self.index(store)];
-        let raw = *data.elements().get(index as usize)?;
+        let raw = data.get(index as usize)?;
         Some(Val::from_raw(ValType::Ref(data.ty.element), raw as u128))
     }
 }

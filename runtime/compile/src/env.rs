@@ -13,7 +13,7 @@ use cranelift_codegen::{
 use cranelift_frontend::FunctionBuilder;
 
 use wasm_prof_environ::{
-    AddressType, FuncType, Libcall, ModuleInfo, VMOffsets, ValType,
+    AddressType, FuncType, HeapType, Libcall, ModuleInfo, VMOffsets, ValType,
     tunables::{MEMORY_GUARD, MEMORY_RESERVATION},
     vmoffsets as vmctx,
 };
@@ -82,6 +82,9 @@ fn libcall_params(libcall: Libcall) -> &'static [ir::Type] {
         Libcall::Throw => &[I32, I64],
         Libcall::ThrowRef => &[I64],
         Libcall::IsSubtype => &[I32, I32],
+        Libcall::RefFunc => &[I32],
+        Libcall::TableResolve => &[I32, I64],
+        Libcall::TableMaterialize => &[I32],
     }
 }
 
@@ -90,11 +93,12 @@ fn libcall_throws(libcall: Libcall) -> bool {
     matches!(libcall, Libcall::Throw | Libcall::ThrowRef)
 }
 
-/// The type of a returning libcall's result: the old size (as an i64) for the growing ones, an
-/// i32 status for the others.
+/// The type of a returning libcall's result: the old size (as an i64) for the growing ones, a
+/// reference for those that produce one, an i32 status for the others.
 fn libcall_result(libcall: Libcall) -> ir::Type {
     match libcall {
         Libcall::MemoryGrow | Libcall::TableGrow => types::I64,
+        Libcall::RefFunc | Libcall::TableResolve => types::I64,
         _ => types::I32,
     }
 }
@@ -329,6 +333,12 @@ impl<'a> FuncEnv<'a> {
     /// The address type of memory `index`.
     pub fn memory_address_type(&self, index: u32) -> AddressType {
         self.info.memories[index as usize].address_type
+    }
+
+    /// Whether table `index` holds function references (whose elements the VM may initialise
+    /// lazily).
+    pub fn is_func_table(&self, index: u32) -> bool {
+        self.info.tables[index as usize].element.heap.top() == HeapType::Func
     }
 
     /// The address type of table `index`.

@@ -34,11 +34,21 @@ pub enum Libcall {
     /// An indirect call's type check when the ids differ: (callee's type id, expected type id)
     /// → 1 when the callee's type declares the expected one among its supertypes, else 0.
     IsSubtype,
+    /// `ref.func` when the function's reference record is still empty: (function index) →
+    /// the record's address, written.
+    RefFunc,
+    /// A null element read from a function table by `call_indirect` or `table.get`: (table,
+    /// index in bounds) → the element, resolved when it still held its initial function
+    /// lazily, else 0.
+    TableResolve,
+    /// `table.set` on a table with lazily initialised elements: (table) → status; writes them
+    /// first.
+    TableMaterialize,
 }
 
 impl Libcall {
     /// How many helpers the table holds.
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 16;
 
     /// Every helper, in table order.
     pub const ALL: [Libcall; Libcall::COUNT] = [
@@ -55,6 +65,9 @@ impl Libcall {
         Libcall::Throw,
         Libcall::ThrowRef,
         Libcall::IsSubtype,
+        Libcall::RefFunc,
+        Libcall::TableResolve,
+        Libcall::TableMaterialize,
     ];
 }
 

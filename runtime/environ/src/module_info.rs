@@ -190,8 +190,13 @@ impl DataSegments {
 
     /// Segment `index`; `None` when it is out of range or part of a memory image.
     pub fn get(&self, index: u32) -> Option<&DataSegment> {
-        let at = self.listed.binary_search_by_key(&index, |(i, _)| *i).ok()?;
-        Some(&self.listed[at].1)
+        Some(&self.listed[self.position(index)?].1)
+    }
+
+    /// The position of segment `index` among the listed segments; `None` when it is out of
+    /// range or part of a memory image.
+    pub fn position(&self, index: u32) -> Option<usize> {
+        self.listed.binary_search_by_key(&index, |(i, _)| *i).ok()
     }
 
     /// The listed segments (those not in a memory image) with their indices.

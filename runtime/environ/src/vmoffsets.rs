@@ -25,6 +25,9 @@ pub const VALUE_SLOT: i32 = 16;
 pub const BASE: i32 = 0;
 /// Offset of the current length in a memory's (bytes) or table's (elements) record.
 pub const LENGTH: i32 = 8;
+/// Offset of a table record's `lazy` word (`VMTable::lazy`): non-zero while some elements
+/// still hold their initial function lazily, so a `table.set` must have them written first.
+pub const TABLE_LAZY: i32 = 16;
 /// Offset of the lowest usable stack address in the per-store limits (`VMLimits`).
 pub const LIMITS_STACK: i32 = 0;
 /// Offset of the epoch deadline in the per-store limits.

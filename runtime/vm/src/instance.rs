@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use wasm_prof_environ::{
-    AddressType, ExternKind, FuncType, ModuleInfo, TrapKind, VMOffsets,
+    AddressType, ExternKind, FuncType, HeapType, ModuleInfo, TrapKind, VMOffsets,
     module_info::{ConstExpr, ConstOp, DataMode, ElementItems, ElementMode},
     vmoffsets as vmctx,
 };
@@ -13,6 +13,7 @@ use crate::{
     compiled_module::CompiledModule,
     error::{Result, VmError},
     exception::{ExceptionHeap, TagData},
+    funcrefs::{FuncRefArray, FuncRefOwner},
     libcalls::{LIBCALLS, checked_range},
     memory::MemoryData,
     store_data::{FuncData, FuncKind, GlobalData, StoreData, StoreItem},
@@ -26,7 +27,8 @@ pub struct Instance {
     /// The module it instantiates.
     pub module: Arc<CompiledModule>,
     vmctx: Box<[u128]>,
-    funcrefs: Box<[VMFuncRef]>,
+    funcrefs: FuncRefArray,
+    funcref_owner: FuncRefOwner,
     memories: Vec<*mut MemoryData>,
     tables: Vec<*mut TableData>,
     globals: Vec<*mut VMGlobal>,
@@ -34,6 +36,7 @@ pub struct Instance {
     exceptions: *mut ExceptionHeap,
     limits: *mut VMLimits,
     passive_elements: Vec<Vec<usize>>,
+    /// Per listed data segment (those not in a memory image), whether it was dropped.
     dropped_data: Vec<bool>,
     imported_funcs: Vec<usize>,
     /// Export name → handle, in export order.
@@ -114,18 +117,20 @@ impl Instance {
         unsafe { &mut *self.tables[index as usize] }
     }
 
-    /// The bytes of data segment `index`, empty once dropped.
+    /// The bytes of data segment `index`, empty once dropped (a segment in a memory image
+    /// counts as dropped from the start).
     pub fn data_segment(&self, index: u32) -> &[u8] {
-        if self.dropped_data[index as usize] {
-            &[]
-        } else {
-            self.module.data_segment(index)
+        match self.module.info().data.position(index) {
+            Some(at) if !self.dropped_data[at] => self.module.data_segment(index),
+            _ => &[],
         }
     }
 
     /// `data.drop`.
     pub fn drop_data(&mut self, index: u32) {
-        self.dropped_data[index as usize] = true;
+        if let Some(at) = self.module.info().data.position(index) {
+            self.dropped_data[at] = true;
+        }
     }
 
     /// The items of element segment `index`, empty once dropped.
@@ -143,8 +148,9 @@ impl Instance {
         unsafe { (*self.globals[index as usize]).0 }
     }
 
-    fn funcref(&self, index: u32) -> usize {
-        &self.funcrefs[index as usize] as *const VMFuncRef as usize
+    /// A reference to function `index`: the address of its record, filled first when empty.
+    pub(crate) fn funcref(&self, index: u32) -> usize {
+        self.funcrefs.refs().get(index, &self.funcref_owner)
     }
 
     /// Evaluates a constant expression to its raw 16-byte form.
@@ -212,16 +218,16 @@ pub fn instantiate(
     let info = module.info();
     let offsets = VMOffsets::new(info);
     let type_ids = module.type_ids();
+    let mut vmctx_storage = vec![0u128; offsets.size().div_ceil(16)].into_boxed_slice();
+    let funcref_owner = FuncRefOwner {
+        module: module.clone(),
+        vmctx: vmctx_storage.as_mut_ptr().cast(),
+    };
     let mut instance = Box::new(Instance {
         module: module.clone(),
-        vmctx: vec![0u128; offsets.size().div_ceil(16)].into_boxed_slice(),
-        funcrefs: (0..info.functions.len())
-            .map(|_| VMFuncRef {
-                func_ptr: std::ptr::null(),
-                vmctx: std::ptr::null_mut(),
-                type_id: 0,
-            })
-            .collect(),
+        vmctx: vmctx_storage,
+        funcrefs: FuncRefArray::zeroed(info.functions.len()),
+        funcref_owner,
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
@@ -229,11 +235,10 @@ pub fn instantiate(
         exceptions: &mut *store.exceptions,
         limits: store.limits_ptr(),
         passive_elements: vec![Vec::new(); info.elements.len()],
-        dropped_data: dropped_at_start(info),
+        dropped_data: vec![false; info.data.listed().count()],
         imported_funcs: Vec::new(),
         exports: Vec::new(),
     });
-    let vmctx = instance.vmctx_ptr();
     let mut imported_funcs = Vec::new();
 
     // Imports, in order; each kind's index space starts with its imports.
@@ -262,11 +267,14 @@ pub fn instantiate(
                     offsets.imported_func(index) + 8,
                     callee_vmctx as usize,
                 );
-                instance.funcrefs[index as usize] = VMFuncRef {
-                    func_ptr,
-                    vmctx: callee_vmctx,
-                    type_id,
-                };
+                instance.funcrefs.refs().set(
+                    index,
+                    VMFuncRef {
+                        func_ptr,
+                        vmctx: callee_vmctx,
+                        type_id,
+                    },
+                );
                 imported_funcs.push(f);
             }
             StoreItem::Memory(m) => instance.memories.push(&mut *store.memories[m]),
@@ -324,16 +332,6 @@ pub fn instantiate(
         write_ptr(&mut instance.vmctx, offsets.tag(i as u32), *tag as usize);
     }
 
-    // Defined functions' references (globals and segments may refer to them).
-    for defined in 0..info.num_defined_funcs() {
-        let index = info.num_imported_funcs as usize + defined;
-        instance.funcrefs[index] = VMFuncRef {
-            func_ptr: module.func_ptr(defined),
-            vmctx,
-            type_id: type_ids[info.functions[index] as usize],
-        };
-    }
-
     // The vmctx header and the pointers to memories, tables and (imported) globals.
     let instance_ptr = &mut *instance as *mut Instance as usize;
     write_ptr(&mut instance.vmctx, vmctx::VMCTX_INSTANCE, instance_ptr);
@@ -349,7 +347,7 @@ pub fn instantiate(
         vmctx::VMCTX_TYPE_IDS,
         type_ids.as_ptr() as usize,
     );
-    let funcrefs = instance.funcrefs.as_ptr() as usize;
+    let funcrefs = instance.funcrefs.refs().base() as usize;
     write_ptr(&mut instance.vmctx, vmctx::VMCTX_FUNCREFS, funcrefs);
     for (i, memory) in instance.memories.iter().enumerate() {
         // SAFETY: the pointer refers to a live store-owned memory.
@@ -465,37 +463,61 @@ fn trap(kind: TrapKind) -> VmError {
     VmError::Trap(Trap::new(kind))
 }
 
-/// Which data segments count as dropped before instantiation applies any: those folded into a
-/// memory image, which are applied by the image.
-fn dropped_at_start(info: &ModuleInfo) -> Vec<bool> {
-    let mut dropped = vec![true; info.data.len()];
-    for (i, _) in info.data.listed() {
-        dropped[i as usize] = false;
-    }
-    dropped
-}
-
 /// Applies element then data segments in order; the first out-of-bounds one traps.
+///
+/// When every active element segment fits its table (so none traps), a segment of function
+/// indices into a function table this instance defines without an initializer is not written
+/// but deferred: the table resolves its elements on first use ([`crate::table`]).
 fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
     let instance = &mut *store.instances[index];
     let module = instance.module.clone();
     let info = module.info();
-    for (i, segment) in info.elements.iter().enumerate() {
+    let offsets: Vec<Option<u64>> = info
+        .elements
+        .iter()
+        .map(|segment| match &segment.mode {
+            ElementMode::Active { table, offset } => {
+                Some(instance.eval_offset(offset, info.tables[*table as usize].address_type))
+            }
+            _ => None,
+        })
+        .collect();
+    let all_fit = info.elements.iter().zip(&offsets).all(|(segment, at)| {
+        match (&segment.mode, at) {
+            (ElementMode::Active { table, .. }, Some(at)) => {
+                let len = instance.table_mut(*table).len();
+                checked_range(*at, segment.items.len() as u64, len).is_some()
+            }
+            _ => true,
+        }
+    });
+    for (i, (segment, at)) in info.elements.iter().zip(&offsets).enumerate() {
+        if let (ElementMode::Active { table, .. }, ElementItems::Funcs(_), Some(at)) =
+            (&segment.mode, &segment.items, at)
+            && all_fit
+            && defers_segments(info, *table)
+        {
+            let refs = instance.funcrefs.refs();
+            let owner = instance.funcref_owner.clone();
+            instance
+                .table_mut(*table)
+                .defer_segment(refs, &owner, *at as usize, i as u32);
+            continue;
+        }
         let items: Vec<usize> = match &segment.items {
             ElementItems::Funcs(funcs) => funcs.iter().map(|f| instance.funcref(*f)).collect(),
             ElementItems::Exprs(exprs) => exprs.iter().map(|e| instance.eval(e) as usize).collect(),
         };
-        match &segment.mode {
-            ElementMode::Active { table, offset } => {
-                let address_type = info.tables[*table as usize].address_type;
-                let at = instance.eval_offset(offset, address_type);
+        match (&segment.mode, at) {
+            (ElementMode::Active { table, .. }, Some(at)) => {
+                let at = *at;
                 let elements = instance.table_mut(*table).elements_mut();
                 let range = checked_range(at, items.len() as u64, elements.len())
                     .ok_or_else(|| trap(TrapKind::TableOutOfBounds))?;
                 elements[range].copy_from_slice(&items);
             }
-            ElementMode::Passive => instance.passive_elements[i] = items,
-            ElementMode::Declared => {}
+            (ElementMode::Passive, _) => instance.passive_elements[i] = items,
+            _ => {}
         }
     }
     for image in &module.layout().memory_images {
@@ -516,7 +538,18 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
         let range = checked_range(at, bytes.len() as u64, data.len())
             .ok_or_else(|| trap(TrapKind::MemoryOutOfBounds))?;
         data[range].copy_from_slice(bytes);
-        instance.dropped_data[i as usize] = true;
+        instance.drop_data(i);
     }
     Ok(())
+}
+
+/// Whether instantiation may defer segments into table `table`: a function table the module
+/// defines, with no initializer (its elements start null, so a null element is one not yet
+/// resolved or truly null).
+fn defers_segments(info: &ModuleInfo, table: u32) -> bool {
+    let Some(defined) = table.checked_sub(info.num_imported_tables) else {
+        return false;
+    };
+    info.tables[table as usize].element.heap.top() == HeapType::Func
+        && info.table_inits[defined as usize].is_none()
 }

@@ -19,6 +19,7 @@ mod code_registry;
 pub mod compiled_module;
 pub mod error;
 pub mod exception;
+mod funcrefs;
 pub mod file_watch;
 pub mod host_func;
 pub mod instance;

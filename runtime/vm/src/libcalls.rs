@@ -29,6 +29,9 @@ pub(crate) static LIBCALLS: LazyLock<[usize; Libcall::COUNT]> = LazyLock::new(||
         Libcall::Throw => unwind::throw_libcall(),
         Libcall::ThrowRef => unwind::throw_ref_libcall(),
         Libcall::IsSubtype => is_subtype as *const () as usize,
+        Libcall::RefFunc => ref_func as *const () as usize,
+        Libcall::TableResolve => table_resolve as *const () as usize,
+        Libcall::TableMaterialize => table_materialize as *const () as usize,
     })
 });
 
@@ -260,6 +263,23 @@ extern "C" fn elem_drop(vmctx: *mut u8, segment: u32) -> u32 {
     OK
 }
 
+/// `ref.func` of a function whose reference record is still empty: fills it.
+extern "C" fn ref_func(vmctx: *mut u8, func: u32) -> usize {
+    instance_of(vmctx).funcref(func)
+}
+
+/// A null element read from a function table: its initial function when it still holds that
+/// lazily, else null.
+extern "C" fn table_resolve(vmctx: *mut u8, table: u32, index: u64) -> usize {
+    instance_of(vmctx).table_mut(table).resolve(index as usize)
+}
+
+/// `table.set` on a table that still holds some initial functions lazily: writes them.
+extern "C" fn table_materialize(vmctx: *mut u8, table: u32) -> u32 {
+    instance_of(vmctx).table_mut(table).materialize();
+    OK
+}
+
 extern "C" fn is_subtype(_vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
     u32::from(signatures::is_subtype(actual, expected))
 }
@@ -347,7 +367,7 @@ mod tests {
         let (mut store, index) = instance_importing_everything_twice();
         let vmctx = store.instances[index].vmctx_ptr();
         assert_eq!(table_copy(vmctx, 0, 1, 1, 0, 6), OK);
-        assert_eq!(store.tables[0].elements(), [1, 1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(store.tables[0].elements_mut(), [1, 1, 2, 3, 4, 5, 6, 8]);
         assert_eq!(memory_copy(vmctx, 1, 0, 0, 2, 6), OK);
         assert_eq!(&store.memories[0].data()[..8], [3, 4, 5, 6, 7, 8, 7, 8]);
         assert_eq!(table_copy(vmctx, 1, 0, 3, 0, 6), TRAP);

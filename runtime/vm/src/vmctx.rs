@@ -33,6 +33,9 @@ pub struct VMTable {
     pub base: *mut usize,
     /// Number of elements.
     pub length: usize,
+    /// Non-zero while some elements still hold their initial function lazily
+    /// ([`crate::table`]): compiled `table.set` then has them written first.
+    pub lazy: usize,
 }
 
 /// Storage of one global (16 bytes so a v128 fits).
@@ -59,6 +62,7 @@ const _: () = {
     assert!(offset_of!(VMMemory, length) == offsets::LENGTH as usize);
     assert!(offset_of!(VMTable, base) == offsets::BASE as usize);
     assert!(offset_of!(VMTable, length) == offsets::LENGTH as usize);
+    assert!(offset_of!(VMTable, lazy) == offsets::TABLE_LAZY as usize);
     assert!(offset_of!(VMLimits, stack_limit) == offsets::LIMITS_STACK as usize);
     assert!(offset_of!(VMLimits, epoch_deadline) == offsets::LIMITS_DEADLINE as usize);
     assert!(offset_of!(VMLimits, epoch) == offsets::LIMITS_EPOCH as usize);

@@ -15,7 +15,7 @@
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, condcodes::IntCC, types};
 use wasmparser::Operator;
 
-use super::{Translator, exceptions::Callee};
+use super::{Translator, exceptions::Callee, references};
 use crate::{
     env::{FuncEnv, readonly},
     error::Result,
@@ -106,6 +106,7 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: Ca
     let index = t.pop1();
     let elem = t.env.table_elem_addr(&mut t.b, table_index, index);
     let funcref = t.b.ins().load(ptr, MemFlagsData::trusted(), elem, 0);
+    let funcref = references::resolve_null_element(t, table_index, index, funcref);
     t.b.ins().trapz(funcref, traps::INDIRECT_CALL_TO_NULL);
     check_type(t, funcref, type_index);
     call_funcref(t, funcref, type_index, kind);

@@ -2,8 +2,12 @@
 //! `table.get/set/size/grow/fill/copy/init` and `elem.drop`.
 //!
 //! A reference is a pointer-sized integer, 0 for null; a function reference points at the
-//! instance's `VMFuncRef` record. A table is a record `{base, length}` of 8-byte elements;
-//! access bounds-checks inline, growing and bulk operations call runtime helpers. A 64-bit
+//! instance's `VMFuncRef` record, which the VM fills on first use: `ref.func` checks it and
+//! asks the VM to fill an empty one. A table is a record `{base, length, lazy}` of 8-byte
+//! elements; access bounds-checks inline, growing and bulk operations call runtime helpers.
+//! A function table's elements may still hold their initial functions lazily (the VM's
+//! `table` module): a null element read asks the VM to resolve it, and `table.set` first has
+//! them written while the record's `lazy` word is set. A 64-bit
 //! table (memory64's table64) takes and returns i64 indices and sizes; the helpers take every
 //! operand as an i64 whatever the address type.
 
@@ -33,9 +37,7 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             t.push1(value);
         }
         Operator::RefFunc { function_index } => {
-            let funcrefs = t.env.load_vmctx_field(&mut t.b, vmctx::VMCTX_FUNCREFS);
-            let offset = i64::from(*function_index) * vmctx::FUNCREF_SIZE;
-            let funcref = t.b.ins().iadd_imm_u(funcrefs, offset);
+            let funcref = ref_func(t, *function_index);
             t.push1(funcref);
         }
         Operator::TableGet { table } => {
@@ -44,11 +46,19 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
             let value =
                 t.b.ins()
                     .load(t.env.ptr(), MemFlagsData::trusted(), addr, 0);
+            let value = if t.env.is_func_table(*table) {
+                resolve_null_element(t, *table, index, value)
+            } else {
+                value
+            };
             t.push1(value);
         }
         Operator::TableSet { table } => {
             let (index, value) = t.pop2();
             let addr = t.env.table_elem_addr(&mut t.b, *table, index);
+            if t.env.is_func_table(*table) {
+                materialize_if_lazy(t, *table);
+            }
             t.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
         }
         Operator::TableSize { table } => {
@@ -97,6 +107,86 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// The address of function `index`'s reference record, filled by the VM when still empty.
+fn ref_func(t: &mut Translator, index: u32) -> ir::Value {
+    let ptr = t.env.ptr();
+    let funcrefs = t.env.load_vmctx_field(&mut t.b, vmctx::VMCTX_FUNCREFS);
+    let funcref =
+        t.b.ins()
+            .iadd_imm_u(funcrefs, i64::from(index) * vmctx::FUNCREF_SIZE);
+    let code = t.b.ins().load(
+        ptr,
+        MemFlagsData::trusted(),
+        funcref,
+        vmctx::FUNCREF_FUNC_PTR,
+    );
+    let fill = t.b.create_block();
+    let done = t.b.create_block();
+    t.b.append_block_param(done, ptr);
+    t.b.ins().brif(code, done, &[funcref.into()], fill, &[]);
+    t.b.seal_block(fill);
+    t.b.switch_to_block(fill);
+    t.b.set_cold_block(fill);
+    let index = i32_const(t, index);
+    let filled = t.env.libcall(&mut t.b, Libcall::RefFunc, &[index]);
+    t.b.ins().jump(done, &[filled.into()]);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
+    t.b.block_params(done)[0]
+}
+
+/// `value`, element `index` of function table `table`, or when it is null what the VM
+/// resolves it to (its initial function when it still holds that lazily, else null).
+pub(super) fn resolve_null_element(
+    t: &mut Translator,
+    table: u32,
+    index: ir::Value,
+    value: ir::Value,
+) -> ir::Value {
+    let resolve = t.b.create_block();
+    let done = t.b.create_block();
+    t.b.append_block_param(done, t.env.ptr());
+    t.b.ins().brif(value, done, &[value.into()], resolve, &[]);
+    t.b.seal_block(resolve);
+    t.b.switch_to_block(resolve);
+    t.b.set_cold_block(resolve);
+    let table = i32_const(t, table);
+    let index = t.env.address_to_ptr(&mut t.b, index);
+    let resolved = t
+        .env
+        .libcall(&mut t.b, Libcall::TableResolve, &[table, index]);
+    t.b.ins().jump(done, &[resolved.into()]);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
+    t.b.block_params(done)[0]
+}
+
+/// Has the VM write function table `table`'s lazily initialised elements when its record's
+/// `lazy` word says some remain, so that a store is not undone by a later resolution.
+fn materialize_if_lazy(t: &mut Translator, table: u32) {
+    let record = t
+        .env
+        .load_vmctx_field(&mut t.b, t.env.offsets.table(table));
+    let lazy = t.b.ins().load(
+        t.env.ptr(),
+        MemFlagsData::trusted(),
+        record,
+        vmctx::TABLE_LAZY,
+    );
+    let materialize = t.b.create_block();
+    let done = t.b.create_block();
+    t.b.ins().brif(lazy, materialize, &[], done, &[]);
+    t.b.seal_block(materialize);
+    t.b.switch_to_block(materialize);
+    t.b.set_cold_block(materialize);
+    let table = i32_const(t, table);
+    t.env
+        .libcall(&mut t.b, Libcall::TableMaterialize, &[table]);
+    t.b.ins().jump(done, &[]);
+    t.b.seal_block(done);
+    t.b.switch_to_block(done);
 }
 
 /// An `i32` constant holding an index.

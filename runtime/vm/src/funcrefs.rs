@@ -1,0 +1,135 @@
+//! An instance's function references (`VMFuncRef` records), filled on first use.
+//!
+//! Instantiating a module with tens of thousands of functions used to write a record for each;
+//! most are never taken as a reference. The records now start zeroed (fresh pages the kernel
+//! provides on first touch, no work per function) and a defined function's record is written
+//! when a reference to it is first made: by `ref.func` (compiled code checks the record and
+//! calls the `RefFunc` helper when it is empty), by a table element resolved on first use
+//! ([`crate::table`]), or by a constant expression or segment the instance evaluates. A record
+//! is therefore complete before any reference to it exists, and compiled code that reads one
+//! through a reference never sees it empty. Imported functions' records are written at
+//! instantiation.
+
+use std::{
+    alloc::{self, Layout},
+    ptr::NonNull,
+    sync::Arc,
+};
+
+use crate::{compiled_module::CompiledModule, vmctx::VMFuncRef};
+
+/// The zero-initialised array of one instance's function references, which it owns. The
+/// records are reached through [`FuncRefs`] views, by raw pointer only (compiled code, the
+/// instance and its lazily initialised tables all write to them), never through Rust
+/// references that would claim them exclusively.
+pub(crate) struct FuncRefArray {
+    refs: FuncRefs,
+}
+
+impl FuncRefArray {
+    /// `len` empty records.
+    pub(crate) fn zeroed(len: usize) -> Self {
+        let layout = layout(len);
+        if layout.size() == 0 {
+            let base = NonNull::dangling();
+            return Self {
+                refs: FuncRefs { base, len },
+            };
+        }
+        // SAFETY: the layout has a non-zero size (checked above). All-zero bytes are a valid
+        // `VMFuncRef` (null pointers, type id 0): the empty record.
+        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let Some(base) = NonNull::new(raw.cast::<VMFuncRef>()) else {
+            alloc::handle_alloc_error(layout)
+        };
+        Self {
+            refs: FuncRefs { base, len },
+        }
+    }
+
+    /// A view of the records, valid while `self` lives.
+    pub(crate) fn refs(&self) -> FuncRefs {
+        self.refs
+    }
+}
+
+impl Drop for FuncRefArray {
+    fn drop(&mut self) {
+        let layout = layout(self.refs.len);
+        if layout.size() != 0 {
+            // SAFETY: allocated in `zeroed` with this very layout; views outlive the array
+            // only inside the same store, which drops them unused.
+            unsafe { alloc::dealloc(self.refs.base.as_ptr().cast(), layout) }
+        }
+    }
+}
+
+fn layout(len: usize) -> Layout {
+    Layout::array::<VMFuncRef>(len).expect("function count fits the address space")
+}
+
+/// A view of an instance's [`FuncRefArray`]: its instance and that instance's tables keep one.
+#[derive(Clone, Copy)]
+pub(crate) struct FuncRefs {
+    base: NonNull<VMFuncRef>,
+    len: usize,
+}
+
+impl FuncRefs {
+    /// Address of the first record (what the `vmctx` points compiled code to).
+    pub(crate) fn base(self) -> *mut VMFuncRef {
+        self.base.as_ptr()
+    }
+
+    /// Address of record `index`.
+    fn slot(self, index: u32) -> *mut VMFuncRef {
+        assert!((index as usize) < self.len, "function index out of range");
+        // SAFETY: `index` is below `len` (checked above), so the result lies in the array.
+        unsafe { self.base.as_ptr().add(index as usize) }
+    }
+
+    /// Writes record `index`.
+    pub(crate) fn set(self, index: u32, record: VMFuncRef) {
+        // SAFETY: the slot lies in the array, which lives as long as the store that holds this
+        // view; no Rust reference to a record exists (see [`FuncRefArray`]), and a store runs
+        // on one thread at a time.
+        unsafe { self.slot(index).write(record) }
+    }
+
+    /// Address of the record of function `index`, written first when empty. `owner` says what
+    /// the record of a defined function holds.
+    pub(crate) fn get(self, index: u32, owner: &FuncRefOwner) -> usize {
+        let slot = self.slot(index);
+        // SAFETY: as in `set`; the code pointer tells an empty record from a full one.
+        if unsafe { (*slot).func_ptr }.is_null() {
+            self.set(index, owner.record(index));
+        }
+        slot as usize
+    }
+}
+
+/// What the record of a defined function of one instance holds: its code in the instance's
+/// module, the instance's `vmctx`, and the function type's process-wide id.
+#[derive(Clone)]
+pub(crate) struct FuncRefOwner {
+    /// The instance's module.
+    pub module: Arc<CompiledModule>,
+    /// The instance's `vmctx`.
+    pub vmctx: *mut u8,
+}
+
+impl FuncRefOwner {
+    /// The record of function `index`, which must be a defined one (imported functions'
+    /// records are written at instantiation and never empty).
+    fn record(&self, index: u32) -> VMFuncRef {
+        let info = self.module.info();
+        let defined = index
+            .checked_sub(info.num_imported_funcs)
+            .expect("imported functions' records are written at instantiation");
+        VMFuncRef {
+            func_ptr: self.module.func_ptr(defined as usize),
+            vmctx: self.vmctx,
+            type_id: self.module.type_ids()[info.functions[index as usize] as usize],
+        }
+    }
+}
