@@ -16,7 +16,13 @@ use std::{
     sync::Arc,
 };
 
-use crate::{compiled_module::CompiledModule, vmctx::VMFuncRef};
+use memmap2::MmapMut;
+
+use crate::{
+    compiled_module::CompiledModule,
+    error::{Result, VmError},
+    vmctx::VMFuncRef,
+};
 
 /// The zero-initialised array of one instance's function references, which it owns. The
 /// records are reached through [`FuncRefs`] views, by raw pointer only (compiled code, the
@@ -24,27 +30,46 @@ use crate::{compiled_module::CompiledModule, vmctx::VMFuncRef};
 /// references that would claim them exclusively.
 pub(crate) struct FuncRefArray {
     refs: FuncRefs,
+    /// Where the records live: a large array in its own anonymous mapping, whose pages the
+    /// kernel zeroes on first touch (a heap allocation of that size would be cleared, and so
+    /// touched, whole), a small one on the heap.
+    storage: Storage,
 }
 
+enum Storage {
+    Heap(Layout),
+    Mapped(MmapMut),
+}
+
+/// Arrays of at least this many bytes get their own mapping.
+const MAPPED_FROM: usize = 16 << 10;
+
 impl FuncRefArray {
-    /// `len` empty records.
-    pub(crate) fn zeroed(len: usize) -> Self {
-        let layout = layout(len);
-        if layout.size() == 0 {
-            let base = NonNull::dangling();
-            return Self {
-                refs: FuncRefs { base, len },
-            };
-        }
-        // SAFETY: the layout has a non-zero size (checked above). All-zero bytes are a valid
-        // `VMFuncRef` (null pointers, type id 0): the empty record.
-        let raw = unsafe { alloc::alloc_zeroed(layout) };
-        let Some(base) = NonNull::new(raw.cast::<VMFuncRef>()) else {
-            alloc::handle_alloc_error(layout)
+    /// `len` empty records. All-zero bytes are a valid `VMFuncRef` (null pointers, type id 0):
+    /// the empty record.
+    pub(crate) fn zeroed(len: usize) -> Result<Self> {
+        let layout = Layout::array::<VMFuncRef>(len)
+            .map_err(|_| VmError::Limit(format!("{len} function references do not fit")))?;
+        let (base, storage) = if layout.size() >= MAPPED_FROM {
+            let mut map = MmapMut::map_anon(layout.size()).map_err(|e| {
+                VmError::Limit(format!("cannot map {len} function references: {e}"))
+            })?;
+            (map.as_mut_ptr(), Storage::Mapped(map))
+        } else if layout.size() == 0 {
+            (NonNull::<VMFuncRef>::dangling().as_ptr().cast(), Storage::Heap(layout))
+        } else {
+            // SAFETY: the layout has a non-zero size (checked above).
+            let raw = unsafe { alloc::alloc_zeroed(layout) };
+            if raw.is_null() {
+                alloc::handle_alloc_error(layout)
+            }
+            (raw, Storage::Heap(layout))
         };
-        Self {
+        let base = NonNull::new(base.cast::<VMFuncRef>()).expect("allocations are not null");
+        Ok(Self {
             refs: FuncRefs { base, len },
-        }
+            storage,
+        })
     }
 
     /// A view of the records, valid while `self` lives.
@@ -55,17 +80,14 @@ impl FuncRefArray {
 
 impl Drop for FuncRefArray {
     fn drop(&mut self) {
-        let layout = layout(self.refs.len);
-        if layout.size() != 0 {
+        if let Storage::Heap(layout) = self.storage
+            && layout.size() != 0
+        {
             // SAFETY: allocated in `zeroed` with this very layout; views outlive the array
             // only inside the same store, which drops them unused.
             unsafe { alloc::dealloc(self.refs.base.as_ptr().cast(), layout) }
         }
     }
-}
-
-fn layout(len: usize) -> Layout {
-    Layout::array::<VMFuncRef>(len).expect("function count fits the address space")
 }
 
 /// A view of an instance's [`FuncRefArray`]: its instance and that instance's tables keep one.

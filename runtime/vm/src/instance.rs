@@ -226,7 +226,7 @@ pub fn instantiate(
     let mut instance = Box::new(Instance {
         module: module.clone(),
         vmctx: vmctx_storage,
-        funcrefs: FuncRefArray::zeroed(info.functions.len()),
+        funcrefs: FuncRefArray::zeroed(info.functions.len())?,
         funcref_owner,
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
@@ -492,6 +492,9 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
         }
     });
     for (i, (segment, at)) in info.elements.iter().zip(&offsets).enumerate() {
+        if matches!(segment.mode, ElementMode::Declared) {
+            continue;
+        }
         if let (ElementMode::Active { table, .. }, ElementItems::Funcs(_), Some(at)) =
             (&segment.mode, &segment.items, at)
             && all_fit
