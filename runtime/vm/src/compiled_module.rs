@@ -162,6 +162,17 @@ impl CompiledModule {
         self.code.base() as usize
     }
 
+    /// The code image's bytes, as mapped.
+    pub(crate) fn code_bytes(&self) -> &[u8] {
+        self.code.bytes()
+    }
+
+    /// Where the functions and trampolines lie in this process: the code image's executable
+    /// part (the addresses of [`CodeLayout`]'s offsets are relative to its start).
+    pub fn text_range(&self) -> Range<usize> {
+        self.code.address_range()
+    }
+
     /// Address of defined function `defined`.
     pub(crate) fn func_ptr(&self, defined: usize) -> *const u8 {
         self.at(self.layout.funcs[defined].0)
