@@ -340,9 +340,9 @@ impl CacheEntry<'_> {
     }
 }
 
-/// Turns a validated artifact into a compiled module, its code made executable in place —
-/// or, when the engine writes a perf map, copied into anonymous memory: `perf` takes code in a
-/// file mapping for the file's own and never looks it up in the map.
+/// Turns a validated artifact into a compiled module, its code made executable in place — its
+/// text moved into anonymous memory first when the engine writes a perf map: `perf` takes code
+/// in a file mapping for the file's own and never looks it up in the map.
 pub(crate) fn load_artifact(
     engine: &Engine,
     artifact: MappedArtifact,
@@ -352,13 +352,11 @@ pub(crate) fn load_artifact(
     if !layout.matches(&info, artifact.code().len()) {
         return Err("its layout does not match its code".into());
     }
-    if engine.perf_profiling() == PerfProfiling::PerfMap {
-        return CompiledModule::from_image(info, layout, artifact.code())
-            .map_err(|e| e.to_string());
-    }
     let range = artifact.code_range();
     let (mmap, file) = artifact.into_parts();
-    CompiledModule::from_artifact(info, layout, mmap, range, file).map_err(|e| e.to_string())
+    let anonymous_text = engine.perf_profiling() == PerfProfiling::PerfMap;
+    CompiledModule::from_artifact(info, layout, mmap, range, file, anonymous_text)
+        .map_err(|e| e.to_string())
 }
 
 /// Where a module's bytes come from.
