@@ -175,6 +175,29 @@ fn an_unknown_profiling_strategy_in_the_environment_is_a_one_line_error() {
     assert!(stderr.contains("perfmap, jitdump or none"), "{stderr}");
 }
 
+/// A jitdump that cannot be created (a temporary directory that does not exist) stops the run
+/// before anything runs, in one line naming the file.
+#[test]
+fn a_jitdump_that_cannot_be_created_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = spinner(dir.path(), 1);
+    let missing = dir.path().join("missing");
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prof"))
+        .args(["run", "--jitdump", "--disable-cache"])
+        .arg(&wasm)
+        .env("TMPDIR", &missing)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}/jit-", missing.display())),
+        "{stderr}"
+    );
+    assert!(stdout.is_empty(), "{stdout}");
+}
+
 /// `perf report` of a guest that spins in one function names that function, from the perf map,
 /// and its callers appear in the call stacks `perf record -g` takes by frame pointers — compiled
 /// and from the cache.

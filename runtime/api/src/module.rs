@@ -102,9 +102,9 @@ impl Module {
         let strategy = engine.perf_profiling();
         if strategy != PerfProfiling::None {
             let name = source.module_name(module.info());
-            if let Err(e) = profiling::register(strategy, module.compiled(), &name) {
-                let inner =
-                    Arc::get_mut(&mut module.0).expect("a module just loaded is not shared");
+            let registered = profiling::register(strategy, module.compiled(), &name);
+            // A module just loaded has no other handle yet.
+            if let (Err(e), Some(inner)) = (registered, Arc::get_mut(&mut module.0)) {
                 inner.profiling_warning =
                     Some(format!("{e}; perf will not name this module's functions"));
             }
