@@ -203,3 +203,16 @@ fn printable(name: String) -> String {
         name
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name section may name a function anything; a line break in a name would split its
+    /// perf map line in two.
+    #[test]
+    fn control_characters_in_names_cannot_break_a_perf_map_line() {
+        assert_eq!(printable("m!a\nb\tc".to_string()), "m!a?b?c");
+        assert_eq!(printable("m!plain".to_string()), "m!plain");
+    }
+}
