@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # redis-server: the remote cache tier's tests start their own servers.
-packages=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 valgrind redis-server)
+# linux-perf: the profiling tests record guest code with `perf record` and read it back.
+packages=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 valgrind redis-server linux-perf)
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()

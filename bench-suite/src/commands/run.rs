@@ -6,7 +6,7 @@ use std::{path::PathBuf, thread, time::Duration};
 use anyhow::Context;
 use clap::Args;
 use wasm_prof_runtime::{
-    CacheOutcome, Config, Engine, Error, Module, Store, TrapKind, cache::HashAlgo,
+    CacheOutcome, Config, Engine, Error, Module, PerfProfiling, Store, TrapKind, cache::HashAlgo,
     phases::PhaseClock,
 };
 use wasm_prof_wasi::{self as wasi, InputStream, OutputStream, WasiConfig, WasiError};
@@ -59,6 +59,15 @@ pub struct RunCommand {
     /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
     #[arg(long, value_name = "OUT.json")]
     profile: Option<PathBuf>,
+    /// Name every guest function and trampoline for `perf report` in /tmp/perf-PID.map
+    /// (default: $WASM_PROF_PERF=perfmap).
+    #[arg(long, conflicts_with = "jitdump")]
+    perfmap: bool,
+    /// Write every guest function and trampoline, with its code, to jit-PID.dump in the
+    /// temporary directory, for `perf record -k 1` and `perf inject --jit`
+    /// (default: $WASM_PROF_PERF=jitdump).
+    #[arg(long)]
+    jitdump: bool,
     /// Stop the guest after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
@@ -121,6 +130,11 @@ impl RunCommand {
         if !self.cache_remote.is_empty() {
             config.cache_remote(self.cache_remote.clone());
         }
+        if self.perfmap {
+            config.perf_profiling(PerfProfiling::PerfMap);
+        } else if self.jitdump {
+            config.perf_profiling(PerfProfiling::JitDump);
+        }
         Engine::new(config).context("cannot create the engine")
     }
 
@@ -168,6 +182,9 @@ impl Command for RunCommand {
         let module = Module::from_file_with_clock(&engine, &self.module, &mut clock)
             .with_context(|| format!("cannot load {}", self.module.display()))?;
         for warning in module.cache_warnings() {
+            eprintln!("warning: {warning}");
+        }
+        if let Some(warning) = module.profiling_warning() {
             eprintln!("warning: {warning}");
         }
         let mut store = Store::new(&engine);

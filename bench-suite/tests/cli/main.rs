@@ -5,6 +5,7 @@ mod engines;
 mod gate;
 mod gate_deterministic;
 mod hashes;
+mod perf;
 mod phases;
 mod programs;
 mod remote;

@@ -7,6 +7,7 @@ use wasm_prof_environ::{
     METADATA_SCHEMA,
     tunables::{MEMORY_GUARD, MEMORY_RESERVATION},
 };
+use wasm_prof_vm::profiling::PerfProfiling;
 
 use crate::{
     cache::{HashAlgo, MacKey},
@@ -38,6 +39,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) standard: WasmStandard,
     pub(crate) multi_memory: bool,
+    pub(crate) perf: Option<PerfProfiling>,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             max_wasm_stack: 1 << 20,
             standard: WasmStandard::V3,
             multi_memory: true,
+            perf: None,
         }
     }
 }
@@ -213,6 +216,18 @@ impl Config {
     /// reserved zero byte, not a memory index). WebAssembly 2.0 never has them.
     pub fn multi_memory(&mut self, on: bool) -> &mut Self {
         self.multi_memory = on;
+        self
+    }
+
+    /// What to tell Linux `perf` about the guest code of every module this engine loads,
+    /// compiled or from the cache: a perf map line or a jitdump record per function and
+    /// trampoline (see [`PerfProfiling`]). Default: what `WASM_PROF_PERF` says (`perfmap`,
+    /// `jitdump` or `none`), else nothing. It does not change the generated code, so cache
+    /// entries are shared with engines that profile differently. Compiled code always keeps
+    /// frame pointers (the unwinder walks them), so `perf record --call-graph fp` sees guest
+    /// call stacks either way.
+    pub fn perf_profiling(&mut self, strategy: PerfProfiling) -> &mut Self {
+        self.perf = Some(strategy);
         self
     }
 

@@ -7,7 +7,10 @@ use std::sync::{
 };
 
 use wasm_prof_compile::{OwnedTargetIsa, TargetIsa};
-use wasm_prof_vm::signals;
+use wasm_prof_vm::{
+    profiling::{self, PerfProfiling},
+    signals,
+};
 
 use crate::{
     cache::{CacheError, CacheStore, MacKey, key_file, trust},
@@ -20,6 +23,7 @@ struct EngineInner {
     config: Config,
     isa: OwnedTargetIsa,
     fingerprint: String,
+    perf: PerfProfiling,
     cache: CacheSetup,
     epoch: AtomicU64,
 }
@@ -41,11 +45,17 @@ impl Engine {
     ///
     /// # Errors
     /// [`crate::Error::Config`] when Cranelift does not support this CPU, the hash
-    /// algorithm cannot run here, or a remote cache URL names no usable tier.
+    /// algorithm cannot run here, a remote cache URL names no usable tier, `WASM_PROF_PERF`
+    /// names no profiling strategy, or the perf map or jitdump file cannot be created.
     pub fn new(config: Config) -> Result<Self> {
         config.hash.check_supported()?;
         let isa = config.build_isa()?;
         let fingerprint = config::fingerprint(&config, &*isa);
+        let perf = match config.perf {
+            Some(strategy) => strategy,
+            None => PerfProfiling::from_env().map_err(|e| Error::Config(e.to_string()))?,
+        };
+        profiling::prepare(perf).map_err(|e| Error::Config(e.to_string()))?;
         signals::install_handlers();
         let cache = if config.cache_enabled {
             match cache_setup(&config) {
@@ -71,6 +81,7 @@ impl Engine {
             config,
             isa,
             fingerprint,
+            perf,
             cache,
             epoch: AtomicU64::new(0),
         })))
@@ -84,6 +95,11 @@ impl Engine {
     /// Everything that changes generated code, as one string (part of every cache key).
     pub fn fingerprint(&self) -> &str {
         &self.0.fingerprint
+    }
+
+    /// What this engine tells Linux `perf` about the guest code it loads.
+    pub fn perf_profiling(&self) -> PerfProfiling {
+        self.0.perf
     }
 
     /// The cache store, when the cache is on and has a directory and a key.

@@ -42,4 +42,7 @@ pub use wasm_prof_environ::{
 };
 pub use wasm_prof_phases as phases;
 pub use wasm_prof_remote_cache as remote_cache;
-pub use wasm_prof_vm::{Caller, Frame, HostFn, Trap};
+pub use wasm_prof_vm::{
+    Caller, Frame, HostFn, Trap,
+    profiling::{PERF_VAR, PerfProfiling},
+};

@@ -1,13 +1,17 @@
 //! Modules: bytes in, a validated, compiled module out — from the cache when possible.
 
 use std::{
+    ops::Range,
     path::{Path, PathBuf},
     sync::Arc,
 };
 
 use wasm_prof_compile::{CompiledImage, compile_module};
 use wasm_prof_environ::{CodeLayout, ModuleInfo, parse};
-use wasm_prof_vm::CompiledModule;
+use wasm_prof_vm::{
+    CompiledModule,
+    profiling::{self, PerfProfiling},
+};
 
 use crate::{
     cache::{CacheKey, CacheStore, Digest, MacKey, MappedArtifact, StoreOutcome},
@@ -40,6 +44,7 @@ struct ModuleInner {
     compiled: Arc<CompiledModule>,
     cache: CacheOutcome,
     cache_warnings: Vec<String>,
+    profiling_warning: Option<String>,
 }
 
 impl Module {
@@ -90,8 +95,25 @@ impl Module {
         Self::load(engine, Source::Bytes(bytes), clock)
     }
 
-    /// Loads a module from `source`: hashed and looked up in the cache, compiled on a miss.
+    /// Loads a module from `source` and tells `perf` where its code lies, when the engine
+    /// profiles: every path (compiled, local or remote hit) comes through here.
     fn load(engine: &Engine, source: Source<'_>, clock: &mut PhaseClock) -> Result<Module> {
+        let mut module = Self::load_code(engine, source, clock)?;
+        let strategy = engine.perf_profiling();
+        if strategy != PerfProfiling::None {
+            let name = source.module_name(module.info());
+            let registered = profiling::register(strategy, module.compiled(), &name);
+            // A module just loaded has no other handle yet.
+            if let (Err(e), Some(inner)) = (registered, Arc::get_mut(&mut module.0)) {
+                inner.profiling_warning =
+                    Some(format!("{e}; perf will not name this module's functions"));
+            }
+        }
+        Ok(module)
+    }
+
+    /// Loads a module from `source`: hashed and looked up in the cache, compiled on a miss.
+    fn load_code(engine: &Engine, source: Source<'_>, clock: &mut PhaseClock) -> Result<Module> {
         let Some((cache, mac_key)) = engine.cache() else {
             let compiled = compile_bytes(engine, source.bytes(), clock);
             source.check()?;
@@ -112,7 +134,7 @@ impl Module {
         match found {
             Ok(Some(artifact)) => {
                 let span = clock.start(Phase::CacheLoad);
-                let loaded = load_artifact(artifact);
+                let loaded = load_artifact(engine, artifact);
                 clock.end(span);
                 match loaded {
                     Ok(compiled) => {
@@ -168,6 +190,7 @@ impl Module {
             compiled,
             cache,
             cache_warnings,
+            profiling_warning: None,
         }))
     }
 
@@ -189,6 +212,23 @@ impl Module {
     /// Whether the code came from the cache.
     pub fn cache_outcome(&self) -> &CacheOutcome {
         &self.0.cache
+    }
+
+    /// Where the module's functions and trampolines lie in this process (the offsets of
+    /// [`Module::layout`] are relative to its start).
+    pub fn code_range(&self) -> Range<usize> {
+        self.0.compiled.text_range()
+    }
+
+    /// Where each function and trampoline lies in the module's code.
+    pub fn layout(&self) -> &CodeLayout {
+        self.0.compiled.layout()
+    }
+
+    /// Why `perf` could not be told about this module's code, when the engine profiles and
+    /// the perf map or jitdump file could not be written (the module loads all the same).
+    pub fn profiling_warning(&self) -> Option<&str> {
+        self.0.profiling_warning.as_deref()
     }
 
     /// What went wrong with the cache while loading this module (each already handled by
@@ -300,8 +340,11 @@ impl CacheEntry<'_> {
     }
 }
 
-/// Turns a validated artifact into a compiled module, its code made executable in place.
+/// Turns a validated artifact into a compiled module, its code made executable in place — its
+/// text moved into anonymous memory first when the engine writes a perf map: `perf` takes code
+/// in a file mapping for the file's own and never looks it up in the map.
 pub(crate) fn load_artifact(
+    engine: &Engine,
     artifact: MappedArtifact,
 ) -> std::result::Result<Arc<CompiledModule>, String> {
     let (info, layout): (ModuleInfo, CodeLayout) =
@@ -311,7 +354,9 @@ pub(crate) fn load_artifact(
     }
     let range = artifact.code_range();
     let (mmap, file) = artifact.into_parts();
-    CompiledModule::from_artifact(info, layout, mmap, range, file).map_err(|e| e.to_string())
+    let anonymous_text = engine.perf_profiling() == PerfProfiling::PerfMap;
+    CompiledModule::from_artifact(info, layout, mmap, range, file, anonymous_text)
+        .map_err(|e| e.to_string())
 }
 
 /// Where a module's bytes come from.
@@ -329,6 +374,18 @@ impl Source<'_> {
             Source::Bytes(bytes) => bytes,
             Source::File(file) => file.bytes(),
         }
+    }
+
+    /// What `perf` calls the module: the file's stem, else the name section's module name,
+    /// else `wasm`.
+    fn module_name(&self, info: &ModuleInfo) -> String {
+        let stem = match self {
+            Source::File(file) => file.path().file_stem().map(|s| s.to_string_lossy()),
+            Source::Bytes(_) => None,
+        };
+        stem.map(|s| s.into_owned())
+            .or_else(|| info.name.clone())
+            .unwrap_or_else(|| "wasm".to_string())
     }
 
     /// Fails when what was read so far is not the file's (it shrank while mapped).

@@ -72,6 +72,11 @@ impl ModuleFile {
         })
     }
 
+    /// The path the file was opened at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The regular file's identity when it was opened, and when that was.
     pub fn opened(&self) -> Option<&(FileIdentity, SystemTime)> {
         self.opened.as_ref()

@@ -75,7 +75,7 @@ pub(crate) fn load(
         Err(e) => return refused(warnings, error_chain(&e)),
     };
     remote.promote(key, mac_key, &found, bytes);
-    match clock.time(Phase::CacheLoad, || load_artifact(artifact)) {
+    match clock.time(Phase::CacheLoad, || load_artifact(engine, artifact)) {
         Ok(compiled) => RemoteOutcome::Hit(compiled),
         Err(e) => refused(warnings, e),
     }

@@ -125,6 +125,7 @@ pub(crate) fn build_code_image(
         call_sites,
     } = tables;
     traps.sort_by_key(|(offset, _)| *offset);
+    layout.code_end = image.len() as u32;
     align(&mut image, page);
     layout.text_len = image.len() as u32;
     layout.traps = (image.len() as u32, traps.len() as u32);

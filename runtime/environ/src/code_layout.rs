@@ -20,6 +20,8 @@ pub struct CodeLayout {
     /// Length of the executable part (functions and trampolines), a multiple of the page size
     /// the image was built for; everything after it is read-only data.
     pub text_len: u32,
+    /// End of the last function or trampoline: from here to `text_len` is padding.
+    pub code_end: u32,
     /// Offset and length of each defined function.
     pub funcs: Vec<(u32, u32)>,
     /// Host-to-wasm trampoline offset per type index ([`NONE`] when absent).
@@ -65,8 +67,9 @@ impl CodeLayout {
     /// Whether every range the layout names lies within an image of `len` bytes.
     fn fits(&self, len: usize) -> bool {
         let inside = |offset: u32, size: u64| u64::from(offset) + size <= len as u64;
-        let text = |offset: u32, size: u64| u64::from(offset) + size <= u64::from(self.text_len);
+        let text = |offset: u32, size: u64| u64::from(offset) + size <= u64::from(self.code_end);
         inside(self.text_len, 0)
+            && self.code_end <= self.text_len
             && self.funcs.iter().all(|(o, l)| text(*o, u64::from(*l)))
             && self
                 .entry_trampolines

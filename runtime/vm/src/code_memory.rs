@@ -31,9 +31,17 @@ impl CodeMemory {
     }
 
     /// Publishes `range` of an existing private mapping (a cache artifact) in place; its first
-    /// `text_len` bytes are code. Where the file system forbids executing mapped files (a
-    /// `noexec` mount), the image is copied into fresh pages instead.
-    pub fn from_mapping(map: MmapMut, range: Range<usize>, text_len: usize) -> Result<Self> {
+    /// `text_len` bytes are code. With `anonymous_text`, the text is first moved into
+    /// anonymous memory at the same address (the rest stays mapped from the file): `perf`
+    /// looks code up in a perf map only when it lies outside any file. Where the file system
+    /// forbids executing mapped files (a `noexec` mount), the image is copied into fresh pages
+    /// instead.
+    pub fn from_mapping(
+        map: MmapMut,
+        range: Range<usize>,
+        text_len: usize,
+        anonymous_text: bool,
+    ) -> Result<Self> {
         if range.end > map.len() || !range.start.is_multiple_of(region::page::size()) {
             return Err(VmError::CodeMemory(
                 "code range is outside the mapping or not page-aligned".into(),
@@ -44,21 +52,67 @@ impl CodeMemory {
             range,
             text_len,
         };
+        if anonymous_text {
+            code.make_text_anonymous().map_err(|e| {
+                VmError::CodeMemory(format!("cannot move the code into anonymous memory: {e}"))
+            })?;
+        }
         match code.protect() {
             Ok(()) => Ok(code),
             Err(_) => Self::from_image(code.bytes(), text_len),
         }
     }
 
+    /// The text's pages, from the start of the image to the end of the page holding its
+    /// last byte.
+    fn text_pages(&self) -> Range<usize> {
+        let end = self
+            .text_len
+            .next_multiple_of(region::page::size())
+            .min(self.range.len());
+        self.range.start..self.range.start + end
+    }
+
+    /// Replaces the text's file-backed pages with anonymous pages holding the same bytes.
+    fn make_text_anonymous(&self) -> std::io::Result<()> {
+        let text = self.text_pages();
+        if text.is_empty() {
+            return Ok(());
+        }
+        let mut copy = MmapMut::map_anon(text.len())?;
+        copy.copy_from_slice(&self.map[text.clone()]);
+        // SAFETY: `copy` is a whole anonymous mapping of `text.len()` bytes; the target is a
+        // page-aligned range inside `self.map` (its start is checked to be page-aligned and its
+        // length is a multiple of the page size, clamped to the mapping), which nothing
+        // borrows now. The kernel moves `copy`'s pages there, replacing the file's, and
+        // unmaps `copy`'s old address; `self.map` still spans the range and unmaps it on drop.
+        let moved = unsafe {
+            libc::mremap(
+                copy.as_mut_ptr().cast(),
+                text.len(),
+                text.len(),
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                self.map
+                    .as_ptr()
+                    .add(text.start)
+                    .cast_mut()
+                    .cast::<libc::c_void>(),
+            )
+        };
+        if moved == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        // Its pages live on at the target: dropping it would unmap its old address, which
+        // the kernel has already unmapped and may have handed to someone else.
+        std::mem::forget(copy);
+        Ok(())
+    }
+
     /// Makes the text read+execute and the rest read-only. The text's end is rounded up to
     /// this system's page size (on a system with larger pages than the image was built for,
     /// some read-only data is executable too).
     fn protect(&self) -> std::result::Result<(), region::Error> {
-        let text_end = self
-            .text_len
-            .next_multiple_of(region::page::size())
-            .min(self.range.len());
-        let text = self.range.start..self.range.start + text_end;
+        let text = self.text_pages();
         protect_range(&self.map, &text, region::Protection::READ_EXECUTE)?;
         protect_range(
             &self.map,

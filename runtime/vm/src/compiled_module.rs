@@ -81,7 +81,8 @@ impl CompiledModule {
     }
 
     /// Publishes the code image at `range` of a cache artifact's private mapping `map` in place
-    /// (no copy); `file` is the artifact, kept open for mapping memory images. The caller has
+    /// (no copy, unless `anonymous_text` asks for the text in anonymous memory, as a perf map
+    /// needs); `file` is the artifact, kept open for mapping memory images. The caller has
     /// checked that `layout` matches `info` and the image's length.
     ///
     /// # Errors
@@ -92,9 +93,10 @@ impl CompiledModule {
         map: MmapMut,
         range: Range<usize>,
         file: File,
+        anonymous_text: bool,
     ) -> Result<Arc<Self>> {
         let code_offset = range.start as u64;
-        let code = CodeMemory::from_mapping(map, range, layout.text_len as usize)?;
+        let code = CodeMemory::from_mapping(map, range, layout.text_len as usize, anonymous_text)?;
         let artifact = ArtifactFile { file, code_offset };
         Self::register(info, layout, code, Some(artifact))
     }
@@ -160,6 +162,17 @@ impl CompiledModule {
     /// Address of the code image.
     pub(crate) fn code_base(&self) -> usize {
         self.code.base() as usize
+    }
+
+    /// The code image's bytes, as mapped.
+    pub(crate) fn code_bytes(&self) -> &[u8] {
+        self.code.bytes()
+    }
+
+    /// Where the functions and trampolines lie in this process: the code image's executable
+    /// part (the addresses of [`CodeLayout`]'s offsets are relative to its start).
+    pub fn text_range(&self) -> Range<usize> {
+        self.code.address_range()
     }
 
     /// Address of defined function `defined`.

@@ -7,6 +7,7 @@
 //!   [`wasm_prof_environ::VMOffsets`] says;
 //! - [`memory`], [`table`], the libcalls compiled code calls, host-function dispatch
 //!   ([`host_func`]) and signal-based trap handling ([`signals`]);
+//! - [`profiling`]: perf maps and jitdump files naming the guest code for Linux `perf`;
 //! - exception tags and records ([`exception`]) and the unwinder that throws (`unwind`).
 //!
 //! It depends on the environment layer only, never on the compiler: the two agree through the
@@ -25,6 +26,7 @@ pub mod host_func;
 pub mod instance;
 mod libcalls;
 pub mod memory;
+pub mod profiling;
 pub mod signals;
 pub mod signatures;
 pub mod store_data;
