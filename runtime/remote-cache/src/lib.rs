@@ -26,6 +26,7 @@ pub mod error;
 mod redis_tier;
 mod remote;
 mod s3_tier;
+mod parts;
 mod tier;
 mod url;
 

@@ -2,16 +2,21 @@
 //! the single-flight lock that lets a fleet compile a module once.
 
 use std::{
+    fs::File,
     future::Future,
+    os::unix::fs::FileExt,
     path::PathBuf,
     sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
 use tokio::{runtime::Runtime, task::JoinHandle};
-use wasm_prof_cache::{CacheKey, MacKey, header_mac};
+use wasm_prof_cache::{CacheKey, MacKey, artifact::FIXED_LEN, header_mac};
 
-use crate::{action::ActionEntry, breaker::SKIP_FOR, error::RemoteError, tier::Tier, url::TierUrl};
+use crate::{
+    action::ActionEntry, breaker::SKIP_FOR, error::RemoteError, parts::{Parts, Piece}, tier::Tier,
+    url::TierUrl,
+};
 
 /// How often a process waiting for another's compile looks for the entry.
 const POLL: Duration = Duration::from_millis(20);
@@ -166,9 +171,9 @@ impl std::fmt::Debug for Tier {
 /// Where an upload's bytes come from.
 enum UploadSource {
     /// The artifact the local store just wrote.
-    File(PathBuf),
-    /// An artifact fetched from a slower tier, promoted to the faster ones.
-    Bytes(Vec<u8>),
+    Path(PathBuf),
+    /// An artifact fetched from a slower tier into this file, promoted to the faster ones.
+    File(File),
 }
 
 impl Shared {
@@ -308,38 +313,24 @@ impl Shared {
         }
     }
 
-    /// Fetches the artifact `found` names and checks it is that artifact (its length and the
-    /// MAC in its header; the caller authenticates every byte before use).
-    async fn fetch(&self, found: &Found) -> Result<Vec<u8>, RemoteError> {
+    /// Fetches the artifact `found` names into `parts`, within the transfer timeout, and ends
+    /// them with the outcome.
+    async fn fetch(&self, found: &Found, mut parts: Parts) {
         let tier = &self.tiers[found.tier];
         let limit = self.options.transfer_timeout;
         let blob = artifact_key(&found.entry);
-        let get = tier.get_blob(&blob, found.entry.len);
-        let bytes = match tokio::time::timeout(limit, get).await {
-            Ok(Ok(bytes)) => bytes,
+        let outcome = match tokio::time::timeout(limit, tier.fetch(&blob, &mut parts)).await {
+            Ok(Ok(stored)) => Ok(stored),
             Ok(Err(e)) => {
                 tier.breaker.failed(e.is_unreachable());
-                return Err(e);
+                Err(e)
             }
             Err(_) => {
                 tier.breaker.failed(true);
-                return Err(RemoteError::Timeout(limit));
+                Err(RemoteError::Timeout(limit))
             }
         };
-        let bytes = bytes.ok_or_else(|| RemoteError::BlobMismatch("it is missing".into()))?;
-        if bytes.len() as u64 != found.entry.len {
-            return Err(RemoteError::BlobMismatch(format!(
-                "{} bytes, the entry says {}",
-                bytes.len(),
-                found.entry.len
-            )));
-        }
-        if header_mac(&bytes) != Some(found.entry.artifact) {
-            return Err(RemoteError::BlobMismatch(
-                "its header carries another MAC".into(),
-            ));
-        }
-        Ok(bytes)
+        parts.end(outcome).await;
     }
 
     /// Uploads an artifact and its action entry to `tiers`, the artifact only if that tier
@@ -353,15 +344,14 @@ impl Shared {
         tiers: std::ops::Range<usize>,
         (claim, replace): (Option<Claim>, bool),
     ) {
-        let bytes = match source {
-            UploadSource::Bytes(bytes) => bytes,
-            UploadSource::File(path) => {
-                match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
-                    Ok(Ok(bytes)) => bytes,
-                    Ok(Err(e)) => return self.warn(RemoteError::Io(e).to_string()),
-                    Err(e) => return self.warn(RemoteError::Runtime(e.to_string()).to_string()),
-                }
-            }
+        let read = move || match source {
+            UploadSource::Path(path) => std::fs::read(path),
+            UploadSource::File(file) => read_whole(&file),
+        };
+        let bytes = match tokio::task::spawn_blocking(read).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => return self.warn(RemoteError::Io(e).to_string()),
+            Err(e) => return self.warn(RemoteError::Runtime(e.to_string()).to_string()),
         };
         let Some(artifact) = header_mac(&bytes) else {
             return self.warn("the artifact to upload is truncated".to_string());
@@ -485,6 +475,21 @@ impl RemoteCache {
         }
     }
 
+    /// Starts connecting to the tiers in the background, for a caller that expects a local
+    /// miss (it is about to hash a module the cache has not seen): the lookup that follows
+    /// then finds its connections made. A failure here is left for that lookup to meet.
+    pub fn connect_ahead(&self) {
+        let Ok(runtime) = self.runtime() else {
+            return;
+        };
+        let shared = self.shared.clone();
+        runtime.spawn(async move {
+            for tier in shared.tiers.iter().filter(|t| t.breaker.available()) {
+                let _ = tokio::time::timeout(shared.options.timeout, tier.connect()).await;
+            }
+        });
+    }
+
     /// Looks for `key`'s entry in each tier in order; an unreachable, failing or refused tier
     /// is a warning ([`RemoteCache::take_warnings`]) and the next one is asked. On a miss
     /// everywhere, with single-flight on, this process either takes the lock (and the
@@ -523,16 +528,61 @@ impl RemoteCache {
         })
     }
 
-    /// Fetches the artifact an entry names.
+    /// Fetches the artifact an entry names, handing its bytes in order to `write` on this
+    /// thread while the I/O thread receives the next ones, and checks it is that artifact:
+    /// its length, and the MAC its header names (checked as soon as the header arrives). The
+    /// transfer is bounded by [`RemoteOptions::transfer_timeout`].
     ///
     /// # Errors
-    /// The tier's failure, a timeout, or [`RemoteError::BlobMismatch`] when what is stored is
-    /// missing, truncated or another artifact. The bytes returned are not yet authenticated:
-    /// pass them to [`wasm_prof_cache::CacheStore::backfill`], which checks every byte.
-    pub fn fetch(&self, found: &Found) -> Result<Vec<u8>, RemoteError> {
-        let (shared, found) = (self.shared.clone(), found.clone());
-        let limit = self.shared.options.transfer_timeout + self.shared.options.timeout;
-        self.block(limit, async move { shared.fetch(&found).await })?
+    /// The tier's failure, a timeout, a failure of `write`, or [`RemoteError::BlobMismatch`]
+    /// when what is stored is missing, truncated or another artifact. What `write` is given
+    /// is not yet authenticated: the caller checks every byte before use (as
+    /// [`wasm_prof_cache::Backfill`] does).
+    pub fn fetch(
+        &self,
+        found: &Found,
+        mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<(), RemoteError> {
+        let expected = found.entry.len;
+        let (parts, mut pieces) = Parts::new(expected);
+        let (shared, task_found) = (self.shared.clone(), found.clone());
+        let task = self
+            .runtime()?
+            .spawn(async move { shared.fetch(&task_found, parts).await });
+        // Dropping `pieces` on an early return stops the task at its next piece.
+        let _task = AbortOnDrop(task);
+        let mut head = Vec::with_capacity(FIXED_LEN);
+        let mut written = 0u64;
+        loop {
+            match pieces.blocking_recv() {
+                Some(Piece::Bytes(bytes)) => {
+                    if head.len() < FIXED_LEN {
+                        let take = bytes.len().min(FIXED_LEN - head.len());
+                        head.extend_from_slice(&bytes[..take]);
+                        if head.len() == FIXED_LEN
+                            && header_mac(&head) != Some(found.entry.artifact)
+                        {
+                            return Err(RemoteError::BlobMismatch(
+                                "its header carries another MAC".into(),
+                            ));
+                        }
+                    }
+                    write(&bytes)?;
+                    written += bytes.len() as u64;
+                }
+                Some(Piece::End(Ok(true))) if written == expected => return Ok(()),
+                Some(Piece::End(Ok(true))) => {
+                    return Err(RemoteError::BlobMismatch(format!(
+                        "{written} bytes, the entry says {expected}"
+                    )));
+                }
+                Some(Piece::End(Ok(false))) => {
+                    return Err(RemoteError::BlobMismatch("it is missing".into()));
+                }
+                Some(Piece::End(Err(e))) => return Err(e),
+                None => return Err(RemoteError::Runtime("the fetch stopped".into())),
+            }
+        }
     }
 
     /// Uploads, in the background, the artifact the local store wrote at `artifact` for `key`
@@ -548,14 +598,18 @@ impl RemoteCache {
         replace: bool,
     ) {
         let tiers = 0..self.shared.tiers.len();
-        let source = UploadSource::File(artifact);
+        let source = UploadSource::Path(artifact);
         self.spawn_upload(key, mac_key, source, tiers, (claim, replace));
     }
 
-    /// Uploads, in the background, an artifact found in a slower tier to the tiers before it.
-    pub fn promote(&self, key: &CacheKey, mac_key: &MacKey, found: &Found, bytes: Vec<u8>) {
+    /// Uploads, in the background, an artifact found in a slower tier (and fetched into
+    /// `file`) to the tiers before it.
+    pub fn promote(&self, key: &CacheKey, mac_key: &MacKey, found: &Found, file: &File) {
         if found.tier > 0 {
-            let source = UploadSource::Bytes(bytes);
+            let source = match file.try_clone() {
+                Ok(file) => UploadSource::File(file),
+                Err(e) => return self.shared.warn(RemoteError::Io(e).to_string()),
+            };
             self.spawn_upload(key, mac_key, source, 0..found.tier, (None, false));
         }
     }
@@ -666,6 +720,22 @@ impl std::fmt::Debug for RemoteCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.tier_names()).finish()
     }
+}
+
+/// A task aborted when its owner is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The whole of `file`, read from offset 0 whatever its position.
+fn read_whole(file: &File) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; file.metadata()?.len() as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    Ok(bytes)
 }
 
 fn action_key(name: &str) -> String {

@@ -2,13 +2,14 @@
 
 use std::{sync::Arc, time::Duration};
 
+use futures_util::StreamExt;
 use object_store::{
     ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
     aws::{AmazonS3Builder, AmazonS3ConfigKey},
     path::Path,
 };
 
-use crate::{error::RemoteError, remote::TierStats};
+use crate::{error::RemoteError, remote::TierStats, parts::Parts};
 
 /// A bucket and a prefix in it.
 pub(crate) struct S3Tier {
@@ -71,6 +72,21 @@ impl S3Tier {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Hands the object `key` on to `parts`, chunk by chunk as the body arrives; `false` when
+    /// it does not exist.
+    pub(crate) async fn fetch(&self, key: &str, parts: &mut Parts) -> Result<bool, RemoteError> {
+        let found = match self.store.get(&self.path(key)).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let mut body = found.into_stream();
+        while let Some(chunk) = body.next().await {
+            parts.send(chunk?.into()).await?;
+        }
+        Ok(true)
     }
 
     pub(crate) async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), RemoteError> {

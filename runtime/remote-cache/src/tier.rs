@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::{
     breaker::Breaker, error::RemoteError, redis_tier::RedisTier, remote::TierStats,
-    s3_tier::S3Tier, url::TierUrl,
+    s3_tier::S3Tier, parts::Parts, url::TierUrl,
 };
 
 /// A store and what the cache knows about it.
@@ -50,6 +50,15 @@ impl Tier {
         })
     }
 
+    /// Opens the connection requests will use, where the client keeps one.
+    pub(crate) async fn connect(&self) -> Result<(), RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.connection().await.map(drop),
+            // The HTTP client connects on its first request.
+            Store::S3(_) => Ok(()),
+        }
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, RemoteError> {
         match &self.store {
             Store::Redis(t) => t.get(key).await,
@@ -57,15 +66,11 @@ impl Tier {
         }
     }
 
-    /// An artifact expected to be `len` bytes long; `None` when it is missing.
-    pub(crate) async fn get_blob(
-        &self,
-        key: &str,
-        len: u64,
-    ) -> Result<Option<Vec<u8>>, RemoteError> {
+    /// Hands the artifact `key` on to `parts`, in order; `false` when it is missing.
+    pub(crate) async fn fetch(&self, key: &str, parts: &mut Parts) -> Result<bool, RemoteError> {
         match &self.store {
-            Store::Redis(t) => Ok(Some(t.get_blob(key, len).await?).filter(|v| !v.is_empty())),
-            Store::S3(t) => t.get(key).await,
+            Store::Redis(t) => t.fetch(key, parts).await,
+            Store::S3(t) => t.fetch(key, parts).await,
         }
     }
 

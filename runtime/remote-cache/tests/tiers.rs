@@ -45,11 +45,15 @@ fn load(remote: &RemoteCache, key: &CacheKey) -> Result<Vec<u8>, String> {
     let Lookup::Hit(found) = remote.lookup(key, &mac_key()) else {
         return Err(format!("miss: {:?}", remote.take_warnings()));
     };
-    let bytes = remote.fetch(&found).map_err(|e| e.to_string())?;
-    let artifact = store
-        .backfill(key, FINGERPRINT, &mac_key(), &bytes)
+    let mut backfill = store.begin_backfill(&mac_key()).unwrap();
+    remote
+        .fetch(&found, |bytes| backfill.write(bytes))
+        .map_err(|e| e.to_string())?;
+    let file = backfill.file().try_clone().unwrap();
+    let artifact = backfill
+        .finish(key, FINGERPRINT, &mac_key())
         .map_err(|e| format!("{e:?}"))?;
-    remote.promote(key, &mac_key(), &found, bytes);
+    remote.promote(key, &mac_key(), &found, &file);
     // The backfilled entry is a local hit from now on.
     assert!(
         store
