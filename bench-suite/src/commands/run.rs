@@ -15,7 +15,7 @@ use crate::{
     analysis::runs::{RunKey, run_from_records},
     commands::{Command, Outcome},
     export::write_file,
-    guest::{GuestArgs, program_name},
+    guest::{GuestArgs, parse_seconds, program_name},
     machine,
     model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
     module_file::ModuleFile,
@@ -56,6 +56,10 @@ pub struct RunCommand {
         conflicts_with = "disable_cache"
     )]
     cache_remote: Vec<String>,
+    /// Abandon fetching (or uploading) one module from a remote tier after this many seconds,
+    /// and compile it here instead (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    cache_remote_transfer_timeout: Option<f64>,
     /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
     #[arg(long, value_name = "OUT.json")]
     profile: Option<PathBuf>,
@@ -120,6 +124,9 @@ impl RunCommand {
         }
         if !self.cache_remote.is_empty() {
             config.cache_remote(self.cache_remote.clone());
+        }
+        if let Some(seconds) = self.cache_remote_transfer_timeout {
+            config.cache_remote_transfer_timeout(Duration::from_secs_f64(seconds));
         }
         Engine::new(config).context("cannot create the engine")
     }

@@ -567,7 +567,7 @@ impl RemoteCache {
                             ));
                         }
                     }
-                    write(&bytes)?;
+                    write(&bytes).map_err(RemoteError::Write)?;
                     written += bytes.len() as u64;
                 }
                 Some(Piece::End(Ok(true))) if written == expected => return Ok(()),

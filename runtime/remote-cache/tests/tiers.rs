@@ -215,6 +215,50 @@ fn a_silent_server_times_out() {
 }
 
 #[test]
+fn a_transfer_slower_than_its_timeout_is_abandoned() {
+    let redis = Redis::start(&[]);
+    let urls = [redis.url()];
+    let k = key(b"module slow", FINGERPRINT);
+    publish(&remote(&urls), &k, FINGERPRINT, 1 << 20);
+    let node = RemoteCache::new(
+        &urls,
+        RemoteOptions {
+            transfer_timeout: Duration::from_millis(300),
+            ..options()
+        },
+    )
+    .unwrap();
+    let Lookup::Hit(found) = node.lookup(&k, &mac_key()) else {
+        panic!("miss: {:?}", node.take_warnings());
+    };
+    // The server holds every client's commands for 5 s from now.
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(5000)
+        .arg("ALL")
+        .query::<()>(&mut redis.connection())
+        .unwrap();
+    let started = Instant::now();
+    let mut received = 0;
+    let e = node
+        .fetch(&found, |bytes| {
+            received += bytes.len();
+            Ok(())
+        })
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    // The client's own response timeout, or the transfer's, whichever fires first.
+    let timed_out = match &e {
+        RemoteError::Timeout(_) => true,
+        RemoteError::Redis(e) => e.is_timeout(),
+        _ => false,
+    };
+    assert!(timed_out, "{e}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(received < 1 << 20);
+}
+
+#[test]
 fn a_full_or_read_only_redis_is_a_warning_and_still_serves_what_it_has() {
     let full = Redis::start(&["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"]);
     let node = remote(&[full.url()]);
