@@ -17,8 +17,9 @@ use crate::{
     export::write_file,
     guest::{GuestArgs, parse_seconds, program_name},
     machine,
-    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
+    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, Run},
     module_file::ModuleFile,
+    sampling::in_process::remote_tier_counts,
 };
 
 /// Exit code for a guest that trapped (as a process killed by SIGABRT would report).
@@ -158,7 +159,10 @@ impl RunCommand {
             engine: EngineInfo {
                 fingerprint: engine.fingerprint().to_string(),
             },
-            runs: vec![run_from_records(key, &[clock.into_record()])?],
+            runs: vec![Run {
+                remote_tiers: remote_tier_counts(engine),
+                ..run_from_records(key, &[clock.into_record()])?
+            }],
             stdout_mismatches: Vec::new(),
         };
         let json = serde_json::to_vec_pretty(&report).context("cannot serialize the profile")?;
@@ -204,8 +208,10 @@ impl Command for RunCommand {
             self.guest.invoke.as_deref(),
             &mut clock,
         );
+        // The uploads first, so that the profile counts their bytes.
+        let warnings = engine.wait_for_uploads();
         self.write_profile(&engine, &module, clock)?;
-        for warning in engine.wait_for_uploads() {
+        for warning in warnings {
             eprintln!("warning: {warning}");
         }
         match status {

@@ -22,15 +22,17 @@
 
 mod action;
 mod breaker;
+mod counters;
 pub mod error;
+mod parts;
 mod redis_tier;
 mod remote;
 mod s3_tier;
-mod parts;
 mod tier;
 mod url;
 
 pub use action::ActionEntry;
+pub use counters::TierCounts;
 pub use error::RemoteError;
 pub use remote::{Claim, Found, Lookup, RemoteCache, RemoteOptions, TierStats};
 pub use url::TierUrl;

@@ -6,10 +6,12 @@ use futures_util::StreamExt;
 use redis::{AsyncConnectionConfig, Client, aio::MultiplexedConnection};
 use tokio::sync::Mutex;
 
-use crate::{error::RemoteError, remote::TierStats, parts::Parts};
+use crate::{TierCounts, error::RemoteError, parts::Parts, remote::TierStats};
 
 /// The prefix of every key wasm-prof writes.
 const PREFIX: &str = "wasm-prof/";
+/// The hash of counters every process adds its own to.
+const STATS: &str = "wasm-prof/stats";
 /// An artifact is fetched in ranges of this many bytes, each handed on as it arrives. The
 /// client copies every reply into a new allocation; with a few ranges of this size alive at a
 /// time the allocator reuses their memory, where whole artifacts (or many 1 MiB replies) took
@@ -159,8 +161,43 @@ impl RedisTier {
         Ok(set.is_some())
     }
 
+    /// Adds one process's `counts` to the server's hash of counters, shared by every process
+    /// using this server.
+    pub(crate) async fn add_counts(&self, counts: &TierCounts) -> Result<(), RemoteError> {
+        let mut pipe = redis::pipe();
+        for (field, value) in counts.fields() {
+            if value > 0 {
+                pipe.cmd("HINCRBY")
+                    .arg(STATS)
+                    .arg(field)
+                    .arg(value)
+                    .ignore();
+            }
+        }
+        let mut connection = self.connection().await?;
+        match pipe.query_async::<()>(&mut connection).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.forget_broken(&e).await;
+                Err(e.into())
+            }
+        }
+    }
+
     pub(crate) async fn stats(&self) -> Result<TierStats, RemoteError> {
-        let mut stats = TierStats::default();
+        let counted: std::collections::HashMap<String, u64> =
+            self.query(redis::cmd("HGETALL").arg(STATS)).await?;
+        let field = |name: &str| counted.get(name).copied().unwrap_or(0);
+        let mut stats = TierStats {
+            counted: Some(TierCounts {
+                hits: field("hits"),
+                misses: field("misses"),
+                errors: field("errors"),
+                bytes_fetched: field("bytes_fetched"),
+                bytes_stored: field("bytes_stored"),
+            }),
+            ..TierStats::default()
+        };
         let mut cursor = 0u64;
         loop {
             let (next, keys): (u64, Vec<String>) = self

@@ -14,7 +14,12 @@ use tokio::{runtime::Runtime, task::JoinHandle};
 use wasm_prof_cache::{CacheKey, MacKey, artifact::FIXED_LEN, header_mac};
 
 use crate::{
-    action::ActionEntry, breaker::SKIP_FOR, error::RemoteError, parts::{Parts, Piece}, tier::Tier,
+    action::ActionEntry,
+    breaker::SKIP_FOR,
+    counters::TierCounts,
+    error::RemoteError,
+    parts::{Parts, Piece},
+    tier::Tier,
     url::TierUrl,
 };
 
@@ -88,6 +93,9 @@ pub struct TierStats {
     pub artifacts: u64,
     /// Their total size in bytes.
     pub artifact_bytes: u64,
+    /// What every process that used the tier counted, where the tier keeps counters (Redis:
+    /// each process adds its own when it finishes); `None` for an object store.
+    pub counted: Option<TierCounts>,
 }
 
 /// An authenticated action entry found in a tier.
@@ -186,6 +194,7 @@ impl Shared {
 
     /// Records a failed request to `tier` as a warning.
     fn failed(&self, tier: &Tier, what: &str, e: &RemoteError) {
+        tier.counters.error();
         let skipped = tier.breaker.failed(e.is_unreachable());
         let tail = if skipped {
             format!("; not asking it again for {} s", SKIP_FOR.as_secs())
@@ -225,14 +234,18 @@ impl Shared {
     async fn action(&self, index: usize, name: &str, mac_key: &MacKey) -> Option<Found> {
         let tier = &self.tiers[index];
         let timeout = self.options.timeout;
-        let bytes = self
+        let Some(bytes) = self
             .ask(
                 tier,
                 "look up a module",
                 timeout,
                 tier.get(&action_key(name)),
             )
-            .await??;
+            .await?
+        else {
+            tier.counters.miss();
+            return None;
+        };
         match ActionEntry::decode(&bytes, name, mac_key) {
             Ok(entry) => Some(Found {
                 tier: index,
@@ -240,6 +253,7 @@ impl Shared {
                 entry,
             }),
             Err(e) => {
+                tier.counters.error();
                 self.warn(format!(
                     "the remote cache {} holds an entry for this module that is refused ({e}); \
                      compiling locally",
@@ -330,6 +344,11 @@ impl Shared {
                 Err(RemoteError::Timeout(limit))
             }
         };
+        match outcome {
+            Ok(true) => tier.counters.hit(),
+            _ => tier.counters.error(),
+        }
+        tier.counters.fetched(parts.sent());
         parts.end(outcome).await;
     }
 
@@ -376,22 +395,26 @@ impl Shared {
             let Some(stored) = stored else {
                 continue;
             };
-            if !stored
-                && self
-                    .ask(
-                        tier,
-                        "upload an artifact",
-                        transfer,
-                        tier.put(&blob, &bytes),
-                    )
+            if !stored {
+                let put = tier.put(&blob, &bytes);
+                if self
+                    .ask(tier, "upload an artifact", transfer, put)
                     .await
                     .is_none()
-            {
-                continue;
+                {
+                    continue;
+                }
+                tier.counters.stored(bytes.len() as u64);
             }
             let action = action_key(&name);
             let put = tier.put(&action, &signed);
-            self.ask(tier, "upload an action entry", timeout, put).await;
+            if self
+                .ask(tier, "upload an action entry", timeout, put)
+                .await
+                .is_some()
+            {
+                tier.counters.stored(signed.len() as u64);
+            }
         }
         if let Some(claim) = claim {
             claim.release().await;
@@ -638,16 +661,26 @@ impl RemoteCache {
             .push(task);
     }
 
-    /// Waits for the background uploads, at most [`RemoteOptions::upload_wait`], and returns
-    /// the warnings gathered so far.
+    /// Waits for the background uploads, at most [`RemoteOptions::upload_wait`], adds this
+    /// process's counts to the tiers' own counters (unless read-only), and returns the
+    /// warnings gathered so far.
     pub fn wait_for_uploads(&self) -> Vec<String> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if !pending.is_empty() {
+        let publish = !self.shared.options.read_only && self.runtime.get().is_some();
+        if !pending.is_empty() || publish {
             let count = pending.len();
             let limit = self.shared.options.upload_wait;
+            let shared = self.shared.clone();
             let all = async move {
                 for task in pending {
                     let _ = task.await;
+                }
+                if publish {
+                    for tier in shared.tiers.iter().filter(|t| t.breaker.available()) {
+                        let timeout = shared.options.timeout;
+                        // Only statistics: a failure is not worth a warning.
+                        let _ = tokio::time::timeout(timeout, tier.publish_counts()).await;
+                    }
                 }
             };
             if self.block(limit, all).is_err() {
@@ -692,6 +725,15 @@ impl RemoteCache {
             }
             Ok(())
         })?
+    }
+
+    /// What this process did with each tier so far, in order.
+    pub fn counts(&self) -> Vec<(String, TierCounts)> {
+        self.shared
+            .tiers
+            .iter()
+            .map(|t| (t.name.clone(), t.counters.snapshot()))
+            .collect()
     }
 
     /// What each tier holds, or why it cannot say.

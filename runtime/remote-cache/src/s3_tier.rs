@@ -9,7 +9,7 @@ use object_store::{
     path::Path,
 };
 
-use crate::{error::RemoteError, remote::TierStats, parts::Parts};
+use crate::{error::RemoteError, parts::Parts, remote::TierStats};
 
 /// A bucket and a prefix in it.
 pub(crate) struct S3Tier {
@@ -124,6 +124,8 @@ impl S3Tier {
             actions: actions.objects.len() as u64,
             artifacts: artifacts.objects.len() as u64,
             artifact_bytes: artifacts.objects.iter().map(|o| o.size).sum(),
+            // An object store has no atomic counters to add to.
+            counted: None,
         })
     }
 }

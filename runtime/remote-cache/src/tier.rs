@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    breaker::Breaker, error::RemoteError, redis_tier::RedisTier, remote::TierStats,
-    s3_tier::S3Tier, parts::Parts, url::TierUrl,
+    breaker::Breaker, counters::Counters, error::RemoteError, parts::Parts, redis_tier::RedisTier,
+    remote::TierStats, s3_tier::S3Tier, url::TierUrl,
 };
 
 /// A store and what the cache knows about it.
@@ -13,6 +13,8 @@ pub(crate) struct Tier {
     pub(crate) name: String,
     pub(crate) store: Store,
     pub(crate) breaker: Breaker,
+    /// What this process did with it.
+    pub(crate) counters: Counters,
 }
 
 /// The kinds of store, each a builder around one well-kept client.
@@ -47,6 +49,7 @@ impl Tier {
             name: url.to_string(),
             store,
             breaker: Breaker::default(),
+            counters: Counters::default(),
         })
     }
 
@@ -99,6 +102,15 @@ impl Tier {
         match &self.store {
             Store::Redis(t) => t.stats().await,
             Store::S3(t) => t.stats().await,
+        }
+    }
+
+    /// Adds what this process counted since the last call to the tier's own counters, where
+    /// the store keeps some (Redis).
+    pub(crate) async fn publish_counts(&self) -> Result<(), RemoteError> {
+        match (&self.store, self.counters.unpublished()) {
+            (Store::Redis(t), Some(counts)) => t.add_counts(&counts).await,
+            _ => Ok(()),
         }
     }
 

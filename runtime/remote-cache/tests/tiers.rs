@@ -98,6 +98,35 @@ fn an_artifact_goes_up_and_comes_back_through_redis_and_s3() {
 }
 
 #[test]
+fn each_process_counts_per_tier_and_adds_its_counts_to_redis() {
+    let redis = Redis::start(&[]);
+    let urls = [redis.url()];
+    let k = key(b"module counted", FINGERPRINT);
+    let uploader = remote(&urls);
+    publish(&uploader, &k, FINGERPRINT, 50_000);
+    let stored = uploader.counts()[0].1;
+    assert!(stored.bytes_stored > 50_000, "{stored:?}");
+    let node = remote(&urls);
+    assert!(matches!(
+        node.lookup(&key(b"not there", FINGERPRINT), &mac_key()),
+        Lookup::Miss(_)
+    ));
+    let code = load(&node, &k).unwrap();
+    let (tier, counts) = node.counts().remove(0);
+    assert_eq!(tier, urls[0]);
+    assert_eq!((counts.hits, counts.misses, counts.errors), (1, 1, 0));
+    assert!(counts.bytes_fetched > code.len() as u64, "{counts:?}");
+    assert!(node.wait_for_uploads().is_empty());
+    // Both processes added their counts to the server's, once each.
+    assert!(uploader.wait_for_uploads().is_empty());
+    assert!(node.wait_for_uploads().is_empty());
+    let counted = node.stats().remove(0).1.unwrap().counted.unwrap();
+    assert_eq!((counted.hits, counted.misses), (1, 1));
+    assert_eq!(counted.bytes_fetched, counts.bytes_fetched);
+    assert_eq!(counted.bytes_stored, stored.bytes_stored);
+}
+
+#[test]
 fn tampered_remote_entries_are_refused_and_replaced() {
     let redis = Redis::start(&[]);
     let urls = [redis.url()];
