@@ -231,7 +231,14 @@ impl Shared {
     }
 
     /// The authenticated action entry for `name` in `tier`, if it has a usable one.
-    async fn action(&self, index: usize, name: &str, mac_key: &MacKey) -> Option<Found> {
+    /// A refused entry is a warning and an error when `first` (not again while polling).
+    async fn action(
+        &self,
+        index: usize,
+        name: &str,
+        mac_key: &MacKey,
+        first: bool,
+    ) -> Option<Found> {
         let tier = &self.tiers[index];
         let timeout = self.options.timeout;
         let Some(bytes) = self
@@ -243,7 +250,9 @@ impl Shared {
             )
             .await?
         else {
-            tier.counters.miss();
+            if first {
+                tier.counters.miss();
+            }
             return None;
         };
         match ActionEntry::decode(&bytes, name, mac_key) {
@@ -252,6 +261,7 @@ impl Shared {
                 tier_name: tier.name.clone(),
                 entry,
             }),
+            Err(_) if !first => None,
             Err(e) => {
                 tier.counters.error();
                 self.warn(format!(
@@ -274,7 +284,7 @@ impl Shared {
     ) -> Result<Found, Option<usize>> {
         for index in 0..self.tiers.len() {
             if self.tiers[index].breaker.available()
-                && let Some(found) = self.action(index, name, mac_key).await
+                && let Some(found) = self.action(index, name, mac_key, true).await
             {
                 return Ok(found);
             }
@@ -304,7 +314,7 @@ impl Shared {
         let deadline = Instant::now() + options.wait;
         loop {
             tokio::time::sleep(POLL).await;
-            if let Some(found) = self.action(index, name, mac_key).await {
+            if let Some(found) = self.action(index, name, mac_key, false).await {
                 return Ok(found);
             }
             let held = self
