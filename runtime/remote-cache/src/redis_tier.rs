@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::{AsyncConnectionConfig, Client, aio::MultiplexedConnection};
+use redis::{
+    AsyncConnectionConfig, Client, IntoConnectionInfo, aio::MultiplexedConnection,
+    io::tcp::TcpSettings,
+};
 use tokio::sync::Mutex;
 
 use crate::{TierCounts, error::RemoteError, parts::Parts, remote::TierStats};
@@ -39,7 +42,12 @@ impl RedisTier {
         response_timeout: Duration,
     ) -> Result<Self, RemoteError> {
         Ok(Self {
-            client: Client::open(url)?,
+            // Requests are small and answered at once, several in flight: Nagle's algorithm
+            // would hold each one back until the previous one's acknowledgement.
+            client: Client::open(
+                url.into_connection_info()?
+                    .set_tcp_settings(TcpSettings::default().set_nodelay(true)),
+            )?,
             config: AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(connect_timeout))
                 .set_response_timeout(Some(response_timeout)),
