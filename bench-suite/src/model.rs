@@ -17,7 +17,10 @@ use std::{collections::BTreeMap, fmt};
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
-use wasm_prof_runtime::phases::{FunctionTiming, PassTime, Phase, PhaseSpan};
+use wasm_prof_runtime::{
+    phases::{FunctionTiming, PassTime, Phase, PhaseSpan},
+    remote_cache::TierCounts,
+};
 
 use crate::guest::ExpectExit;
 
@@ -161,6 +164,63 @@ pub struct Run {
     /// instantiated (and for peer engines, which do not run programs). Since v2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<ProgramRun>,
+    /// What the samples did with each remote cache tier, summed over them; absent when no
+    /// remote tier was configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_tiers: Vec<RemoteTierCounts>,
+}
+
+/// What one or more processes did with one remote cache tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteTierCounts {
+    /// The tier's URL (never with a password).
+    pub tier: String,
+    /// Artifacts fetched: a usable entry found, and the artifact it names received.
+    pub hits: u64,
+    /// Lookups that found no entry.
+    pub misses: u64,
+    /// Failed requests, refused entries, and entries whose artifact could not be fetched.
+    pub errors: u64,
+    /// Artifact bytes received.
+    pub bytes_fetched: u64,
+    /// Artifact and action entry bytes uploaded.
+    pub bytes_stored: u64,
+}
+
+impl RemoteTierCounts {
+    /// The counts of `tier` as the runtime keeps them.
+    pub fn new(tier: String, counts: &TierCounts) -> Self {
+        Self {
+            tier,
+            hits: counts.hits,
+            misses: counts.misses,
+            errors: counts.errors,
+            bytes_fetched: counts.bytes_fetched,
+            bytes_stored: counts.bytes_stored,
+        }
+    }
+
+    /// Adds `other`'s counts (of the same tier) to these.
+    pub fn add(&mut self, other: &RemoteTierCounts) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.errors += other.errors;
+        self.bytes_fetched += other.bytes_fetched;
+        self.bytes_stored += other.bytes_stored;
+    }
+
+    /// Per-tier sums of several processes' counts, in the order the tiers first appear.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a RemoteTierCounts>) -> Vec<RemoteTierCounts> {
+        let mut sums: Vec<RemoteTierCounts> = Vec::new();
+        for counts in all {
+            match sums.iter_mut().find(|s| s.tier == counts.tier) {
+                Some(sum) => sum.add(counts),
+                None => sums.push(counts.clone()),
+            }
+        }
+        sums
+    }
 }
 
 /// How a program ended in one sample.

@@ -78,6 +78,7 @@ pub fn run_from_records(key: RunKey, records: &[PhaseRecord]) -> anyhow::Result<
         timeline: median.spans.clone(),
         artifact_bytes: None,
         program: None,
+        remote_tiers: Vec::new(),
     })
 }
 

@@ -58,7 +58,9 @@ enum CacheAction {
 }
 
 impl CacheCommand {
-    /// One line per remote tier: its modules, artifacts and bytes, or why it cannot say.
+    /// Per remote tier: its modules, artifacts and bytes, and what every process counted
+    /// there (hits, misses, errors, bytes fetched and stored) where the tier keeps counters —
+    /// or why it cannot say.
     fn remote_stats(&self) -> anyhow::Result<()> {
         let urls = if self.cache_remote.is_empty() {
             std::env::var(REMOTE_VAR)
@@ -73,12 +75,29 @@ impl CacheCommand {
         let remote = RemoteCache::new(&urls, RemoteOptions::default())?;
         for (tier, stats) in remote.stats() {
             match stats {
-                Ok(stats) => println!(
-                    "remote     {tier}: {} modules, {} artifacts, {}",
-                    stats.actions,
-                    stats.artifacts,
-                    format_bytes(stats.artifact_bytes)
-                ),
+                Ok(stats) => {
+                    println!(
+                        "remote     {tier}: {} modules, {} artifacts, {}",
+                        stats.actions,
+                        stats.artifacts,
+                        format_bytes(stats.artifact_bytes)
+                    );
+                    match stats.counted {
+                        Some(c) => println!(
+                            "           every process so far: {} hits, {} misses, {} errors, \
+                             {} fetched, {} stored",
+                            c.hits,
+                            c.misses,
+                            c.errors,
+                            format_bytes(c.bytes_fetched),
+                            format_bytes(c.bytes_stored)
+                        ),
+                        None => println!(
+                            "           (an object store keeps no counters: see the `remote_tiers` \
+                             of a run's JSON report)"
+                        ),
+                    }
+                }
                 Err(e) => println!("remote     {tier}: cannot say ({e})"),
             }
         }

@@ -29,7 +29,8 @@ use crate::{
     guest::{ExpectExit, Guest, GuestArgs, parse_seconds},
     machine,
     model::{
-        EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, ProgramRun, Report, Run, StdoutMismatch,
+        EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, ProgramRun, RemoteTierCounts, Report,
+        Run, StdoutMismatch,
     },
     module_file::ModuleFile,
     render,
@@ -676,6 +677,8 @@ impl Command for PhasesCommand {
                 let mut run = run_from_records(key, &records)?;
                 run.artifact_bytes = samples.iter().filter_map(|s| s.output.artifact_bytes).max();
                 run.program = program_run(plan, &samples);
+                run.remote_tiers =
+                    RemoteTierCounts::sum(samples.iter().flat_map(|s| &s.output.remote_tiers));
                 notes.extend(outlier_warning(&run));
                 report.runs.push(run);
             }

@@ -15,10 +15,11 @@ use crate::{
     analysis::runs::{RunKey, run_from_records},
     commands::{Command, Outcome},
     export::write_file,
-    guest::{GuestArgs, program_name},
+    guest::{GuestArgs, parse_seconds, program_name},
     machine,
-    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport},
+    model::{EngineInfo, PHASES_SCHEMA, PathKind, PhasesReport, Run},
     module_file::ModuleFile,
+    sampling::in_process::remote_tier_counts,
 };
 
 /// Exit code for a guest that trapped (as a process killed by SIGABRT would report).
@@ -56,6 +57,10 @@ pub struct RunCommand {
         conflicts_with = "disable_cache"
     )]
     cache_remote: Vec<String>,
+    /// Abandon fetching (or uploading) one module from a remote tier after this many seconds,
+    /// and compile it here instead (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    cache_remote_transfer_timeout: Option<f64>,
     /// Write this run's phase report (the `phases` JSON schema) to OUT.json.
     #[arg(long, value_name = "OUT.json")]
     profile: Option<PathBuf>,
@@ -130,6 +135,9 @@ impl RunCommand {
         if !self.cache_remote.is_empty() {
             config.cache_remote(self.cache_remote.clone());
         }
+        if let Some(seconds) = self.cache_remote_transfer_timeout {
+            config.cache_remote_transfer_timeout(Duration::from_secs_f64(seconds));
+        }
         if self.perfmap {
             config.perf_profiling(PerfProfiling::PerfMap);
         } else if self.jitdump {
@@ -165,7 +173,10 @@ impl RunCommand {
             engine: EngineInfo {
                 fingerprint: engine.fingerprint().to_string(),
             },
-            runs: vec![run_from_records(key, &[clock.into_record()])?],
+            runs: vec![Run {
+                remote_tiers: remote_tier_counts(engine),
+                ..run_from_records(key, &[clock.into_record()])?
+            }],
             stdout_mismatches: Vec::new(),
         };
         let json = serde_json::to_vec_pretty(&report).context("cannot serialize the profile")?;
@@ -214,8 +225,10 @@ impl Command for RunCommand {
             self.guest.invoke.as_deref(),
             &mut clock,
         );
+        // The uploads first, so that the profile counts their bytes.
+        let warnings = engine.wait_for_uploads();
         self.write_profile(&engine, &module, clock)?;
-        for warning in engine.wait_for_uploads() {
+        for warning in warnings {
             eprintln!("warning: {warning}");
         }
         match status {

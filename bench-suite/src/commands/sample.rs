@@ -78,7 +78,7 @@ impl SampleCommand {
             capture: self.capture,
             server_timeout: Duration::from_secs_f64(self.timeout),
         };
-        let (record, program) = run_sample(&request)?;
+        let (record, program, remote_tiers) = run_sample(&request)?;
         let artifact_bytes = match (&request.cache, request.path) {
             (CacheMode::Dir(dir), PathKind::Cold) => Some(artifact_bytes(dir)?),
             _ => None,
@@ -87,6 +87,7 @@ impl SampleCommand {
             record,
             artifact_bytes,
             program,
+            remote_tiers,
         })
     }
 }

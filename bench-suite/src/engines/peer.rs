@@ -153,6 +153,7 @@ pub fn run<P: Peer>(
         record: clock.into_record(),
         artifact_bytes,
         program: None,
+        remote_tiers: Vec::new(),
     })
 }
 

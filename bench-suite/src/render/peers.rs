@@ -127,6 +127,7 @@ mod tests {
             timeline: Vec::new(),
             artifact_bytes,
             program: None,
+            remote_tiers: Vec::new(),
         }
     }
 

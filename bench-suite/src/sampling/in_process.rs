@@ -23,7 +23,7 @@ use wasm_prof_wasi::{
 
 use crate::{
     guest::{Guest, program_name},
-    model::{PathKind, ProgramSample},
+    model::{PathKind, ProgramSample, RemoteTierCounts},
     module_file::sha256_hex,
     sampling::server_probe,
 };
@@ -85,6 +85,9 @@ pub struct SampleOutput {
     /// instantiated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<ProgramSample>,
+    /// What the sample did with each remote cache tier; absent without remote tiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote_tiers: Vec<RemoteTierCounts>,
 }
 
 /// Total size of the files under `dir` (recursively) whose paths `keep` accepts.
@@ -150,7 +153,9 @@ pub fn engine_fingerprint() -> anyhow::Result<String> {
 /// cold one that did), since its numbers would be mislabelled.
 // Never inlined: the deterministic gate counts instructions inside this function by its name.
 #[inline(never)]
-pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Option<ProgramSample>)> {
+pub fn run_sample(
+    request: &SampleRequest,
+) -> anyhow::Result<(PhaseRecord, Option<ProgramSample>, Vec<RemoteTierCounts>)> {
     let module_path = request.module.display();
     let engine = Engine::new(config(request))
         .with_context(|| format!("cannot create an engine for {module_path}"))?;
@@ -284,7 +289,18 @@ pub fn run_sample(request: &SampleRequest) -> anyhow::Result<(PhaseRecord, Optio
     for warning in engine.wait_for_uploads() {
         eprintln!("warning: {warning}");
     }
-    Ok((clock.into_record(), program))
+    Ok((clock.into_record(), program, remote_tier_counts(&engine)))
+}
+
+/// What this process did with each of the engine's remote tiers.
+pub fn remote_tier_counts(engine: &Engine) -> Vec<RemoteTierCounts> {
+    engine.remote_cache().map_or_else(Vec::new, |remote| {
+        remote
+            .counts()
+            .into_iter()
+            .map(|(tier, counts)| RemoteTierCounts::new(tier, &counts))
+            .collect()
+    })
 }
 
 /// Whether the module is a WASI program the sample can run to completion: it imports nothing

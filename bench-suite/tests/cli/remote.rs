@@ -92,3 +92,44 @@ fn eight_processes_compile_a_module_once() {
         "identical outputs"
     );
 }
+
+/// Runs the workload with `cache_dir` against the Redis at `url`: its stdout, its stderr and
+/// the path its profile records.
+fn run_workload(url: &str, cache_dir: &std::path::Path, secret: &str) -> (String, String, String) {
+    let profile = tempfile::NamedTempFile::new().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_wasm-prof"))
+        .arg("run")
+        .arg(repo_root().join("corpora/wasm/workload.wasm"))
+        .arg("--cache-dir")
+        .arg(cache_dir)
+        .args(["--cache-remote", url])
+        .arg("--profile")
+        .arg(profile.path())
+        .env("WASM_PROF_CACHE_KEY", secret)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(profile.path()).unwrap()).unwrap();
+    let path = report["runs"][0]["path"].as_str().unwrap().to_string();
+    (stdout, stderr, path)
+}
+
+#[test]
+fn a_node_that_cannot_write_its_cache_runs_a_remote_hit_from_memory() {
+    let redis = Redis::start();
+    let url = format!("redis://127.0.0.1:{}", redis.2);
+    let secret = "a7".repeat(32);
+    let primer = tempfile::tempdir().unwrap();
+    let (expected, _, path) = run_workload(&url, primer.path(), &secret);
+    assert_eq!(path, "cold");
+    // An existing directory in which no file can be created, even by root.
+    let read_only = std::path::Path::new("/proc/self");
+    for _ in 0..2 {
+        let (stdout, stderr, path) = run_workload(&url, read_only, &secret);
+        assert_eq!(path, "remote", "{stderr}");
+        assert!(stderr.contains("is used from memory"), "{stderr}");
+        assert_eq!(stdout, expected);
+    }
+}

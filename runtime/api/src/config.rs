@@ -157,6 +157,13 @@ impl Config {
         self
     }
 
+    /// How long transferring one module to or from a remote tier may take before it is
+    /// abandoned — a fetch then compiles locally, an upload is dropped (default 30 s).
+    pub fn cache_remote_transfer_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.cache_remote_options.transfer_timeout = timeout;
+        self
+    }
+
     /// How long a process waits for another's compile of the same module before compiling
     /// itself (default 60 s).
     pub fn cache_remote_wait(&mut self, wait: Duration) -> &mut Self {

@@ -289,6 +289,12 @@ fn module_digest(
             return Ok(digest);
         }
     }
+    if indexed.is_some()
+        && let Some(remote) = engine.remote_cache()
+    {
+        // A file the stat index does not know is likely missing from the cache as well.
+        remote.connect_ahead();
+    }
     let digest = clock.time(Phase::Hash, || algo.digest(source.bytes()));
     source.check()?;
     let digest = digest?;

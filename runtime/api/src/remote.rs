@@ -6,7 +6,7 @@ use std::{path::PathBuf, sync::Arc};
 use wasm_prof_vm::CompiledModule;
 
 use crate::{
-    cache::{CacheKey, CacheStore, MacKey},
+    cache::{Backfill, CacheKey, CacheStore, MacKey},
     engine::Engine,
     module::{error_chain, load_artifact},
     phases::{Phase, PhaseClock},
@@ -63,18 +63,53 @@ pub(crate) fn load(
             replace: true,
         }
     };
-    let bytes = match clock.time(Phase::RemoteFetch, || remote.fetch(&found)) {
-        Ok(bytes) => bytes,
-        Err(e) => return refused(warnings, e.to_string()),
+    // Fetched straight into a file in the cache directory, authenticated as it arrives; on a
+    // node that cannot write its cache directory, into memory, checked the same way.
+    let mut backfill = match store.begin_backfill(mac_key) {
+        Ok(backfill) => backfill,
+        Err(e) => match Backfill::in_memory(mac_key) {
+            Ok(backfill) => {
+                warnings.push(format!(
+                    "{}; the module from the remote cache {} is used from memory",
+                    error_chain(&e),
+                    found.tier_name
+                ));
+                backfill
+            }
+            Err(memory) => {
+                warnings.push(format!(
+                    "{}, and no file in memory can hold the module from the remote cache {} \
+                     ({memory}); compiling locally",
+                    error_chain(&e),
+                    found.tier_name
+                ));
+                return MISS;
+            }
+        },
     };
-    let backfilled = clock.time(Phase::Backfill, || {
-        store.backfill(key, engine.fingerprint(), mac_key, &bytes)
+    let fetched = clock.time(Phase::RemoteFetch, || {
+        remote.fetch(&found, |bytes| backfill.write(bytes))
     });
-    let artifact = match backfilled {
+    if let Err(e) = fetched {
+        return refused(warnings, e.to_string());
+    }
+    let file = backfill.file().try_clone();
+    // Checking a file in memory is all of its load; a backfill also renames it into the cache.
+    let check = if backfill.is_in_memory() {
+        Phase::CacheLoad
+    } else {
+        Phase::Backfill
+    };
+    let checked = clock.time(check, || {
+        backfill.finish(key, engine.fingerprint(), mac_key)
+    });
+    let artifact = match checked {
         Ok(artifact) => artifact,
         Err(e) => return refused(warnings, error_chain(&e)),
     };
-    remote.promote(key, mac_key, &found, bytes);
+    if let Ok(file) = file {
+        remote.promote(key, mac_key, &found, &file);
+    }
     match clock.time(Phase::CacheLoad, || load_artifact(engine, artifact)) {
         Ok(compiled) => RemoteOutcome::Hit(compiled),
         Err(e) => refused(warnings, e),

@@ -51,9 +51,11 @@ pub const MAGIC: [u8; 8] = *b"WPROFART";
 /// The version of the format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 4;
 
-const FIXED_LEN: usize = 160;
+/// The length of an artifact's fixed header, which ends with its MAC and checksum (the engine
+/// fingerprint follows).
+pub const FIXED_LEN: usize = 160;
 const META_CHECKSUM_AT: usize = 112;
-const MAC_AT: usize = 120;
+pub(crate) const MAC_AT: usize = 120;
 const HEADER_CHECKSUM_AT: usize = 152;
 
 /// How a load authenticates the artifact.
@@ -192,22 +194,6 @@ pub fn write_artifact(
         out.write_all(part)?;
     }
     Ok(())
-}
-
-/// Fully validates and authenticates an artifact held in memory (fetched from a remote tier,
-/// say) for `key` and `fingerprint`: the checks of [`MappedArtifact::from_file`] with
-/// [`MacCheck::Full`], without a file. Returns the artifact's MAC.
-///
-/// # Errors
-/// An [`ArtifactError`] naming the first check that failed.
-pub fn validate_artifact(
-    bytes: &[u8],
-    key: &CacheKey,
-    fingerprint: &str,
-    mac_key: &MacKey,
-) -> Result<Mac, ArtifactError> {
-    validate(bytes, key, fingerprint, mac_key, MacCheck::Full)?;
-    Ok(Mac::from_bytes(le_bytes(bytes, MAC_AT)))
 }
 
 /// The MAC an artifact's header carries, unchecked: for the writer of `bytes` to name what it

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod backfill;
 pub mod digest_index;
 pub mod error;
 pub mod file_identity;
@@ -20,8 +21,9 @@ pub mod verified;
 
 pub use artifact::{
     ArtifactError, ArtifactHeader, MacCheck, MappedArtifact, header_mac, read_header,
-    validate_artifact, write_artifact,
+    write_artifact,
 };
+pub use backfill::Backfill;
 pub use digest_index::DigestIndex;
 pub use error::CacheError;
 pub use hash::{Digest, HashAlgo, HashAlgoError};

@@ -21,7 +21,7 @@ use std::{
     collections::HashMap,
     ffi::OsString,
     fs::{self, File},
-    io::{self, Write as _},
+    io,
     os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::{Path, PathBuf},
     time::{Duration, SystemTime},
@@ -29,9 +29,7 @@ use std::{
 
 use super::{
     CacheError, CacheKey, DigestIndex,
-    artifact::{
-        ArtifactError, MacCheck, MappedArtifact, artifact_len, validate_artifact, write_artifact,
-    },
+    artifact::{ArtifactError, MacCheck, MappedArtifact, artifact_len, write_artifact},
     file_identity::FileIdentity,
     key::is_artifact_file_name,
     mac::MacKey,
@@ -256,55 +254,6 @@ impl CacheStore {
         })
     }
 
-    /// Writes an artifact fetched from elsewhere (a remote tier) as the entry for `key`, once it
-    /// has passed every check a local entry passes — header, fingerprint, key, layout,
-    /// checksums and the MAC under `mac_key` — and maps it from there. The file mapped is the
-    /// one just written (its open handle, not its name), so it is the bytes that were checked.
-    ///
-    /// # Errors
-    /// [`CacheError::InvalidArtifact`] when the bytes fail a check (nothing is written);
-    /// [`CacheError::TooLarge`] when the artifact alone exceeds the limit;
-    /// [`CacheError::CreateDir`] or [`CacheError::Write`] when it cannot be written;
-    /// [`CacheError::Read`] when the written file cannot be mapped.
-    pub fn backfill(
-        &self,
-        key: &CacheKey,
-        fingerprint: &str,
-        mac_key: &MacKey,
-        bytes: &[u8],
-    ) -> Result<MappedArtifact, CacheError> {
-        let path = self.path_for(key);
-        let mac = validate_artifact(bytes, key, fingerprint, mac_key).map_err(|source| {
-            CacheError::InvalidArtifact {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        if bytes.len() as u64 > self.limit {
-            return Err(CacheError::TooLarge {
-                bytes: bytes.len() as u64,
-                limit: self.limit,
-            });
-        }
-        let file = self.write_atomically(&path, |file| file.write_all(bytes))?;
-        // Checked above; the store's own file in its trusted directory cannot have changed
-        // since, so the MAC need not be computed twice.
-        let artifact =
-            MappedArtifact::from_file(file, key, fingerprint, mac_key, MacCheck::Vouched(mac))
-                .map_err(|e| match e {
-                    ArtifactError::Io(source) => CacheError::Read {
-                        path: path.clone(),
-                        source,
-                    },
-                    source => CacheError::InvalidArtifact {
-                        path: path.clone(),
-                        source,
-                    },
-                })?;
-        self.evict(self.limit, Some(&path))?;
-        Ok(artifact)
-    }
-
     /// Creates the directory if needed, writes a temporary file with `write` and renames it to
     /// `path`; returns the renamed file, open for reading and writing.
     fn write_atomically(
@@ -312,6 +261,18 @@ impl CacheStore {
         path: &Path,
         write: impl FnOnce(&mut File) -> io::Result<()>,
     ) -> Result<File, CacheError> {
+        let mut temp = self.temp_file()?;
+        let write_error = |source| CacheError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        // On any error `temp` is dropped, which deletes the temporary file.
+        write(temp.as_file_mut()).map_err(write_error)?;
+        temp.persist(path).map_err(|e| write_error(e.error))
+    }
+
+    /// Creates the directory if needed and a temporary file in it, deleted when dropped.
+    pub(crate) fn temp_file(&self) -> Result<tempfile::NamedTempFile, CacheError> {
         // Owner-only, like the entries (unless shared).
         fs::DirBuilder::new()
             .recursive(true)
@@ -321,21 +282,14 @@ impl CacheStore {
                 path: self.dir.clone(),
                 source,
             })?;
-        let mut temp = tempfile::Builder::new()
+        tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .permissions(fs::Permissions::from_mode(self.file_mode()))
             .tempfile_in(&self.dir)
             .map_err(|source| CacheError::Write {
                 path: self.dir.clone(),
                 source,
-            })?;
-        let write_error = |source| CacheError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        // On any error `temp` is dropped, which deletes the temporary file.
-        write(temp.as_file_mut()).map_err(write_error)?;
-        temp.persist(path).map_err(|e| write_error(e.error))
+            })
     }
 
     /// Counts the artifacts in the directory; a missing directory is an empty cache.
@@ -376,7 +330,7 @@ impl CacheStore {
         self.evict(limit, None)
     }
 
-    fn evict(&self, limit: u64, keep: Option<&Path>) -> Result<Removed, CacheError> {
+    pub(crate) fn evict(&self, limit: u64, keep: Option<&Path>) -> Result<Removed, CacheError> {
         let (mut entries, leftovers) = self.scan()?;
         for path in leftovers {
             remove(&path)?;

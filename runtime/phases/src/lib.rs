@@ -33,9 +33,11 @@ pub enum Phase {
     /// Looking for the module's action entry in the remote tiers (and, with single-flight,
     /// taking the lock or waiting for another process's compile).
     RemoteLookup,
-    /// Fetching the artifact an action entry names from a remote tier.
+    /// Fetching the artifact an action entry names from a remote tier, writing it into the
+    /// cache directory and computing its MAC as it arrives.
     RemoteFetch,
-    /// Authenticating a fetched artifact, writing it into the cache directory and mapping it.
+    /// Checking a fetched artifact (its header, layout, checksums and the MAC computed during
+    /// the fetch), renaming it into the cache directory and mapping it.
     Backfill,
     /// Mapping, verifying and publishing a cached artifact.
     CacheLoad,

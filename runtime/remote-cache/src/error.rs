@@ -40,6 +40,9 @@ pub enum RemoteError {
     /// The artifact to upload could not be read.
     #[error("cannot read the artifact to upload: {0}")]
     Io(#[from] std::io::Error),
+    /// A fetched artifact could not be written where it was going.
+    #[error("cannot write the fetched artifact: {0}")]
+    Write(#[source] std::io::Error),
 }
 
 impl RemoteError {

@@ -6,9 +6,10 @@
 //! the artifact compiled for it, and the artifact is stored under that MAC, so identical
 //! artifacts are stored once. The MAC is the artifact's own keyed BLAKE3 (see
 //! [`wasm_prof_cache::mac`]); the action entry carries a MAC of its own, made with the same
-//! secret under another derived key. Remote bytes are never trusted: a fetched artifact passes
-//! every check a local one does, its MAC over all its bytes included, before it is written into
-//! the local cache ([`wasm_prof_cache::CacheStore::backfill`]) and mapped from there.
+//! secret under another derived key. Remote bytes are never trusted: a fetched artifact is
+//! written, piece by piece as it arrives, into a [`wasm_prof_cache::Backfill`], which passes it
+//! through every check a local entry passes, its MAC over all its bytes included, before it is
+//! renamed into the local cache and mapped from there.
 //!
 //! Every remote failure is a warning and a local compile, never an error: connections and
 //! requests time out ([`RemoteOptions`]), and a tier that keeps failing is skipped for a while.
@@ -22,7 +23,9 @@
 
 mod action;
 mod breaker;
+mod counters;
 pub mod error;
+mod parts;
 mod redis_tier;
 mod remote;
 mod s3_tier;
@@ -30,6 +33,7 @@ mod tier;
 mod url;
 
 pub use action::ActionEntry;
+pub use counters::TierCounts;
 pub use error::RemoteError;
 pub use remote::{Claim, Found, Lookup, RemoteCache, RemoteOptions, TierStats};
 pub use url::TierUrl;

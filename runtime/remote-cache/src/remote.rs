@@ -2,16 +2,26 @@
 //! the single-flight lock that lets a fleet compile a module once.
 
 use std::{
+    fs::File,
     future::Future,
+    os::unix::fs::FileExt,
     path::PathBuf,
     sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
 
 use tokio::{runtime::Runtime, task::JoinHandle};
-use wasm_prof_cache::{CacheKey, MacKey, header_mac};
+use wasm_prof_cache::{CacheKey, MacKey, artifact::FIXED_LEN, header_mac};
 
-use crate::{action::ActionEntry, breaker::SKIP_FOR, error::RemoteError, tier::Tier, url::TierUrl};
+use crate::{
+    action::ActionEntry,
+    breaker::SKIP_FOR,
+    counters::TierCounts,
+    error::RemoteError,
+    parts::{Parts, Piece},
+    tier::Tier,
+    url::TierUrl,
+};
 
 /// How often a process waiting for another's compile looks for the entry.
 const POLL: Duration = Duration::from_millis(20);
@@ -83,6 +93,9 @@ pub struct TierStats {
     pub artifacts: u64,
     /// Their total size in bytes.
     pub artifact_bytes: u64,
+    /// What every process that used the tier counted, where the tier keeps counters (Redis:
+    /// each process adds its own when it finishes); `None` for an object store.
+    pub counted: Option<TierCounts>,
 }
 
 /// An authenticated action entry found in a tier.
@@ -166,9 +179,9 @@ impl std::fmt::Debug for Tier {
 /// Where an upload's bytes come from.
 enum UploadSource {
     /// The artifact the local store just wrote.
-    File(PathBuf),
-    /// An artifact fetched from a slower tier, promoted to the faster ones.
-    Bytes(Vec<u8>),
+    Path(PathBuf),
+    /// An artifact fetched from a slower tier into this file, promoted to the faster ones.
+    File(File),
 }
 
 impl Shared {
@@ -181,6 +194,7 @@ impl Shared {
 
     /// Records a failed request to `tier` as a warning.
     fn failed(&self, tier: &Tier, what: &str, e: &RemoteError) {
+        tier.counters.error();
         let skipped = tier.breaker.failed(e.is_unreachable());
         let tail = if skipped {
             format!("; not asking it again for {} s", SKIP_FOR.as_secs())
@@ -217,24 +231,39 @@ impl Shared {
     }
 
     /// The authenticated action entry for `name` in `tier`, if it has a usable one.
-    async fn action(&self, index: usize, name: &str, mac_key: &MacKey) -> Option<Found> {
+    /// A refused entry is a warning and an error when `first` (not again while polling).
+    async fn action(
+        &self,
+        index: usize,
+        name: &str,
+        mac_key: &MacKey,
+        first: bool,
+    ) -> Option<Found> {
         let tier = &self.tiers[index];
         let timeout = self.options.timeout;
-        let bytes = self
+        let Some(bytes) = self
             .ask(
                 tier,
                 "look up a module",
                 timeout,
                 tier.get(&action_key(name)),
             )
-            .await??;
+            .await?
+        else {
+            if first {
+                tier.counters.miss();
+            }
+            return None;
+        };
         match ActionEntry::decode(&bytes, name, mac_key) {
             Ok(entry) => Some(Found {
                 tier: index,
                 tier_name: tier.name.clone(),
                 entry,
             }),
+            Err(_) if !first => None,
             Err(e) => {
+                tier.counters.error();
                 self.warn(format!(
                     "the remote cache {} holds an entry for this module that is refused ({e}); \
                      compiling locally",
@@ -255,7 +284,7 @@ impl Shared {
     ) -> Result<Found, Option<usize>> {
         for index in 0..self.tiers.len() {
             if self.tiers[index].breaker.available()
-                && let Some(found) = self.action(index, name, mac_key).await
+                && let Some(found) = self.action(index, name, mac_key, true).await
             {
                 return Ok(found);
             }
@@ -285,7 +314,7 @@ impl Shared {
         let deadline = Instant::now() + options.wait;
         loop {
             tokio::time::sleep(POLL).await;
-            if let Some(found) = self.action(index, name, mac_key).await {
+            if let Some(found) = self.action(index, name, mac_key, false).await {
                 return Ok(found);
             }
             let held = self
@@ -308,38 +337,29 @@ impl Shared {
         }
     }
 
-    /// Fetches the artifact `found` names and checks it is that artifact (its length and the
-    /// MAC in its header; the caller authenticates every byte before use).
-    async fn fetch(&self, found: &Found) -> Result<Vec<u8>, RemoteError> {
+    /// Fetches the artifact `found` names into `parts`, within the transfer timeout, and ends
+    /// them with the outcome.
+    async fn fetch(&self, found: &Found, mut parts: Parts) {
         let tier = &self.tiers[found.tier];
         let limit = self.options.transfer_timeout;
         let blob = artifact_key(&found.entry);
-        let get = tier.get_blob(&blob, found.entry.len);
-        let bytes = match tokio::time::timeout(limit, get).await {
-            Ok(Ok(bytes)) => bytes,
+        let outcome = match tokio::time::timeout(limit, tier.fetch(&blob, &mut parts)).await {
+            Ok(Ok(stored)) => Ok(stored),
             Ok(Err(e)) => {
                 tier.breaker.failed(e.is_unreachable());
-                return Err(e);
+                Err(e)
             }
             Err(_) => {
                 tier.breaker.failed(true);
-                return Err(RemoteError::Timeout(limit));
+                Err(RemoteError::Timeout(limit))
             }
         };
-        let bytes = bytes.ok_or_else(|| RemoteError::BlobMismatch("it is missing".into()))?;
-        if bytes.len() as u64 != found.entry.len {
-            return Err(RemoteError::BlobMismatch(format!(
-                "{} bytes, the entry says {}",
-                bytes.len(),
-                found.entry.len
-            )));
+        match outcome {
+            Ok(true) => tier.counters.hit(),
+            _ => tier.counters.error(),
         }
-        if header_mac(&bytes) != Some(found.entry.artifact) {
-            return Err(RemoteError::BlobMismatch(
-                "its header carries another MAC".into(),
-            ));
-        }
-        Ok(bytes)
+        tier.counters.fetched(parts.sent());
+        parts.end(outcome).await;
     }
 
     /// Uploads an artifact and its action entry to `tiers`, the artifact only if that tier
@@ -353,15 +373,14 @@ impl Shared {
         tiers: std::ops::Range<usize>,
         (claim, replace): (Option<Claim>, bool),
     ) {
-        let bytes = match source {
-            UploadSource::Bytes(bytes) => bytes,
-            UploadSource::File(path) => {
-                match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
-                    Ok(Ok(bytes)) => bytes,
-                    Ok(Err(e)) => return self.warn(RemoteError::Io(e).to_string()),
-                    Err(e) => return self.warn(RemoteError::Runtime(e.to_string()).to_string()),
-                }
-            }
+        let read = move || match source {
+            UploadSource::Path(path) => std::fs::read(path),
+            UploadSource::File(file) => read_whole(&file),
+        };
+        let bytes = match tokio::task::spawn_blocking(read).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => return self.warn(RemoteError::Io(e).to_string()),
+            Err(e) => return self.warn(RemoteError::Runtime(e.to_string()).to_string()),
         };
         let Some(artifact) = header_mac(&bytes) else {
             return self.warn("the artifact to upload is truncated".to_string());
@@ -386,22 +405,26 @@ impl Shared {
             let Some(stored) = stored else {
                 continue;
             };
-            if !stored
-                && self
-                    .ask(
-                        tier,
-                        "upload an artifact",
-                        transfer,
-                        tier.put(&blob, &bytes),
-                    )
+            if !stored {
+                let put = tier.put(&blob, &bytes);
+                if self
+                    .ask(tier, "upload an artifact", transfer, put)
                     .await
                     .is_none()
-            {
-                continue;
+                {
+                    continue;
+                }
+                tier.counters.stored(bytes.len() as u64);
             }
             let action = action_key(&name);
             let put = tier.put(&action, &signed);
-            self.ask(tier, "upload an action entry", timeout, put).await;
+            if self
+                .ask(tier, "upload an action entry", timeout, put)
+                .await
+                .is_some()
+            {
+                tier.counters.stored(signed.len() as u64);
+            }
         }
         if let Some(claim) = claim {
             claim.release().await;
@@ -485,6 +508,21 @@ impl RemoteCache {
         }
     }
 
+    /// Starts connecting to the tiers in the background, for a caller that expects a local
+    /// miss (it is about to hash a module the cache has not seen): the lookup that follows
+    /// then finds its connections made. A failure here is left for that lookup to meet.
+    pub fn connect_ahead(&self) {
+        let Ok(runtime) = self.runtime() else {
+            return;
+        };
+        let shared = self.shared.clone();
+        runtime.spawn(async move {
+            for tier in shared.tiers.iter().filter(|t| t.breaker.available()) {
+                let _ = tokio::time::timeout(shared.options.timeout, tier.connect()).await;
+            }
+        });
+    }
+
     /// Looks for `key`'s entry in each tier in order; an unreachable, failing or refused tier
     /// is a warning ([`RemoteCache::take_warnings`]) and the next one is asked. On a miss
     /// everywhere, with single-flight on, this process either takes the lock (and the
@@ -523,16 +561,61 @@ impl RemoteCache {
         })
     }
 
-    /// Fetches the artifact an entry names.
+    /// Fetches the artifact an entry names, handing its bytes in order to `write` on this
+    /// thread while the I/O thread receives the next ones, and checks it is that artifact:
+    /// its length, and the MAC its header names (checked as soon as the header arrives). The
+    /// transfer is bounded by [`RemoteOptions::transfer_timeout`].
     ///
     /// # Errors
-    /// The tier's failure, a timeout, or [`RemoteError::BlobMismatch`] when what is stored is
-    /// missing, truncated or another artifact. The bytes returned are not yet authenticated:
-    /// pass them to [`wasm_prof_cache::CacheStore::backfill`], which checks every byte.
-    pub fn fetch(&self, found: &Found) -> Result<Vec<u8>, RemoteError> {
-        let (shared, found) = (self.shared.clone(), found.clone());
-        let limit = self.shared.options.transfer_timeout + self.shared.options.timeout;
-        self.block(limit, async move { shared.fetch(&found).await })?
+    /// The tier's failure, a timeout, a failure of `write`, or [`RemoteError::BlobMismatch`]
+    /// when what is stored is missing, truncated or another artifact. What `write` is given
+    /// is not yet authenticated: the caller checks every byte before use (as
+    /// [`wasm_prof_cache::Backfill`] does).
+    pub fn fetch(
+        &self,
+        found: &Found,
+        mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<(), RemoteError> {
+        let expected = found.entry.len;
+        let (parts, mut pieces) = Parts::new(expected);
+        let (shared, task_found) = (self.shared.clone(), found.clone());
+        let task = self
+            .runtime()?
+            .spawn(async move { shared.fetch(&task_found, parts).await });
+        // Dropping `pieces` on an early return stops the task at its next piece.
+        let _task = AbortOnDrop(task);
+        let mut head = Vec::with_capacity(FIXED_LEN);
+        let mut written = 0u64;
+        loop {
+            match pieces.blocking_recv() {
+                Some(Piece::Bytes(bytes)) => {
+                    if head.len() < FIXED_LEN {
+                        let take = bytes.len().min(FIXED_LEN - head.len());
+                        head.extend_from_slice(&bytes[..take]);
+                        if head.len() == FIXED_LEN
+                            && header_mac(&head) != Some(found.entry.artifact)
+                        {
+                            return Err(RemoteError::BlobMismatch(
+                                "its header carries another MAC".into(),
+                            ));
+                        }
+                    }
+                    write(&bytes).map_err(RemoteError::Write)?;
+                    written += bytes.len() as u64;
+                }
+                Some(Piece::End(Ok(true))) if written == expected => return Ok(()),
+                Some(Piece::End(Ok(true))) => {
+                    return Err(RemoteError::BlobMismatch(format!(
+                        "{written} bytes, the entry says {expected}"
+                    )));
+                }
+                Some(Piece::End(Ok(false))) => {
+                    return Err(RemoteError::BlobMismatch("it is missing".into()));
+                }
+                Some(Piece::End(Err(e))) => return Err(e),
+                None => return Err(RemoteError::Runtime("the fetch stopped".into())),
+            }
+        }
     }
 
     /// Uploads, in the background, the artifact the local store wrote at `artifact` for `key`
@@ -548,14 +631,18 @@ impl RemoteCache {
         replace: bool,
     ) {
         let tiers = 0..self.shared.tiers.len();
-        let source = UploadSource::File(artifact);
+        let source = UploadSource::Path(artifact);
         self.spawn_upload(key, mac_key, source, tiers, (claim, replace));
     }
 
-    /// Uploads, in the background, an artifact found in a slower tier to the tiers before it.
-    pub fn promote(&self, key: &CacheKey, mac_key: &MacKey, found: &Found, bytes: Vec<u8>) {
+    /// Uploads, in the background, an artifact found in a slower tier (and fetched into
+    /// `file`) to the tiers before it.
+    pub fn promote(&self, key: &CacheKey, mac_key: &MacKey, found: &Found, file: &File) {
         if found.tier > 0 {
-            let source = UploadSource::Bytes(bytes);
+            let source = match file.try_clone() {
+                Ok(file) => UploadSource::File(file),
+                Err(e) => return self.shared.warn(RemoteError::Io(e).to_string()),
+            };
             self.spawn_upload(key, mac_key, source, 0..found.tier, (None, false));
         }
     }
@@ -584,16 +671,26 @@ impl RemoteCache {
             .push(task);
     }
 
-    /// Waits for the background uploads, at most [`RemoteOptions::upload_wait`], and returns
-    /// the warnings gathered so far.
+    /// Waits for the background uploads, at most [`RemoteOptions::upload_wait`], adds this
+    /// process's counts to the tiers' own counters (unless read-only), and returns the
+    /// warnings gathered so far.
     pub fn wait_for_uploads(&self) -> Vec<String> {
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if !pending.is_empty() {
+        let publish = !self.shared.options.read_only && self.runtime.get().is_some();
+        if !pending.is_empty() || publish {
             let count = pending.len();
             let limit = self.shared.options.upload_wait;
+            let shared = self.shared.clone();
             let all = async move {
                 for task in pending {
                     let _ = task.await;
+                }
+                if publish {
+                    for tier in shared.tiers.iter().filter(|t| t.breaker.available()) {
+                        let timeout = shared.options.timeout;
+                        // Only statistics: a failure is not worth a warning.
+                        let _ = tokio::time::timeout(timeout, tier.publish_counts()).await;
+                    }
                 }
             };
             if self.block(limit, all).is_err() {
@@ -640,6 +737,15 @@ impl RemoteCache {
         })?
     }
 
+    /// What this process did with each tier so far, in order.
+    pub fn counts(&self) -> Vec<(String, TierCounts)> {
+        self.shared
+            .tiers
+            .iter()
+            .map(|t| (t.name.clone(), t.counters.snapshot()))
+            .collect()
+    }
+
     /// What each tier holds, or why it cannot say.
     pub fn stats(&self) -> Vec<(String, Result<TierStats, RemoteError>)> {
         let limit = self.shared.options.transfer_timeout;
@@ -666,6 +772,22 @@ impl std::fmt::Debug for RemoteCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.tier_names()).finish()
     }
+}
+
+/// A task aborted when its owner is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The whole of `file`, read from offset 0 whatever its position.
+fn read_whole(file: &File) -> std::io::Result<Vec<u8>> {
+    let mut bytes = vec![0; file.metadata()?.len() as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    Ok(bytes)
 }
 
 fn action_key(name: &str) -> String {

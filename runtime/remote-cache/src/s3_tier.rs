@@ -2,13 +2,14 @@
 
 use std::{sync::Arc, time::Duration};
 
+use futures_util::StreamExt;
 use object_store::{
     ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
     aws::{AmazonS3Builder, AmazonS3ConfigKey},
     path::Path,
 };
 
-use crate::{error::RemoteError, remote::TierStats};
+use crate::{error::RemoteError, parts::Parts, remote::TierStats};
 
 /// A bucket and a prefix in it.
 pub(crate) struct S3Tier {
@@ -73,6 +74,21 @@ impl S3Tier {
         }
     }
 
+    /// Hands the object `key` on to `parts`, chunk by chunk as the body arrives; `false` when
+    /// it does not exist.
+    pub(crate) async fn fetch(&self, key: &str, parts: &mut Parts) -> Result<bool, RemoteError> {
+        let found = match self.store.get(&self.path(key)).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let mut body = found.into_stream();
+        while let Some(chunk) = body.next().await {
+            parts.send(chunk?.into()).await?;
+        }
+        Ok(true)
+    }
+
     pub(crate) async fn put(&self, key: &str, value: Vec<u8>) -> Result<(), RemoteError> {
         self.store
             .put(&self.path(key), PutPayload::from(value))
@@ -108,6 +124,8 @@ impl S3Tier {
             actions: actions.objects.len() as u64,
             artifacts: artifacts.objects.len() as u64,
             artifact_bytes: artifacts.objects.iter().map(|o| o.size).sum(),
+            // An object store has no atomic counters to add to.
+            counted: None,
         })
     }
 }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    breaker::Breaker, error::RemoteError, redis_tier::RedisTier, remote::TierStats,
-    s3_tier::S3Tier, url::TierUrl,
+    breaker::Breaker, counters::Counters, error::RemoteError, parts::Parts, redis_tier::RedisTier,
+    remote::TierStats, s3_tier::S3Tier, url::TierUrl,
 };
 
 /// A store and what the cache knows about it.
@@ -13,6 +13,8 @@ pub(crate) struct Tier {
     pub(crate) name: String,
     pub(crate) store: Store,
     pub(crate) breaker: Breaker,
+    /// What this process did with it.
+    pub(crate) counters: Counters,
 }
 
 /// The kinds of store, each a builder around one well-kept client.
@@ -47,7 +49,17 @@ impl Tier {
             name: url.to_string(),
             store,
             breaker: Breaker::default(),
+            counters: Counters::default(),
         })
+    }
+
+    /// Opens the connection requests will use, where the client keeps one.
+    pub(crate) async fn connect(&self) -> Result<(), RemoteError> {
+        match &self.store {
+            Store::Redis(t) => t.connection().await.map(drop),
+            // The HTTP client connects on its first request.
+            Store::S3(_) => Ok(()),
+        }
     }
 
     pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, RemoteError> {
@@ -57,15 +69,11 @@ impl Tier {
         }
     }
 
-    /// An artifact expected to be `len` bytes long; `None` when it is missing.
-    pub(crate) async fn get_blob(
-        &self,
-        key: &str,
-        len: u64,
-    ) -> Result<Option<Vec<u8>>, RemoteError> {
+    /// Hands the artifact `key` on to `parts`, in order; `false` when it is missing.
+    pub(crate) async fn fetch(&self, key: &str, parts: &mut Parts) -> Result<bool, RemoteError> {
         match &self.store {
-            Store::Redis(t) => Ok(Some(t.get_blob(key, len).await?).filter(|v| !v.is_empty())),
-            Store::S3(t) => t.get(key).await,
+            Store::Redis(t) => t.fetch(key, parts).await,
+            Store::S3(t) => t.fetch(key, parts).await,
         }
     }
 
@@ -94,6 +102,15 @@ impl Tier {
         match &self.store {
             Store::Redis(t) => t.stats().await,
             Store::S3(t) => t.stats().await,
+        }
+    }
+
+    /// Adds what this process counted since the last call to the tier's own counters, where
+    /// the store keeps some (Redis).
+    pub(crate) async fn publish_counts(&self) -> Result<(), RemoteError> {
+        match (&self.store, self.counters.unpublished()) {
+            (Store::Redis(t), Some(counts)) => t.add_counts(&counts).await,
+            _ => Ok(()),
         }
     }
 

@@ -45,11 +45,15 @@ fn load(remote: &RemoteCache, key: &CacheKey) -> Result<Vec<u8>, String> {
     let Lookup::Hit(found) = remote.lookup(key, &mac_key()) else {
         return Err(format!("miss: {:?}", remote.take_warnings()));
     };
-    let bytes = remote.fetch(&found).map_err(|e| e.to_string())?;
-    let artifact = store
-        .backfill(key, FINGERPRINT, &mac_key(), &bytes)
+    let mut backfill = store.begin_backfill(&mac_key()).unwrap();
+    remote
+        .fetch(&found, |bytes| backfill.write(bytes))
+        .map_err(|e| e.to_string())?;
+    let file = backfill.file().try_clone().unwrap();
+    let artifact = backfill
+        .finish(key, FINGERPRINT, &mac_key())
         .map_err(|e| format!("{e:?}"))?;
-    remote.promote(key, &mac_key(), &found, bytes);
+    remote.promote(key, &mac_key(), &found, &file);
     // The backfilled entry is a local hit from now on.
     assert!(
         store
@@ -91,6 +95,35 @@ fn an_artifact_goes_up_and_comes_back_through_redis_and_s3() {
     assert!(node.wait_for_uploads().is_empty());
     let redis_stats = node.stats().remove(0).1.unwrap();
     assert_eq!((redis_stats.actions, redis_stats.artifacts), (1, 1));
+}
+
+#[test]
+fn each_process_counts_per_tier_and_adds_its_counts_to_redis() {
+    let redis = Redis::start(&[]);
+    let urls = [redis.url()];
+    let k = key(b"module counted", FINGERPRINT);
+    let uploader = remote(&urls);
+    publish(&uploader, &k, FINGERPRINT, 50_000);
+    let stored = uploader.counts()[0].1;
+    assert!(stored.bytes_stored > 50_000, "{stored:?}");
+    let node = remote(&urls);
+    assert!(matches!(
+        node.lookup(&key(b"not there", FINGERPRINT), &mac_key()),
+        Lookup::Miss(_)
+    ));
+    let code = load(&node, &k).unwrap();
+    let (tier, counts) = node.counts().remove(0);
+    assert_eq!(tier, urls[0]);
+    assert_eq!((counts.hits, counts.misses, counts.errors), (1, 1, 0));
+    assert!(counts.bytes_fetched > code.len() as u64, "{counts:?}");
+    assert!(node.wait_for_uploads().is_empty());
+    // Both processes added their counts to the server's, once each.
+    assert!(uploader.wait_for_uploads().is_empty());
+    assert!(node.wait_for_uploads().is_empty());
+    let counted = node.stats().remove(0).1.unwrap().counted.unwrap();
+    assert_eq!((counted.hits, counted.misses), (1, 1));
+    assert_eq!(counted.bytes_fetched, counts.bytes_fetched);
+    assert_eq!(counted.bytes_stored, stored.bytes_stored);
 }
 
 #[test]
@@ -208,6 +241,50 @@ fn a_silent_server_times_out() {
         "{warnings}"
     );
     drop(listener);
+}
+
+#[test]
+fn a_transfer_slower_than_its_timeout_is_abandoned() {
+    let redis = Redis::start(&[]);
+    let urls = [redis.url()];
+    let k = key(b"module slow", FINGERPRINT);
+    publish(&remote(&urls), &k, FINGERPRINT, 1 << 20);
+    let node = RemoteCache::new(
+        &urls,
+        RemoteOptions {
+            transfer_timeout: Duration::from_millis(300),
+            ..options()
+        },
+    )
+    .unwrap();
+    let Lookup::Hit(found) = node.lookup(&k, &mac_key()) else {
+        panic!("miss: {:?}", node.take_warnings());
+    };
+    // The server holds every client's commands for 5 s from now.
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(5000)
+        .arg("ALL")
+        .query::<()>(&mut redis.connection())
+        .unwrap();
+    let started = Instant::now();
+    let mut received = 0;
+    let e = node
+        .fetch(&found, |bytes| {
+            received += bytes.len();
+            Ok(())
+        })
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    // The client's own response timeout, or the transfer's, whichever fires first.
+    let timed_out = match &e {
+        RemoteError::Timeout(_) => true,
+        RemoteError::Redis(e) => e.is_timeout(),
+        _ => false,
+    };
+    assert!(timed_out, "{e}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert!(received < 1 << 20);
 }
 
 #[test]
