@@ -38,7 +38,7 @@ pub(crate) struct FuncRefArray {
 
 enum Storage {
     Heap(Layout),
-    Mapped(MmapMut),
+    Mapped(#[expect(dead_code, reason = "held for its drop, which unmaps the records")] MmapMut),
 }
 
 /// Arrays of at least this many bytes get their own mapping.
@@ -56,7 +56,10 @@ impl FuncRefArray {
             })?;
             (map.as_mut_ptr(), Storage::Mapped(map))
         } else if layout.size() == 0 {
-            (NonNull::<VMFuncRef>::dangling().as_ptr().cast(), Storage::Heap(layout))
+            (
+                NonNull::<VMFuncRef>::dangling().as_ptr().cast(),
+                Storage::Heap(layout),
+            )
         } else {
             // SAFETY: the layout has a non-zero size (checked above).
             let raw = unsafe { alloc::alloc_zeroed(layout) };

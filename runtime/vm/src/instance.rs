@@ -482,15 +482,17 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
             _ => None,
         })
         .collect();
-    let all_fit = info.elements.iter().zip(&offsets).all(|(segment, at)| {
-        match (&segment.mode, at) {
-            (ElementMode::Active { table, .. }, Some(at)) => {
-                let len = instance.table_mut(*table).len();
-                checked_range(*at, segment.items.len() as u64, len).is_some()
-            }
-            _ => true,
-        }
-    });
+    let all_fit =
+        info.elements
+            .iter()
+            .zip(&offsets)
+            .all(|(segment, at)| match (&segment.mode, at) {
+                (ElementMode::Active { table, .. }, Some(at)) => {
+                    let len = instance.table_mut(*table).len();
+                    checked_range(*at, segment.items.len() as u64, len).is_some()
+                }
+                _ => true,
+            });
     for (i, (segment, at)) in info.elements.iter().zip(&offsets).enumerate() {
         if matches!(segment.mode, ElementMode::Declared) {
             continue;

@@ -45,7 +45,9 @@ impl LazyElements {
     fn items(&self, segment: u32) -> &[u32] {
         match &self.owner.module.info().elements[segment as usize].items {
             ElementItems::Funcs(funcs) => funcs,
-            ElementItems::Exprs(_) => unreachable!("only segments of function indices are deferred"),
+            ElementItems::Exprs(_) => {
+                unreachable!("only segments of function indices are deferred")
+            }
         }
     }
 

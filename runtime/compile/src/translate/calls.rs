@@ -106,8 +106,13 @@ fn call_indirect(t: &mut Translator, type_index: u32, table_index: u32, kind: Ca
     let index = t.pop1();
     let elem = t.env.table_elem_addr(&mut t.b, table_index, index);
     let funcref = t.b.ins().load(ptr, MemFlagsData::trusted(), elem, 0);
-    let funcref = references::resolve_null_element(t, table_index, index, funcref);
-    t.b.ins().trapz(funcref, traps::INDIRECT_CALL_TO_NULL);
+    let funcref = references::resolve_null_element(
+        t,
+        table_index,
+        index,
+        funcref,
+        Some(traps::INDIRECT_CALL_TO_NULL),
+    );
     check_type(t, funcref, type_index);
     call_funcref(t, funcref, type_index, kind);
 }

@@ -47,7 +47,7 @@ pub(super) fn translate(t: &mut Translator, op: &Operator) -> Result<bool> {
                 t.b.ins()
                     .load(t.env.ptr(), MemFlagsData::trusted(), addr, 0);
             let value = if t.env.is_func_table(*table) {
-                resolve_null_element(t, *table, index, value)
+                resolve_null_element(t, *table, index, value, None)
             } else {
                 value
             };
@@ -138,12 +138,15 @@ fn ref_func(t: &mut Translator, index: u32) -> ir::Value {
 }
 
 /// `value`, element `index` of function table `table`, or when it is null what the VM
-/// resolves it to (its initial function when it still holds that lazily, else null).
+/// resolves it to (its initial function when it still holds that lazily, else null). With
+/// `null_trap`, a null that resolves to null traps with that code, in the cold block, so the
+/// hot path tests the element once.
 pub(super) fn resolve_null_element(
     t: &mut Translator,
     table: u32,
     index: ir::Value,
     value: ir::Value,
+    null_trap: Option<ir::TrapCode>,
 ) -> ir::Value {
     let resolve = t.b.create_block();
     let done = t.b.create_block();
@@ -157,6 +160,9 @@ pub(super) fn resolve_null_element(
     let resolved = t
         .env
         .libcall(&mut t.b, Libcall::TableResolve, &[table, index]);
+    if let Some(code) = null_trap {
+        t.b.ins().trapz(resolved, code);
+    }
     t.b.ins().jump(done, &[resolved.into()]);
     t.b.seal_block(done);
     t.b.switch_to_block(done);
@@ -166,9 +172,7 @@ pub(super) fn resolve_null_element(
 /// Has the VM write function table `table`'s lazily initialised elements when its record's
 /// `lazy` word says some remain, so that a store is not undone by a later resolution.
 fn materialize_if_lazy(t: &mut Translator, table: u32) {
-    let record = t
-        .env
-        .load_vmctx_field(&mut t.b, t.env.offsets.table(table));
+    let record = t.env.load_vmctx_field(&mut t.b, t.env.offsets.table(table));
     let lazy = t.b.ins().load(
         t.env.ptr(),
         MemFlagsData::trusted(),
@@ -182,8 +186,7 @@ fn materialize_if_lazy(t: &mut Translator, table: u32) {
     t.b.switch_to_block(materialize);
     t.b.set_cold_block(materialize);
     let table = i32_const(t, table);
-    t.env
-        .libcall(&mut t.b, Libcall::TableMaterialize, &[table]);
+    t.env.libcall(&mut t.b, Libcall::TableMaterialize, &[table]);
     t.b.ins().jump(done, &[]);
     t.b.seal_block(done);
     t.b.switch_to_block(done);
