@@ -4,7 +4,7 @@
 //! of its active segments at instantiation (thousands of function references for a large C++
 //! or Go module), the table remembers those segments and an element is resolved when first
 //! read — by `call_indirect` or `table.get` in compiled code, which find a null element and ask
-//! [`TableData::resolve`], or by the host. Anything that writes, copies, grows or fills the
+//! `TableData::resolve`, or by the host. Anything that writes, copies, grows or fills the
 //! table first applies the remembered segments in order ([`TableData::elements_mut`]), so a
 //! later write is never undone; compiled `table.set` checks the record's `lazy` word and asks
 //! for that before storing.
