@@ -191,14 +191,20 @@ const IMPORTER: &str = r#"
         (call_indirect $t (type $get) (local.get 0))))
 "#;
 
+/// An instance of [`TABLE`] and a linker that offers its table as `a.table`.
+fn owner_and_linker(engine: &Engine, store: &mut Store) -> (Instance, Linker) {
+    let owner = instantiate(engine, store, &Linker::new(), TABLE);
+    let table = owner.get_export(store, "table").unwrap();
+    let mut linker = Linker::new();
+    linker.define("a", "table", table);
+    (owner, linker)
+}
+
 #[test]
 fn another_instance_resolves_and_writes_a_shared_table() {
     let engine = engine();
     let mut store = Store::new(&engine);
-    let owner = instantiate(&engine, &mut store, &Linker::new(), TABLE);
-    let table = owner.get_export(&store, "table").unwrap();
-    let mut linker = Linker::new();
-    linker.define("a", "table", table);
+    let (owner, linker) = owner_and_linker(&engine, &mut store);
     let importer = instantiate(&engine, &mut store, &linker, IMPORTER);
     let mut expected = INITIAL;
     expected[6] = Some(20);
@@ -235,10 +241,7 @@ fn ref_func_and_a_table_element_are_one_reference() {
 fn a_segment_out_of_bounds_still_traps_after_the_earlier_ones() {
     let engine = engine();
     let mut store = Store::new(&engine);
-    let owner = instantiate(&engine, &mut store, &Linker::new(), TABLE);
-    let table = owner.get_export(&store, "table").unwrap();
-    let mut linker = Linker::new();
-    linker.define("a", "table", table);
+    let (owner, linker) = owner_and_linker(&engine, &mut store);
     let module = Module::new(
         &engine,
         &wat::parse_str(
