@@ -186,6 +186,9 @@ fn module_height(runs: &[&Run]) -> u32 {
     (HEADING + 24 + rows * ROW + 40 + 30 + rows * ROW + 20 + legend_rows * LEGEND_ROW + 20) as u32
 }
 
+/// The least distance in pixels between the centres of two tick labels on the totals axis.
+const MIN_TICK_LABEL_GAP: i32 = 64;
+
 /// Tick values on a log axis from `low` to `high`: 1, 2 and 5 times each power of ten.
 fn log_ticks(low: f64, high: f64) -> Vec<f64> {
     let mut ticks = Vec::new();
@@ -227,14 +230,21 @@ fn totals_panel(area: &Area, runs: &[&Run]) -> anyhow::Result<()> {
     let (top, bottom) = (24, 24 + runs.len() as i32 * ROW);
     let grid = RGBColor(0xdd, 0xdd, 0xdd);
     let tick_label = TextStyle::from((FONT, 12).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+    // Every tick gets its grid line; a label only where it clears the previous one, so the
+    // labels of a wide range (microseconds to seconds) never run into each other.
+    let mut last_label: Option<i32> = None;
     for tick in log_ticks(low, high) {
         let x = x_of(tick);
         area.draw(&PathElement::new(vec![(x, top), (x, bottom)], grid))?;
+        if last_label.is_some_and(|last| x - last < MIN_TICK_LABEL_GAP) {
+            continue;
+        }
         area.draw(&Text::new(
             format_ns(tick),
             (x, bottom + 4),
             tick_label.clone(),
         ))?;
+        last_label = Some(x);
     }
     area.draw(&PathElement::new(vec![(x0, top), (x0, bottom)], BLACK))?;
     let label = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Right, VPos::Center));
