@@ -120,23 +120,15 @@ impl FuncRefs {
         // on one thread at a time.
         unsafe { self.slot(index).write(record) }
     }
-
-    /// Address of the record of function `index`, written first when empty. `owner` says what
-    /// the record of a defined function holds.
-    pub(crate) fn get(self, index: u32, owner: &FuncRefOwner) -> usize {
-        let slot = self.slot(index);
-        // SAFETY: as in `set`; the code pointer tells an empty record from a full one.
-        if unsafe { (*slot).func_ptr }.is_null() {
-            self.set(index, owner.record(index));
-        }
-        slot as usize
-    }
 }
 
-/// What the record of a defined function of one instance holds: its code in the instance's
-/// module, the instance's `vmctx`, and the function type's process-wide id.
+/// One instance's function references together with what a defined function's record holds
+/// (its code in the instance's module, the instance's `vmctx`, the function type's
+/// process-wide id): the instance and its lazily initialised tables keep one.
 #[derive(Clone)]
 pub(crate) struct FuncRefOwner {
+    /// The instance's records.
+    pub refs: FuncRefs,
     /// The instance's module.
     pub module: Arc<CompiledModule>,
     /// The instance's `vmctx`.
@@ -144,6 +136,17 @@ pub(crate) struct FuncRefOwner {
 }
 
 impl FuncRefOwner {
+    /// Address of the record of function `index`, written first when empty.
+    pub(crate) fn get(&self, index: u32) -> usize {
+        let slot = self.refs.slot(index);
+        // SAFETY: as in `FuncRefs::set`; the code pointer tells an empty record from a full
+        // one.
+        if unsafe { (*slot).func_ptr }.is_null() {
+            self.refs.set(index, self.record(index));
+        }
+        slot as usize
+    }
+
     /// The record of function `index`, which must be a defined one (imported functions'
     /// records are written at instantiation and never empty).
     fn record(&self, index: u32) -> VMFuncRef {

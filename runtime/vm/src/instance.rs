@@ -150,7 +150,7 @@ impl Instance {
 
     /// A reference to function `index`: the address of its record, filled first when empty.
     pub(crate) fn funcref(&self, index: u32) -> usize {
-        self.funcrefs.refs().get(index, &self.funcref_owner)
+        self.funcref_owner.get(index)
     }
 
     /// Evaluates a constant expression to its raw 16-byte form.
@@ -219,14 +219,16 @@ pub fn instantiate(
     let offsets = VMOffsets::new(info);
     let type_ids = module.type_ids();
     let mut vmctx_storage = vec![0u128; offsets.size().div_ceil(16)].into_boxed_slice();
+    let funcrefs = FuncRefArray::zeroed(info.functions.len())?;
     let funcref_owner = FuncRefOwner {
+        refs: funcrefs.refs(),
         module: module.clone(),
         vmctx: vmctx_storage.as_mut_ptr().cast(),
     };
     let mut instance = Box::new(Instance {
         module: module.clone(),
         vmctx: vmctx_storage,
-        funcrefs: FuncRefArray::zeroed(info.functions.len())?,
+        funcrefs,
         funcref_owner,
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
@@ -502,11 +504,10 @@ fn initialize_segments(store: &mut StoreData, index: usize) -> Result<()> {
             && all_fit
             && defers_segments(info, *table)
         {
-            let refs = instance.funcrefs.refs();
             let owner = instance.funcref_owner.clone();
             instance
                 .table_mut(*table)
-                .defer_segment(refs, &owner, *at as usize, i as u32);
+                .defer_segment(&owner, *at as usize, i as u32);
             continue;
         }
         let items: Vec<usize> = match &segment.items {

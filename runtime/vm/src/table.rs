@@ -13,7 +13,7 @@ use wasm_prof_environ::{AddressType, TableType, module_info::ElementItems};
 
 use crate::{
     error::{Result, VmError},
-    funcrefs::{FuncRefOwner, FuncRefs},
+    funcrefs::FuncRefOwner,
     vmctx::VMTable,
 };
 
@@ -33,8 +33,6 @@ pub struct TableData {
 /// Active element segments of function indices not yet written into a table.
 struct LazyElements {
     /// The function references of the instance whose segments these are.
-    refs: FuncRefs,
-    /// That instance, as its function references hold it.
     owner: FuncRefOwner,
     /// The segments, in order: (first element, segment index in the owner's module).
     segments: Vec<(usize, u32)>,
@@ -55,7 +53,7 @@ impl LazyElements {
     fn initial(&self, index: usize) -> Option<usize> {
         self.segments.iter().rev().find_map(|&(at, segment)| {
             let func = self.items(segment).get(index.checked_sub(at)?)?;
-            Some(self.refs.get(*func, &self.owner))
+            Some(self.owner.get(*func))
         })
     }
 }
@@ -128,19 +126,12 @@ impl TableData {
     /// Makes active segment `segment` of `owner`'s module, of function indices, the initial
     /// content of elements `at..` without writing them: each is resolved on first read. The
     /// caller has checked that the segment fits.
-    pub(crate) fn defer_segment(
-        &mut self,
-        refs: FuncRefs,
-        owner: &FuncRefOwner,
-        at: usize,
-        segment: u32,
-    ) {
+    pub(crate) fn defer_segment(&mut self, owner: &FuncRefOwner, at: usize, segment: u32) {
         let lazy = self.lazy.get_or_insert_with(|| LazyElements {
-            refs,
             owner: owner.clone(),
             segments: Vec::new(),
         });
-        debug_assert!(std::ptr::eq(lazy.refs.base(), refs.base()));
+        debug_assert!(std::ptr::eq(lazy.owner.vmctx, owner.vmctx));
         lazy.segments.push((at, segment));
         self.vm.lazy = 1;
     }
@@ -154,7 +145,7 @@ impl TableData {
         for &(at, segment) in &lazy.segments {
             let items = lazy.items(segment);
             for (slot, func) in self.elements[at..at + items.len()].iter_mut().zip(items) {
-                *slot = lazy.refs.get(*func, &lazy.owner);
+                *slot = lazy.owner.get(*func);
             }
         }
     }
