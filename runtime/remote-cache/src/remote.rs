@@ -306,7 +306,15 @@ impl Shared {
         let take = || redis.lock(&lock, token, options.lock_ttl);
         let timeout = options.timeout;
         match self.ask(tier, "take a lock", timeout, take()).await {
-            Some(true) => return Err(Some(index)),
+            Some(true) => {
+                // Another process may have uploaded and released its lock between the lookup
+                // above and this lock: look once more before compiling.
+                let Some(found) = self.action(index, name, mac_key, false).await else {
+                    return Err(Some(index));
+                };
+                let _ = tokio::time::timeout(timeout, tier.delete(&lock)).await;
+                return Ok(found);
+            }
             // The tier failed (warned): compile here without a lock.
             None => return Err(None),
             Some(false) => {}
@@ -321,8 +329,10 @@ impl Shared {
                 .ask(tier, "check a lock", timeout, tier.exists(&lock))
                 .await;
             match held {
-                // The holder is done, or failed to upload: compile here.
-                Some(false) | None => return Err(None),
+                // The holder is done: its upload comes before its release, so look once more
+                // (it may have landed since the poll above); none means it failed to upload.
+                Some(false) => return self.action(index, name, mac_key, false).await.ok_or(None),
+                None => return Err(None),
                 Some(true) if Instant::now() >= deadline => {
                     self.warn(format!(
                         "waited {} s for another process compiling this module (its lock is \
