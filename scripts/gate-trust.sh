@@ -3,7 +3,8 @@
 # N trials each of
 #   deterministic gate, two identical builds      (an alarm is a false alarm)
 #   deterministic gate, a build with extra work   (an alarm is a catch)
-#   wall-clock gate, the same two cases           (phases --runs RUNS of each build, then gate)
+#   wall-clock gate, the same two cases           (gate wall-clock --runs RUNS: the two builds
+#                                                  in turn, sample by sample, in one run)
 # The slow build is a TEST-ONLY build (cargo feature experiment-slowdown) in which
 # WASM_PROF_EXPERIMENT_SLOWDOWN=codegen:KSTEPS adds fixed work to the codegen phase
 # (1700 thousand loop steps: about 8.5 ms, 10% of the embedded workload's codegen on 2 cores).
@@ -61,14 +62,11 @@ for i in $(seq "$trials"); do
 done
 for i in $(seq "$trials"); do
     [[ " $gates " == *" wall-clock "* ]] || break
-    "$same" phases --runs "$runs" --export-json "$work/wall-base-$i.json" >/dev/null 2>&1
-    "$bin" phases --runs "$runs" --export-json "$work/wall-same-$i.json" >/dev/null 2>&1
-    WASM_PROF_EXPERIMENT_SLOWDOWN=$slowdown "$work/slow/wasm-prof" phases --runs "$runs" \
-        --export-json "$work/wall-slow-$i.json" >/dev/null 2>&1
-    same_verdict=$(verdict "$bin" gate --baseline "$work/wall-base-$i.json" \
-        --current "$work/wall-same-$i.json")
-    slow_verdict=$(verdict "$bin" gate --baseline "$work/wall-base-$i.json" \
-        --current "$work/wall-slow-$i.json")
+    same_verdict=$(verdict "$bin" gate wall-clock --against-bin "$same" --runs "$runs" \
+        --export-json "$work/wall-same-$i.json")
+    slow_verdict=$(WASM_PROF_EXPERIMENT_SLOWDOWN=$slowdown verdict "$bin" gate wall-clock \
+        --bin "$work/slow/wasm-prof" --against-bin "$same" --runs "$runs" \
+        --export-json "$work/wall-slow-$i.json")
     echo "$i wall-clock identical=$same_verdict slow=$slow_verdict" | tee -a "$work/wall.log"
 done
 touch "$work/det.log" "$work/wall.log"

@@ -55,6 +55,16 @@ pub fn parse_threshold(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a duration such as `20us`, `1.5ms` or `2s` into nanoseconds.
+///
+/// # Errors
+/// When `text` is not a duration with a unit.
+pub fn parse_duration_ns(text: &str) -> Result<f64, String> {
+    humantime::parse_duration(text.trim())
+        .map(|d| d.as_nanos() as f64)
+        .map_err(|_| format!("`{text}` is not a duration; write it like 20us or 1ms"))
+}
+
 /// A byte count with a binary unit: `64 KiB`, `1.5 MiB`.
 pub fn format_bytes(bytes: u64) -> String {
     let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];

@@ -26,6 +26,17 @@ impl Metric {
     }
 }
 
+/// How large a change must be before it counts: beyond the relative band and, in absolute
+/// terms, beyond the floor (with 95% confidence both ways).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// Changes within ± this fraction of the baseline never count (0.05 = ±5%).
+    pub relative: f64,
+    /// Changes within ± this many nanoseconds never count: a phase of a few microseconds
+    /// moves by more than any band with the state of the page cache and the scheduler.
+    pub floor_ns: f64,
+}
+
 /// One compared metric of one matched run.
 #[derive(Clone, Debug)]
 pub struct Change {
@@ -59,13 +70,24 @@ impl GateResult {
     }
 }
 
+/// Whether the bound of a significant change's interval nearest to no change lies within
+/// `floor_ns` of the baseline median.
+fn below_floor(c: &Comparison, floor_ns: f64) -> bool {
+    let nearest = match c.verdict {
+        Verdict::Regressed => c.ci_low,
+        Verdict::Improved => -c.ci_high,
+        Verdict::Unchanged => return false,
+    };
+    nearest * c.baseline_median_ns <= floor_ns
+}
+
 fn same_run(a: &Run, b: &Run) -> bool {
     a.module.name == b.module.name && a.path == b.path && a.hash == b.hash && a.engine == b.engine
 }
 
 /// Compares every run of `current` with the baseline run of the same module name, path, hash
 /// and engine, phase by phase in [`Phase::ALL`] order and then the total.
-pub fn gate(baseline: &PhasesReport, current: &PhasesReport, threshold: f64) -> GateResult {
+pub fn gate(baseline: &PhasesReport, current: &PhasesReport, tolerance: Tolerance) -> GateResult {
     let mut result = GateResult {
         fingerprint_differs: baseline.engine.fingerprint != current.engine.fingerprint,
         ..GateResult::default()
@@ -81,7 +103,10 @@ pub fn gate(baseline: &PhasesReport, current: &PhasesReport, threshold: f64) -> 
         });
         let total = std::iter::once((Metric::Total, &base.total.samples_ns, &run.total.samples_ns));
         for (metric, b, c) in phases.chain(total) {
-            if let Some(comparison) = compare(b, c, threshold) {
+            if let Some(mut comparison) = compare(b, c, tolerance.relative) {
+                if below_floor(&comparison, tolerance.floor_ns) {
+                    comparison.verdict = Verdict::Unchanged;
+                }
                 result.changes.push(Change {
                     run: run.label(),
                     metric,
@@ -97,4 +122,32 @@ pub fn gate(baseline: &PhasesReport, current: &PhasesReport, threshold: f64) -> 
         .map(Run::label)
         .collect();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(base: u64) -> Vec<u64> {
+        (0..20)
+            .map(|i| base + (i * 7919) % (base / 100 + 1))
+            .collect()
+    }
+
+    #[test]
+    fn a_significant_change_smaller_than_the_floor_does_not_count() {
+        // +50% of a 10 µs phase: significant, but 5 µs.
+        let c = compare(&samples(10_000), &samples(15_000), 0.05).unwrap();
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!(below_floor(&c, 20_000.0));
+        assert!(!below_floor(&c, 1_000.0));
+        // +10% of a 10 ms phase: 1 ms, far above the floor.
+        let c = compare(&samples(10_000_000), &samples(11_000_000), 0.05).unwrap();
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!(!below_floor(&c, 20_000.0));
+        // An improvement is held to the same floor.
+        let c = compare(&samples(15_000), &samples(10_000), 0.05).unwrap();
+        assert_eq!(c.verdict, Verdict::Improved);
+        assert!(below_floor(&c, 20_000.0));
+    }
 }

@@ -1,7 +1,9 @@
-//! `wasm-prof gate`: fails (exit 3) when something regressed against a baseline. Two gates:
+//! `wasm-prof gate`: fails (exit 3) when something regressed against a baseline. Three gates:
 //! wall-clock phases reports compared with bootstrap confidence intervals (`gate --baseline
-//! OLD.json --current NEW.json`), and the deterministic gate (`gate deterministic`), which
-//! measures builds under callgrind and compares sizes and instruction counts.
+//! OLD.json --current NEW.json`), the same comparison of two builds measured in turn in one run
+//! (`gate wall-clock`, in [`super::wall_clock_gate`]), and the deterministic gate (`gate
+//! deterministic`), which measures builds under callgrind and compares sizes and instruction
+//! counts.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +14,9 @@ use wasm_prof_runtime::cache::HashAlgo;
 use crate::{
     analysis::{
         compare::Verdict,
-        regression::{GateResult, gate},
+        regression::{GateResult, Tolerance, gate},
     },
-    commands::{Command, Outcome, load_report, print_tables},
+    commands::{Command, Outcome, load_report, print_tables, wall_clock_gate::WallClockGate},
     corpus::{DEFAULT_WORKLOAD, project_root},
     deterministic::{
         BASELINE_FILE, Measurement, Origin, baseline_build, callgrind, compare::compare, measure,
@@ -22,37 +24,63 @@ use crate::{
     export::{ExportArgs, ExportManager, write_file},
     model::{GATE_SCHEMA, GateKind, GateReport, GateRow, GateVerdict, PhasesReport, Report},
     render,
-    units::parse_threshold,
+    units::{parse_duration_ns, parse_threshold},
 };
 
-/// Compares two phases reports phase by phase, or (`gate deterministic`) two builds by sizes
-/// and instruction counts.
+/// Compares two phases reports phase by phase, or measures and compares two builds: phase by
+/// phase (`gate wall-clock`) or by sizes and instruction counts (`gate deterministic`).
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct GateCommand {
-    /// The deterministic gate instead of comparing two phases reports.
+    /// A gate that measures two builds itself instead of comparing two phases reports.
     #[command(subcommand)]
-    deterministic: Option<GateKindCommand>,
+    kind: Option<GateKindCommand>,
     /// The reference phases report.
     #[arg(long, value_name = "OLD.json", required = true)]
     baseline: Option<PathBuf>,
     /// The phases report to judge.
     #[arg(long, value_name = "NEW.json", required = true)]
     current: Option<PathBuf>,
-    /// Changes within ± this percentage never count, however certain.
-    #[arg(long, default_value = "5%", value_parser = parse_threshold)]
-    threshold: f64,
+    #[command(flatten)]
+    tolerance: ToleranceArgs,
     #[command(flatten)]
     exports: ExportArgs,
 }
 
-/// The gates other than the wall-clock one.
+/// How large a wall-clock change must be to count.
+#[derive(Debug, Args)]
+pub struct ToleranceArgs {
+    /// Changes within ± this percentage never count, however certain.
+    #[arg(long, default_value = "5%", value_parser = parse_threshold)]
+    threshold: f64,
+    /// Changes smaller than this duration never count, however certain (like 20us or 1ms): a
+    /// phase of a few microseconds moves by more than any percentage with the page cache and
+    /// the scheduler; the deterministic gate judges those.
+    #[arg(long, value_name = "DURATION", default_value = "20us", value_parser = parse_duration_ns)]
+    min_change: f64,
+}
+
+impl ToleranceArgs {
+    /// The tolerance these options give.
+    pub fn tolerance(&self) -> Tolerance {
+        Tolerance {
+            relative: self.threshold,
+            floor_ns: self.min_change,
+        }
+    }
+}
+
+/// The gates that measure as well as compare.
 #[derive(Debug, Subcommand)]
 pub enum GateKindCommand {
+    /// Measure this build and a baseline build (another revision, or another binary) in turn,
+    /// sample by sample, on the phases paths, and compare phase by phase: exit 3 on a
+    /// regression, 0 when none. Takes the options of `phases`.
+    WallClock(Box<WallClockGate>),
     /// Measure code and artifact bytes and callgrind instruction counts of cold, cached and
     /// no-cache loading of a module, for this build and a baseline, and compare: exit 3 on a
     /// regression, 0 when none, 1 when nothing could be judged.
-    Deterministic(DeterministicGate),
+    Deterministic(Box<DeterministicGate>),
 }
 
 /// The deterministic gate's options.
@@ -109,7 +137,7 @@ pub fn wall_clock_report(
     result: &GateResult,
     baseline: &str,
     current: &str,
-    threshold: f64,
+    tolerance: Tolerance,
 ) -> GateReport {
     let rows = result
         .changes
@@ -125,7 +153,7 @@ pub fn wall_clock_report(
                 current_low: Some(c.baseline_median_ns * (1.0 + c.ci_low)),
                 current_high: Some(c.baseline_median_ns * (1.0 + c.ci_high)),
                 change: c.change,
-                tolerance: threshold,
+                tolerance: tolerance.relative,
                 verdict: match c.verdict {
                     Verdict::Regressed => GateVerdict::Regressed,
                     Verdict::Improved => GateVerdict::Improved,
@@ -162,15 +190,22 @@ pub fn wall_clock_report(
 pub fn judge(
     baseline: &PhasesReport,
     current: &PhasesReport,
-    threshold: f64,
+    tolerance: Tolerance,
     to_stderr: bool,
 ) -> anyhow::Result<Outcome> {
-    announce(&gate(baseline, current, threshold), threshold, to_stderr)
+    announce(&gate(baseline, current, tolerance), tolerance, to_stderr)
 }
 
 /// Prints a wall-clock comparison and says whether it regressed.
-fn announce(result: &GateResult, threshold: f64, to_stderr: bool) -> anyhow::Result<Outcome> {
-    print_tables(&[render::gate::table(result, threshold)], to_stderr)?;
+///
+/// # Errors
+/// When the result cannot be printed.
+pub fn announce(
+    result: &GateResult,
+    tolerance: Tolerance,
+    to_stderr: bool,
+) -> anyhow::Result<Outcome> {
+    print_tables(&[render::gate::table(result, tolerance)], to_stderr)?;
     Ok(if result.regressed() {
         Outcome::Regressed
     } else {
@@ -180,22 +215,28 @@ fn announce(result: &GateResult, threshold: f64, to_stderr: bool) -> anyhow::Res
 
 impl Command for GateCommand {
     fn execute(self) -> anyhow::Result<Outcome> {
-        if let Some(GateKindCommand::Deterministic(gate)) = self.deterministic {
-            return gate.execute();
+        match self.kind {
+            Some(GateKindCommand::Deterministic(gate)) => return gate.execute(),
+            Some(GateKindCommand::WallClock(gate)) => return gate.execute(),
+            None => {}
         }
         let (Some(baseline_path), Some(current_path)) = (&self.baseline, &self.current) else {
-            bail!("give --baseline OLD.json and --current NEW.json, or `gate deterministic`");
+            bail!(
+                "give --baseline OLD.json and --current NEW.json, or use `gate wall-clock` or \
+                 `gate deterministic`"
+            );
         };
         let exports = ExportManager::new(&self.exports)?;
         let baseline = load_phases(baseline_path)?;
         let current = load_phases(current_path)?;
-        let result = gate(&baseline, &current, self.threshold);
-        let outcome = announce(&result, self.threshold, exports.uses_stdout())?;
+        let tolerance = self.tolerance.tolerance();
+        let result = gate(&baseline, &current, tolerance);
+        let outcome = announce(&result, tolerance, exports.uses_stdout())?;
         let report = wall_clock_report(
             &result,
             &baseline_path.display().to_string(),
             &current_path.display().to_string(),
-            self.threshold,
+            tolerance,
         );
         exports.finish(&Report::Gate(report))?;
         Ok(outcome)

@@ -7,6 +7,7 @@ pub mod phases;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod wall_clock_gate;
 pub mod wast;
 
 use std::{
@@ -62,7 +63,7 @@ pub trait Command {
 #[derive(Debug, Subcommand)]
 pub enum CommandKind {
     /// Time every phase of a module's life on the cold, cached and no-cache paths.
-    Phases(phases::PhasesCommand),
+    Phases(Box<phases::PhasesCommand>),
     /// Measure the throughput of the cache-key hash algorithms on this CPU.
     Hashes(hashes::HashesCommand),
     /// Re-render a saved phases or hashes JSON report as a table and any export.
@@ -83,7 +84,7 @@ pub enum CommandKind {
 impl Command for CommandKind {
     fn execute(self) -> anyhow::Result<Outcome> {
         match self {
-            CommandKind::Phases(c) => c.execute(),
+            CommandKind::Phases(c) => (*c).execute(),
             CommandKind::Hashes(c) => c.execute(),
             CommandKind::Report(c) => c.execute(),
             CommandKind::Gate(c) => c.execute(),

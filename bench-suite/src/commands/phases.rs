@@ -16,11 +16,12 @@ use wasm_prof_runtime::cache::HashAlgo;
 use crate::{
     analysis::{
         outliers::outliers,
+        regression::Tolerance,
         runs::{RunKey, run_from_records},
     },
     commands::{
         Command, Outcome,
-        gate::{judge, load_phases},
+        gate::{ToleranceArgs, judge, load_phases},
         print_tables,
     },
     corpus::{self, DEFAULT_WORKLOAD, Manifest},
@@ -36,7 +37,6 @@ use crate::{
     render,
     sampling::child_process::{Job, Sample, Sampler, Target, with_stderr_tail},
     sampling::in_process::engine_fingerprint,
-    units::parse_threshold,
     warnings::{self, Warning},
     workloads::{EMBEDDED, ModuleSource, Workload, WorkloadKind, Workloads},
 };
@@ -117,9 +117,8 @@ pub struct PhasesCommand {
     /// Compare with this phases report afterwards; exit 3 on a significant regression.
     #[arg(long, value_name = "OLD.json")]
     baseline: Option<PathBuf>,
-    /// Changes within ± this percentage never count as regressions.
-    #[arg(long, default_value = "5%", value_parser = parse_threshold)]
-    threshold: f64,
+    #[command(flatten)]
+    tolerance: ToleranceArgs,
     /// Also save the report as reports/baselines/NAME.json.
     #[arg(long, value_name = "NAME")]
     save_baseline: Option<String>,
@@ -195,8 +194,9 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// One warning per run that has outliers, naming the phases they are in.
-fn outlier_warning(run: &Run) -> Option<Warning> {
+/// One warning per run that has outliers, naming the phases they are in (and the build, when
+/// `build` names one of several).
+fn outlier_warning(run: &Run, build: Option<&str>) -> Option<Warning> {
     let mut phases = Vec::new();
     let (mut count, mut total) = (0, 0);
     for (phase, stats) in &run.phases {
@@ -208,7 +208,14 @@ fn outlier_warning(run: &Run) -> Option<Warning> {
         }
     }
     (count > 0).then(|| Warning::Outliers {
-        what: format!("{} (in {})", run.label(), phases.join(", ")),
+        what: match build {
+            Some(build) => format!(
+                "{} of the {build} build (in {})",
+                run.label(),
+                phases.join(", ")
+            ),
+            None => format!("{} (in {})", run.label(), phases.join(", ")),
+        },
         count,
         total,
     })
@@ -559,36 +566,53 @@ impl<'a> OutputCheck<'a> {
     }
 }
 
+/// Takes one series' samples with each sampler (one per build), alternating between them
+/// sample by sample and starting each round with the other end (ABBA), so that a slow moment
+/// of the machine falls on every build alike: the timed samples, one list per sampler.
 fn collect(
-    sampler: &Sampler,
+    samplers: &[(Sampler, &str)],
     plan: &Plan,
     s: &Series,
-    warmup: u64,
-    runs: u64,
+    (warmup, runs): (u64, u64),
     bar: &ProgressBar,
     check: &mut OutputCheck,
-) -> anyhow::Result<Vec<Sample>> {
+) -> anyhow::Result<Vec<Vec<Sample>>> {
     bar.set_message(format!(
         "{} {} {} {}",
         plan.module.info.name, s.engine, s.path, s.hash_name
     ));
     let job = plan.job();
-    for (label, sample) in sampler.prepare(job, s.path, s.target())? {
-        check.check(s, label, &sample)?;
+    let of_build = |name: &str| match samplers.len() {
+        1 => String::new(),
+        _ => format!(" of the {name} build"),
+    };
+    for (sampler, name) in samplers {
+        for (label, sample) in sampler.prepare(job, s.path, s.target())? {
+            check.check(s, &format!("{label}{}", of_build(name)), &sample)?;
+        }
     }
-    for i in 1..=warmup {
-        let sample = sampler.sample(job, s.path, s.target())?;
-        check.check(s, &format!("warmup {i}"), &sample)?;
-        bar.inc(1);
-    }
-    (1..=runs)
-        .map(|i| {
+    let mut taken = vec![Vec::new(); samplers.len()];
+    for round in 1..=warmup + runs {
+        let order: Vec<usize> = if round % 2 == 1 {
+            (0..samplers.len()).collect()
+        } else {
+            (0..samplers.len()).rev().collect()
+        };
+        for index in order {
+            let (sampler, name) = &samplers[index];
             let sample = sampler.sample(job, s.path, s.target())?;
-            check.check(s, &format!("sample {i}"), &sample)?;
+            let label = match round.checked_sub(warmup + 1) {
+                None => format!("warmup {round}"),
+                Some(i) => format!("sample {}", i + 1),
+            };
+            check.check(s, &format!("{label}{}", of_build(name)), &sample)?;
             bar.inc(1);
-            Ok(sample)
-        })
-        .collect()
+            if round > warmup {
+                taken[index].push(sample);
+            }
+        }
+    }
+    Ok(taken)
 }
 
 /// What the program did in a run's timed samples, when it ran in all of them.
@@ -627,10 +651,42 @@ fn shown_output(plan: &Plan, first: &(String, Sample)) -> String {
     text
 }
 
-impl Command for PhasesCommand {
-    fn execute(self) -> anyhow::Result<Outcome> {
-        let exports = ExportManager::new(&self.exports)?;
-        let baseline = self.baseline.as_deref().map(load_phases).transpose()?;
+/// A wasm-prof executable whose `sample` command takes a report's samples, and how messages
+/// name it.
+pub struct Build {
+    /// The executable.
+    pub exe: PathBuf,
+    /// `current` or `baseline`.
+    pub name: &'static str,
+}
+
+impl Build {
+    /// The executable at `exe`, named `name`.
+    ///
+    /// # Errors
+    /// When there is no file at `exe`.
+    pub fn named(exe: &Path, name: &'static str) -> anyhow::Result<Self> {
+        let exe = exe
+            .canonicalize()
+            .with_context(|| format!("there is no wasm-prof binary at {}", exe.display()))?;
+        Ok(Self { exe, name })
+    }
+}
+
+impl PhasesCommand {
+    /// The hash selection, guest and paths checked, samples every plan and series with each of
+    /// `builds`, alternating between the builds sample by sample (see [`collect`]): one report
+    /// per build, in order, and the warnings to show. `after_plan` is called after each plan
+    /// with the reports so far and the first sample that ran the plan's program.
+    fn sample_builds(
+        &self,
+        builds: &[Build],
+        mut after_plan: impl FnMut(
+            &Plan,
+            Option<&(String, Sample)>,
+            &[PhasesReport],
+        ) -> anyhow::Result<()>,
+    ) -> anyhow::Result<(Vec<PhasesReport>, Vec<Warning>)> {
         let mut notes = warnings::environment(self.runs as usize);
         let algos = self.algos(&mut notes)?;
         ensure!(!algos.is_empty(), "no hash algorithm can run on this CPU");
@@ -647,40 +703,63 @@ impl Command for PhasesCommand {
             !self.paths.contains(&PathKind::Remote) || !self.cache_remote.is_empty(),
             "the remote path needs a remote cache tier to prime: pass --cache-remote URL"
         );
-        let sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?
-            .with_server_timeout(Duration::from_secs_f64(self.timeout))
-            .with_stat_index(!self.no_stat_index)
-            .with_remote(&self.cache_remote)?;
+        let samplers = builds
+            .iter()
+            .map(|build| {
+                let root = match builds.len() {
+                    1 => cache_root.clone(),
+                    _ => cache_root.join(build.name),
+                };
+                let sampler = Sampler::new(&root, &scratch.path().join("output"))?
+                    .with_exe(&build.exe)
+                    .with_server_timeout(Duration::from_secs_f64(self.timeout))
+                    .with_stat_index(!self.no_stat_index)
+                    .with_remote(&self.cache_remote)?;
+                Ok((sampler, build.name))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let series = series(&self.engine, &self.paths, &algos);
-        let bar = progress_bar((plans.len() * series.len()) as u64 * (self.warmup + self.runs));
-        let mut report = PhasesReport {
-            schema: PHASES_SCHEMA.to_string(),
-            host: machine::detect(),
-            engine: EngineInfo {
-                fingerprint: engine_fingerprint()?,
-            },
-            runs: Vec::new(),
-            stdout_mismatches: Vec::new(),
-        };
-        let to_stderr = exports.uses_stdout();
+        let bar = progress_bar(
+            (plans.len() * series.len() * builds.len()) as u64 * (self.warmup + self.runs),
+        );
+        let this = std::env::current_exe()
+            .and_then(|exe| exe.canonicalize())
+            .context("cannot find this program's own path")?;
+        let mut reports = builds
+            .iter()
+            .map(|build| {
+                Ok(PhasesReport {
+                    schema: PHASES_SCHEMA.to_string(),
+                    host: machine::detect(),
+                    engine: EngineInfo {
+                        fingerprint: if build.exe == this {
+                            engine_fingerprint()?
+                        } else {
+                            format!("the engine of {}", build.exe.display())
+                        },
+                    },
+                    runs: Vec::new(),
+                    stdout_mismatches: Vec::new(),
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         for plan in &plans {
             let mut check = OutputCheck::new(plan);
             for s in &series {
-                let samples = collect(&sampler, plan, s, self.warmup, self.runs, &bar, &mut check)?;
-                let key = RunKey {
-                    module: plan.module.info.clone(),
-                    path: s.path,
-                    hash: s.hash_name.clone(),
-                    engine: s.engine.to_string(),
-                };
-                let records: Vec<_> = samples.iter().map(|s| s.output.record.clone()).collect();
-                let mut run = run_from_records(key, &records)?;
-                run.artifact_bytes = samples.iter().filter_map(|s| s.output.artifact_bytes).max();
-                run.program = program_run(plan, &samples);
-                run.remote_tiers =
-                    RemoteTierCounts::sum(samples.iter().flat_map(|s| &s.output.remote_tiers));
-                notes.extend(outlier_warning(&run));
-                report.runs.push(run);
+                let taken = collect(
+                    &samplers,
+                    plan,
+                    s,
+                    (self.warmup, self.runs),
+                    &bar,
+                    &mut check,
+                )?;
+                for ((report, samples), build) in reports.iter_mut().zip(taken).zip(builds) {
+                    let run = run_of(plan, s, &samples)?;
+                    let named = (builds.len() > 1).then_some(build.name);
+                    notes.extend(outlier_warning(&run, named));
+                    report.runs.push(run);
+                }
             }
             if !check.mismatches.is_empty() {
                 notes.push(Warning::StdoutDiffers {
@@ -688,12 +767,92 @@ impl Command for PhasesCommand {
                     mismatches: check.mismatches.clone(),
                 });
             }
-            report.stdout_mismatches.append(&mut check.mismatches);
-            let mut tables = render::phases::tables(&report);
+            for report in &mut reports {
+                report
+                    .stdout_mismatches
+                    .extend(check.mismatches.iter().cloned());
+            }
+            bar.suspend(|| after_plan(plan, check.first.as_ref(), &reports))?;
+        }
+        bar.finish_and_clear();
+        Ok((reports, notes))
+    }
+}
+
+impl PhasesCommand {
+    /// Samples the `baseline` and `current` builds in turn, sample by sample, as the
+    /// wall-clock gate compares them: their reports (baseline first) and the warnings to show.
+    ///
+    /// # Errors
+    /// When an option makes no sense for a comparison of two builds, or sampling fails.
+    pub fn sample_two_builds(
+        &self,
+        baseline: Build,
+        current: Build,
+    ) -> anyhow::Result<(PhasesReport, PhasesReport, Vec<Warning>)> {
+        ensure!(
+            self.baseline.is_none() && self.save_baseline.is_none(),
+            "the wall-clock gate measures its baseline itself: give --against REV or \
+             --against-bin FILE, not --baseline or --save-baseline"
+        );
+        ensure!(
+            self.cache_remote.is_empty(),
+            "the wall-clock gate compares the local cache paths; --cache-remote is for `phases`"
+        );
+        ensure!(
+            self.engine == [EngineName::WasmProf],
+            "the wall-clock gate compares two wasm-prof builds; --engine is for `phases`"
+        );
+        let (reports, notes) = self.sample_builds(&[baseline, current], |_, _, _| Ok(()))?;
+        let [baseline, current]: [PhasesReport; 2] = reports
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("two builds make two reports"))?;
+        Ok((baseline, current, notes))
+    }
+
+    /// The exports asked for.
+    pub fn exports(&self) -> &ExportArgs {
+        &self.exports
+    }
+
+    /// How large a change must be to count.
+    pub fn tolerance(&self) -> Tolerance {
+        self.tolerance.tolerance()
+    }
+}
+
+/// The run one series of a plan makes of its timed samples.
+fn run_of(plan: &Plan, s: &Series, samples: &[Sample]) -> anyhow::Result<Run> {
+    let key = RunKey {
+        module: plan.module.info.clone(),
+        path: s.path,
+        hash: s.hash_name.clone(),
+        engine: s.engine.to_string(),
+    };
+    let records: Vec<_> = samples.iter().map(|s| s.output.record.clone()).collect();
+    let mut run = run_from_records(key, &records)?;
+    run.artifact_bytes = samples.iter().filter_map(|s| s.output.artifact_bytes).max();
+    run.program = program_run(plan, samples);
+    run.remote_tiers = RemoteTierCounts::sum(samples.iter().flat_map(|s| &s.output.remote_tiers));
+    Ok(run)
+}
+
+impl Command for PhasesCommand {
+    fn execute(self) -> anyhow::Result<Outcome> {
+        let exports = ExportManager::new(&self.exports)?;
+        let baseline = self.baseline.as_deref().map(load_phases).transpose()?;
+        let to_stderr = exports.uses_stdout();
+        let this = Build::named(
+            &std::env::current_exe().context("cannot find this program's own path")?,
+            "current",
+        )?;
+        let ran_ours = self.engine.contains(&EngineName::WasmProf);
+        let (mut reports, notes) = self.sample_builds(&[this], |plan, first, reports| {
+            let report = &reports[0];
+            let mut tables = render::phases::tables(report);
             let mut table = tables.pop().context("a measured module has a table")?;
             table.notes.extend(plan.note.clone());
-            let ran_ours = self.engine.contains(&EngineName::WasmProf);
-            if plan.execute == Execute::Auto && ran_ours && check.first.is_none() {
+            if plan.execute == Execute::Auto && ran_ours && first.is_none() {
                 table.notes.push(
                     "compiled and instantiated only: not a WASI command (it imports more than \
                      wasi_snapshot_preview1, or exports no `_start`), so `execute` is not \
@@ -701,21 +860,18 @@ impl Command for PhasesCommand {
                         .to_string(),
                 );
             }
-            bar.suspend(|| -> anyhow::Result<()> {
-                print_tables(&[table], to_stderr)?;
-                if self.show_output
-                    && let Some(first) = &check.first
-                {
-                    print_text(&shown_output(plan, first), to_stderr)?;
-                }
-                Ok(())
-            })?;
-            exports.checkpoint(&Report::Phases(report.clone()))?;
-        }
-        bar.finish_and_clear();
+            print_tables(&[table], to_stderr)?;
+            if self.show_output
+                && let Some(first) = first
+            {
+                print_text(&shown_output(plan, first), to_stderr)?;
+            }
+            exports.checkpoint(&Report::Phases(report.clone()))
+        })?;
+        let report = reports.pop().context("one build was measured")?;
         warnings::emit(&notes);
         let outcome = match &baseline {
-            Some(old) => judge(old, &report, self.threshold, to_stderr)?,
+            Some(old) => judge(old, &report, self.tolerance.tolerance(), to_stderr)?,
             None => Outcome::Success,
         };
         let report = Report::Phases(report);

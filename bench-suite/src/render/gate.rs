@@ -3,7 +3,7 @@
 use crate::{
     analysis::{
         compare::Verdict,
-        regression::{Change, GateResult},
+        regression::{Change, GateResult, Tolerance},
     },
     model::{GateReport, GateRow, GateVerdict},
     render::table::Table,
@@ -33,16 +33,18 @@ fn row(change: &Change) -> Vec<String> {
 }
 
 /// The comparison table: every significant change, and a count of the rest.
-pub fn table(result: &GateResult, threshold: f64) -> Table {
+pub fn table(result: &GateResult, tolerance: Tolerance) -> Table {
     let significant: Vec<&Change> = result
         .changes
         .iter()
         .filter(|c| c.comparison.verdict != Verdict::Unchanged)
         .collect();
     let mut notes = vec![format!(
-        "{} significant change(s) beyond ±{:.1}% (95% CI outside the band); {} metric(s) unchanged",
+        "{} significant change(s) beyond ±{:.1}% and ±{} (95% CI outside both); {} metric(s) \
+         unchanged",
         significant.len(),
-        threshold * 100.0,
+        tolerance.relative * 100.0,
+        format_ns(tolerance.floor_ns),
         result.changes.len() - significant.len()
     )];
     if result.fingerprint_differs {

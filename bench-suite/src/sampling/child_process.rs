@@ -121,6 +121,13 @@ impl Sampler {
         })
     }
 
+    /// Runs the samples in this wasm-prof executable (another build, compared with this one)
+    /// instead of the running one.
+    pub fn with_exe(mut self, exe: &Path) -> Self {
+        self.exe = exe.to_path_buf();
+        self
+    }
+
     /// Gives wasm-prof's samples these remote tiers behind their cache directories: the cold
     /// path then uploads (from a remote cleared of the module first) and the remote path
     /// fetches. No URLs, no remote.

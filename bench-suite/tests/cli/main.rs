@@ -4,6 +4,7 @@ mod cache_trust;
 mod engines;
 mod gate;
 mod gate_deterministic;
+mod gate_wall_clock;
 mod hashes;
 mod perf;
 mod phases;
