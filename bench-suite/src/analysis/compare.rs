@@ -1,5 +1,6 @@
 //! Comparison of two sample sets: relative change of the medians with a bootstrap CI of the
-//! ratio. A change is significant only when the whole CI lies outside the threshold band.
+//! ratio (or, for samples taken in pairs, the median of the pairs' ratios). A change is
+//! significant only when the whole CI lies outside the threshold band.
 
 use crate::analysis::{
     prng::{BOOTSTRAP_SEED, SplitMix64},
@@ -48,7 +49,7 @@ pub fn compare(baseline: &[u64], current: &[u64], threshold: f64) -> Option<Comp
     }
     let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    let mut ratios: Vec<f64> = (0..RESAMPLES)
+    let ratios: Vec<f64> = (0..RESAMPLES)
         .filter_map(|_| {
             let base = resampled_median(baseline, &mut rng, &mut a);
             let cur = resampled_median(current, &mut rng, &mut b);
@@ -58,6 +59,50 @@ pub fn compare(baseline: &[u64], current: &[u64], threshold: f64) -> Option<Comp
     if ratios.is_empty() {
         return None;
     }
+    let change = current_median_ns / baseline_median_ns - 1.0;
+    Some(conclude(
+        (baseline_median_ns, current_median_ns, change),
+        ratios,
+        threshold,
+    ))
+}
+
+/// Compares samples taken in pairs, `baseline[i]` next to `current[i]` (two builds taking
+/// turns): the change is the median of the pairs' ratios, and its interval resamples whole
+/// pairs, so a slow stretch of the machine that falls on both samples of a pair cancels out.
+/// `None` when the sets are empty, differ in length, or a baseline sample is zero.
+pub fn compare_paired(baseline: &[u64], current: &[u64], threshold: f64) -> Option<Comparison> {
+    if baseline.is_empty() || baseline.len() != current.len() || baseline.contains(&0) {
+        return None;
+    }
+    let pair_ratios: Vec<u64> = baseline
+        .iter()
+        .zip(current)
+        .map(|(&b, &c)| ((c as f64 / b as f64) * RATIO_SCALE).round() as u64)
+        .collect();
+    let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
+    let mut scratch = Vec::new();
+    let ratios: Vec<f64> = (0..RESAMPLES)
+        .map(|_| resampled_median(&pair_ratios, &mut rng, &mut scratch) / RATIO_SCALE)
+        .collect();
+    let change = median(&pair_ratios) / RATIO_SCALE - 1.0;
+    Some(conclude(
+        (median(baseline), median(current), change),
+        ratios,
+        threshold,
+    ))
+}
+
+/// Ratios are resampled as integers in millionths.
+const RATIO_SCALE: f64 = 1e6;
+
+/// The comparison whose medians and change are given and whose interval comes from the
+/// resampled `ratios` of current to baseline.
+fn conclude(
+    (baseline_median_ns, current_median_ns, change): (f64, f64, f64),
+    mut ratios: Vec<f64>,
+    threshold: f64,
+) -> Comparison {
     ratios.sort_by(f64::total_cmp);
     let ci_low = quantile_sorted(&ratios, 0.025) - 1.0;
     let ci_high = quantile_sorted(&ratios, 0.975) - 1.0;
@@ -68,14 +113,14 @@ pub fn compare(baseline: &[u64], current: &[u64], threshold: f64) -> Option<Comp
     } else {
         Verdict::Unchanged
     };
-    Some(Comparison {
+    Comparison {
         baseline_median_ns,
         current_median_ns,
-        change: current_median_ns / baseline_median_ns - 1.0,
+        change,
         ci_low,
         ci_high,
         verdict,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -123,6 +168,24 @@ mod tests {
             compare(&base, &cur, 0.05).unwrap().verdict,
             Verdict::Unchanged
         );
+    }
+
+    #[test]
+    fn pairs_cancel_what_both_samples_of_a_pair_share() {
+        // The machine moves between a fast and a 30% slower stretch, and both samples of a
+        // pair fall in the same one: the pairs' ratios see no change.
+        let stretch = |i: u64| if i.is_multiple_of(3) { 130 } else { 100 };
+        let baseline: Vec<u64> = (0..12).map(|i| stretch(i) * 1000 + i).collect();
+        let current: Vec<u64> = (0..12).map(|i| stretch(i) * 1000 + 5).collect();
+        let c = compare_paired(&baseline, &current, 0.05).unwrap();
+        assert_eq!(c.verdict, Verdict::Unchanged);
+        assert!(c.change.abs() < 0.001, "{c:?}");
+        // A 10% slower current build in every pair is a regression however noisy the machine.
+        let slower: Vec<u64> = baseline.iter().map(|b| b * 110 / 100).collect();
+        let c = compare_paired(&baseline, &slower, 0.05).unwrap();
+        assert_eq!(c.verdict, Verdict::Regressed);
+        assert!((c.change - 0.10).abs() < 0.001, "{c:?}");
+        assert!(compare_paired(&baseline, &slower[1..], 0.05).is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use wasm_prof_runtime::phases::Phase;
 
 use crate::{
-    analysis::compare::{Comparison, Verdict, compare},
+    analysis::compare::{Comparison, Verdict, compare, compare_paired},
     model::{PhasesReport, Run},
 };
 
@@ -35,6 +35,16 @@ pub struct Tolerance {
     /// Changes within ± this many nanoseconds never count: a phase of a few microseconds
     /// moves by more than any band with the state of the page cache and the scheduler.
     pub floor_ns: f64,
+}
+
+/// How the two reports' samples were taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// At different times: compared as two independent sets.
+    Independent,
+    /// In one run, taking turns: sample `i` of one next to sample `i` of the other, compared
+    /// pair by pair.
+    Paired,
 }
 
 /// One compared metric of one matched run.
@@ -87,7 +97,12 @@ fn same_run(a: &Run, b: &Run) -> bool {
 
 /// Compares every run of `current` with the baseline run of the same module name, path, hash
 /// and engine, phase by phase in [`Phase::ALL`] order and then the total.
-pub fn gate(baseline: &PhasesReport, current: &PhasesReport, tolerance: Tolerance) -> GateResult {
+pub fn gate(
+    baseline: &PhasesReport,
+    current: &PhasesReport,
+    tolerance: Tolerance,
+    sampling: Sampling,
+) -> GateResult {
     let mut result = GateResult {
         fingerprint_differs: baseline.engine.fingerprint != current.engine.fingerprint,
         ..GateResult::default()
@@ -103,7 +118,13 @@ pub fn gate(baseline: &PhasesReport, current: &PhasesReport, tolerance: Toleranc
         });
         let total = std::iter::once((Metric::Total, &base.total.samples_ns, &run.total.samples_ns));
         for (metric, b, c) in phases.chain(total) {
-            if let Some(mut comparison) = compare(b, c, tolerance.relative) {
+            let comparison = match sampling {
+                Sampling::Independent => compare(b, c, tolerance.relative),
+                // A phase that ran in only some samples has no pairs to line up.
+                Sampling::Paired => compare_paired(b, c, tolerance.relative)
+                    .or_else(|| compare(b, c, tolerance.relative)),
+            };
+            if let Some(mut comparison) = comparison {
                 if below_floor(&comparison, tolerance.floor_ns) {
                     comparison.verdict = Verdict::Unchanged;
                 }

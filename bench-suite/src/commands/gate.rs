@@ -14,7 +14,7 @@ use wasm_prof_runtime::cache::HashAlgo;
 use crate::{
     analysis::{
         compare::Verdict,
-        regression::{GateResult, Tolerance, gate},
+        regression::{GateResult, Sampling, Tolerance, gate},
     },
     commands::{Command, Outcome, load_report, print_tables, wall_clock_gate::WallClockGate},
     corpus::{DEFAULT_WORKLOAD, project_root},
@@ -193,7 +193,11 @@ pub fn judge(
     tolerance: Tolerance,
     to_stderr: bool,
 ) -> anyhow::Result<Outcome> {
-    announce(&gate(baseline, current, tolerance), tolerance, to_stderr)
+    announce(
+        &gate(baseline, current, tolerance, Sampling::Independent),
+        tolerance,
+        to_stderr,
+    )
 }
 
 /// Prints a wall-clock comparison and says whether it regressed.
@@ -230,7 +234,7 @@ impl Command for GateCommand {
         let baseline = load_phases(baseline_path)?;
         let current = load_phases(current_path)?;
         let tolerance = self.tolerance.tolerance();
-        let result = gate(&baseline, &current, tolerance);
+        let result = gate(&baseline, &current, tolerance, Sampling::Independent);
         let outcome = announce(&result, tolerance, exports.uses_stdout())?;
         let report = wall_clock_report(
             &result,

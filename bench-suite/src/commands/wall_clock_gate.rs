@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::{
-    analysis::regression::gate,
+    analysis::regression::{Sampling, gate},
     commands::{
         Command, Outcome,
         gate::{announce, wall_clock_report},
@@ -79,7 +79,7 @@ impl Command for WallClockGate {
         let (old, new, notes) = self.phases.sample_two_builds(baseline, current)?;
         warnings::emit(&notes);
         let tolerance = self.phases.tolerance();
-        let mut result = gate(&old, &new, tolerance);
+        let mut result = gate(&old, &new, tolerance, Sampling::Paired);
         // The builds differ by design: that their engines' fingerprints differ says nothing.
         result.fingerprint_differs = false;
         let outcome = announce(&result, tolerance, exports.uses_stdout())?;

@@ -136,19 +136,12 @@ fn check_type(t: &mut Translator, funcref: ir::Value, type_index: u32) {
         return;
     }
     // A non-final type may have subtypes: a mismatch asks the registry.
-    let slow = t.b.create_block();
-    let done = t.b.create_block();
-    t.b.ins().brif(mismatch, slow, &[], done, &[]);
-    t.b.seal_block(slow);
-    t.b.switch_to_block(slow);
-    t.b.set_cold_block(slow);
-    let is_subtype = t
-        .env
-        .libcall(&mut t.b, Libcall::IsSubtype, &[actual, expected]);
-    t.b.ins().trapz(is_subtype, traps::BAD_SIGNATURE);
-    t.b.ins().jump(done, &[]);
-    t.b.seal_block(done);
-    t.b.switch_to_block(done);
+    t.when_nonzero_cold(mismatch, |t| {
+        let is_subtype = t
+            .env
+            .libcall(&mut t.b, Libcall::IsSubtype, &[actual, expected]);
+        t.b.ins().trapz(is_subtype, traps::BAD_SIGNATURE);
+    });
 }
 
 /// `call_ref`: a call through a function reference of type `type_index`; traps on null.

@@ -244,6 +244,48 @@ impl Translator<'_, '_> {
         }
     }
 
+    // ----- cold paths -----
+
+    /// Runs `slow` in a cold block when `condition` is nonzero, then goes on after it.
+    pub fn when_nonzero_cold(&mut self, condition: ir::Value, slow: impl FnOnce(&mut Self)) {
+        let cold = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(condition, cold, &[], done, &[]);
+        self.enter_cold(cold);
+        slow(self);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+    }
+
+    /// `fast` when `test` is nonzero, else the pointer-sized value `slow` computes in a cold
+    /// block.
+    pub fn unless_zero_cold(
+        &mut self,
+        test: ir::Value,
+        fast: ir::Value,
+        slow: impl FnOnce(&mut Self) -> ir::Value,
+    ) -> ir::Value {
+        let cold = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, self.env.ptr());
+        self.b.ins().brif(test, done, &[fast.into()], cold, &[]);
+        self.enter_cold(cold);
+        let slow = slow(self);
+        self.b.ins().jump(done, &[slow.into()]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    /// Continues in `cold`, a block whose one predecessor has just branched to it, laid out
+    /// away from the hot code.
+    fn enter_cold(&mut self, cold: ir::Block) {
+        self.b.seal_block(cold);
+        self.b.switch_to_block(cold);
+        self.b.set_cold_block(cold);
+    }
+
     // ----- the operand stack -----
 
     /// Pushes one value.

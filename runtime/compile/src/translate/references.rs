@@ -122,19 +122,10 @@ fn ref_func(t: &mut Translator, index: u32) -> ir::Value {
         funcref,
         vmctx::FUNCREF_FUNC_PTR,
     );
-    let fill = t.b.create_block();
-    let done = t.b.create_block();
-    t.b.append_block_param(done, ptr);
-    t.b.ins().brif(code, done, &[funcref.into()], fill, &[]);
-    t.b.seal_block(fill);
-    t.b.switch_to_block(fill);
-    t.b.set_cold_block(fill);
-    let index = i32_const(t, index);
-    let filled = t.env.libcall(&mut t.b, Libcall::RefFunc, &[index]);
-    t.b.ins().jump(done, &[filled.into()]);
-    t.b.seal_block(done);
-    t.b.switch_to_block(done);
-    t.b.block_params(done)[0]
+    t.unless_zero_cold(code, funcref, |t| {
+        let index = i32_const(t, index);
+        t.env.libcall(&mut t.b, Libcall::RefFunc, &[index])
+    })
 }
 
 /// `value`, element `index` of function table `table`, or when it is null what the VM
@@ -148,25 +139,17 @@ pub(super) fn resolve_null_element(
     value: ir::Value,
     null_trap: Option<ir::TrapCode>,
 ) -> ir::Value {
-    let resolve = t.b.create_block();
-    let done = t.b.create_block();
-    t.b.append_block_param(done, t.env.ptr());
-    t.b.ins().brif(value, done, &[value.into()], resolve, &[]);
-    t.b.seal_block(resolve);
-    t.b.switch_to_block(resolve);
-    t.b.set_cold_block(resolve);
-    let table = i32_const(t, table);
-    let index = t.env.address_to_ptr(&mut t.b, index);
-    let resolved = t
-        .env
-        .libcall(&mut t.b, Libcall::TableResolve, &[table, index]);
-    if let Some(code) = null_trap {
-        t.b.ins().trapz(resolved, code);
-    }
-    t.b.ins().jump(done, &[resolved.into()]);
-    t.b.seal_block(done);
-    t.b.switch_to_block(done);
-    t.b.block_params(done)[0]
+    t.unless_zero_cold(value, value, |t| {
+        let table = i32_const(t, table);
+        let index = t.env.address_to_ptr(&mut t.b, index);
+        let resolved = t
+            .env
+            .libcall(&mut t.b, Libcall::TableResolve, &[table, index]);
+        if let Some(code) = null_trap {
+            t.b.ins().trapz(resolved, code);
+        }
+        resolved
+    })
 }
 
 /// Has the VM write function table `table`'s lazily initialised elements when its record's
@@ -179,17 +162,10 @@ fn materialize_if_lazy(t: &mut Translator, table: u32) {
         record,
         vmctx::TABLE_LAZY,
     );
-    let materialize = t.b.create_block();
-    let done = t.b.create_block();
-    t.b.ins().brif(lazy, materialize, &[], done, &[]);
-    t.b.seal_block(materialize);
-    t.b.switch_to_block(materialize);
-    t.b.set_cold_block(materialize);
-    let table = i32_const(t, table);
-    t.env.libcall(&mut t.b, Libcall::TableMaterialize, &[table]);
-    t.b.ins().jump(done, &[]);
-    t.b.seal_block(done);
-    t.b.switch_to_block(done);
+    t.when_nonzero_cold(lazy, |t| {
+        let table = i32_const(t, table);
+        t.env.libcall(&mut t.b, Libcall::TableMaterialize, &[table]);
+    });
 }
 
 /// An `i32` constant holding an index.
