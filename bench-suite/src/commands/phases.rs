@@ -706,12 +706,11 @@ impl PhasesCommand {
         let samplers = builds
             .iter()
             .map(|build| {
-                let root = match builds.len() {
-                    1 => cache_root.clone(),
-                    _ => cache_root.join(build.name),
-                };
-                let sampler = Sampler::new(&root, &scratch.path().join("output"))?
-                    .with_exe(&build.exe)
+                let mut sampler = Sampler::new(&cache_root, &scratch.path().join("output"))?;
+                if builds.len() > 1 {
+                    sampler = sampler.for_build(&build.exe, build.name);
+                }
+                let sampler = sampler
                     .with_server_timeout(Duration::from_secs_f64(self.timeout))
                     .with_stat_index(!self.no_stat_index)
                     .with_remote(&self.cache_remote)?;

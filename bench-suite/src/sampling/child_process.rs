@@ -90,6 +90,9 @@ pub struct Sampler {
     server_timeout: Duration,
     stat_index: bool,
     remote: Option<RemoteTiers>,
+    /// Set for one of several builds sampled side by side: the prefix of its primed cache
+    /// directories (the emptied ones are shared, so both builds write into the same place).
+    build: Option<String>,
 }
 
 /// The remote tiers the samples use, and what the parent needs to clear a module's entry from
@@ -118,13 +121,16 @@ impl Sampler {
             server_timeout: Duration::from_secs(60),
             stat_index: true,
             remote: None,
+            build: None,
         })
     }
 
-    /// Runs the samples in this wasm-prof executable (another build, compared with this one)
-    /// instead of the running one.
-    pub fn with_exe(mut self, exe: &Path) -> Self {
+    /// Runs the samples in `exe`, one of several wasm-prof builds sampled side by side and
+    /// named `build`, instead of the running one: the cached path gets a directory of this
+    /// build's own, the cold path empties the directory all builds share.
+    pub fn for_build(mut self, exe: &Path, build: &str) -> Self {
         self.exe = exe.to_path_buf();
+        self.build = Some(build.to_string());
         self
     }
 
@@ -182,9 +188,15 @@ impl Sampler {
 
     fn dir(&self, path: PathKind, target: Target) -> PathBuf {
         let Target { engine, hash } = target;
-        match engine {
-            EngineName::WasmProf => self.cache_root.join(format!("{path}-{hash}")),
-            peer => self.cache_root.join(format!("{peer}-{path}-{hash}")),
+        let name = match engine {
+            EngineName::WasmProf => format!("{path}-{hash}"),
+            peer => format!("{peer}-{path}-{hash}"),
+        };
+        match (&self.build, path) {
+            (Some(build), PathKind::Cached | PathKind::Remote) => {
+                self.cache_root.join(format!("{build}-{name}"))
+            }
+            _ => self.cache_root.join(name),
         }
     }
 
