@@ -18,6 +18,7 @@ use crate::{
     breaker::SKIP_FOR,
     counters::TierCounts,
     error::RemoteError,
+    freed_memory,
     parts::{Parts, Piece},
     tier::Tier,
     url::TierUrl,
@@ -350,6 +351,7 @@ impl Shared {
     /// Fetches the artifact `found` names into `parts`, within the transfer timeout, and ends
     /// them with the outcome.
     async fn fetch(&self, found: &Found, mut parts: Parts) {
+        freed_memory::keep_freed_memory();
         let tier = &self.tiers[found.tier];
         let limit = self.options.transfer_timeout;
         let blob = artifact_key(&found.entry);
