@@ -41,11 +41,15 @@ impl RedisTier {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, RemoteError> {
+        let info = url.into_connection_info()?;
+        // Naming the client library (`CLIENT SETINFO`) would cost a round trip before the
+        // first request, which a start waits for when its module hashes quickly.
+        let redis = info.redis_settings().clone().set_skip_set_lib_name();
         Ok(Self {
             // Requests are small and answered at once, several in flight: Nagle's algorithm
             // would hold each one back until the previous one's acknowledgement.
             client: Client::open(
-                url.into_connection_info()?
+                info.set_redis_settings(redis)
                     .set_tcp_settings(TcpSettings::default().set_nodelay(true)),
             )?,
             config: AsyncConnectionConfig::new()
