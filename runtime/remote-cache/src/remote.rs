@@ -567,7 +567,8 @@ impl RemoteCache {
     /// everywhere, with single-flight on, this process either takes the lock (and the
     /// returned claim) or waits, up to [`RemoteOptions::wait`], for the process holding it.
     /// On a hit the artifact's transfer starts at once, so that its first pieces arrive
-    /// while the caller prepares the [`RemoteCache::fetch`] that receives them.
+    /// while the caller prepares the [`RemoteCache::fetch`] that receives them (which reports
+    /// its failure); a transfer nobody fetches lasts until the next hit replaces it.
     pub fn lookup(&self, key: &CacheKey, mac_key: &MacKey) -> Lookup {
         if self.shared.tiers.is_empty() {
             return Lookup::Miss(None);

@@ -211,8 +211,9 @@ fn a_killed_redis_is_a_warning_then_skipped() {
     let urls = [redis.url()];
     let node = remote(&urls);
     let k = key(b"module three", FINGERPRINT);
-    publish(&node, &k, FINGERPRINT, 10_000);
-    assert!(matches!(node.lookup(&k, &mac_key()), Lookup::Hit(_)));
+    let code = publish(&node, &k, FINGERPRINT, 10_000);
+    // A whole load: a hit's transfer starts with its lookup, and would meet the kill below.
+    assert_eq!(load(&node, &k).unwrap(), code);
     redis.kill();
     let started = Instant::now();
     assert!(matches!(node.lookup(&k, &mac_key()), Lookup::Miss(None)));
