@@ -25,6 +25,7 @@ mod action;
 mod breaker;
 mod counters;
 pub mod error;
+mod freed_memory;
 mod parts;
 mod redis_tier;
 mod remote;

@@ -16,11 +16,14 @@ const PREFIX: &str = "wasm-prof/";
 /// The hash of counters every process adds its own to.
 const STATS: &str = "wasm-prof/stats";
 /// An artifact is fetched in ranges of this many bytes, each handed on as it arrives. The
-/// client copies every reply into a new allocation; with a few ranges of this size alive at a
-/// time the allocator reuses their memory, where whole artifacts (or many 1 MiB replies) took
-/// fresh pages that the kernel had to fault in and zero — which cost more than the transfer.
-/// Measured on loopback (4.2 MiB and 39 MiB artifacts): 256 KiB with 2 in flight faulted
-/// least and was fastest; 32 KiB to 128 KiB were as fast on the small one, 1 MiB slowest.
+/// client copies every reply into a new allocation (and its read buffer grows to twice a
+/// reply); with a few ranges of this size alive at a time, and the allocator told to keep
+/// what they free ([`crate::freed_memory`]), each reply reuses the pages of one written
+/// before, where whole artifacts (or many 1 MiB replies) took fresh pages that the kernel had
+/// to fault in and zero — about 2.8 µs a page on this project's VM, more than the transfer.
+/// Measured on loopback, 7zip's 4.2 MiB, alternating runs: 256 KiB with 2 in flight was
+/// fastest; 64 KiB and 128 KiB (2 to 8 in flight) faulted less but spent more in per-request
+/// work, 512 KiB and 1 MiB faulted more.
 const RANGE: u64 = 256 << 10;
 /// How many range requests are in flight on the connection at once: enough to keep the
 /// server sending while the client decodes the last reply.
@@ -41,11 +44,15 @@ impl RedisTier {
         connect_timeout: Duration,
         response_timeout: Duration,
     ) -> Result<Self, RemoteError> {
+        let info = url.into_connection_info()?;
+        // Naming the client library (`CLIENT SETINFO`) would cost a round trip before the
+        // first request, which a start waits for when its module hashes quickly.
+        let redis = info.redis_settings().clone().set_skip_set_lib_name();
         Ok(Self {
             // Requests are small and answered at once, several in flight: Nagle's algorithm
             // would hold each one back until the previous one's acknowledgement.
             client: Client::open(
-                url.into_connection_info()?
+                info.set_redis_settings(redis)
                     .set_tcp_settings(TcpSettings::default().set_nodelay(true)),
             )?,
             config: AsyncConnectionConfig::new()

@@ -10,7 +10,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tokio::{runtime::Runtime, task::JoinHandle};
+use tokio::{
+    runtime::{Handle, Runtime},
+    sync::mpsc,
+    task::JoinHandle,
+};
 use wasm_prof_cache::{CacheKey, MacKey, artifact::FIXED_LEN, header_mac};
 
 use crate::{
@@ -18,6 +22,7 @@ use crate::{
     breaker::SKIP_FOR,
     counters::TierCounts,
     error::RemoteError,
+    freed_memory,
     parts::{Parts, Piece},
     tier::Tier,
     url::TierUrl,
@@ -159,7 +164,17 @@ pub struct RemoteCache {
     shared: Arc<Shared>,
     runtime: OnceLock<Result<Runtime, String>>,
     pending: Mutex<Vec<JoinHandle<()>>>,
+    /// The transfer the last lookup's hit started, for the fetch that follows.
+    prefetched: Mutex<Option<Transfer>>,
     token: String,
+}
+
+/// An artifact's transfer running on the I/O thread: the pieces it hands on, in order.
+struct Transfer {
+    found: Found,
+    pieces: mpsc::Receiver<Piece>,
+    /// Dropping the transfer stops it.
+    _task: AbortOnDrop,
 }
 
 /// What background tasks share with the cache.
@@ -347,9 +362,22 @@ impl Shared {
         }
     }
 
+    /// Starts fetching the artifact `found` names on the I/O thread (`handle`).
+    fn start_fetch(self: &Arc<Self>, handle: &Handle, found: Found) -> Transfer {
+        let (parts, pieces) = Parts::new(found.entry.len);
+        let (shared, task_found) = (self.clone(), found.clone());
+        let task = handle.spawn(async move { shared.fetch(&task_found, parts).await });
+        Transfer {
+            found,
+            pieces,
+            _task: AbortOnDrop(task),
+        }
+    }
+
     /// Fetches the artifact `found` names into `parts`, within the transfer timeout, and ends
     /// them with the outcome.
     async fn fetch(&self, found: &Found, mut parts: Parts) {
+        freed_memory::keep_freed_memory();
         let tier = &self.tiers[found.tier];
         let limit = self.options.transfer_timeout;
         let blob = artifact_key(&found.entry);
@@ -473,6 +501,7 @@ impl RemoteCache {
             }),
             runtime: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
+            prefetched: Mutex::new(None),
             token: token.iter().map(|b| format!("{b:02x}")).collect(),
         })
     }
@@ -537,6 +566,9 @@ impl RemoteCache {
     /// is a warning ([`RemoteCache::take_warnings`]) and the next one is asked. On a miss
     /// everywhere, with single-flight on, this process either takes the lock (and the
     /// returned claim) or waits, up to [`RemoteOptions::wait`], for the process holding it.
+    /// On a hit the artifact's transfer starts at once, so that its first pieces arrive
+    /// while the caller prepares the [`RemoteCache::fetch`] that receives them (which reports
+    /// its failure); a transfer nobody fetches lasts until the next hit replaces it.
     pub fn lookup(&self, key: &CacheKey, mac_key: &MacKey) -> Lookup {
         if self.shared.tiers.is_empty() {
             return Lookup::Miss(None);
@@ -549,9 +581,17 @@ impl RemoteCache {
         );
         let options = &self.shared.options;
         let limit = options.wait + options.timeout * (2 * self.shared.tiers.len() as u32 + 4);
-        let task = async move { shared.lookup(&name, &mac_key, &token).await };
+        let task = async move {
+            let found = shared.lookup(&name, &mac_key, &token).await?;
+            // The artifact starts coming while the caller prepares to receive it.
+            let transfer = shared.start_fetch(&Handle::current(), found.clone());
+            Ok::<_, Option<usize>>((found, transfer))
+        };
         match self.block(limit, task) {
-            Ok(Ok(found)) => Lookup::Hit(found),
+            Ok(Ok((found, transfer))) => {
+                *self.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = Some(transfer);
+                Lookup::Hit(found)
+            }
             Ok(Err(won)) => Lookup::Miss(won.and_then(|tier| self.claim(key, tier))),
             Err(e) => {
                 self.shared
@@ -573,8 +613,9 @@ impl RemoteCache {
 
     /// Fetches the artifact an entry names, handing its bytes in order to `write` on this
     /// thread while the I/O thread receives the next ones, and checks it is that artifact:
-    /// its length, and the MAC its header names (checked as soon as the header arrives). The
-    /// transfer is bounded by [`RemoteOptions::transfer_timeout`].
+    /// its length, and the MAC its header names (checked as soon as the header arrives). It
+    /// continues the transfer that the lookup which found the entry started, or starts one;
+    /// the transfer is bounded by [`RemoteOptions::transfer_timeout`] from its start.
     ///
     /// # Errors
     /// The tier's failure, a timeout, a failure of `write`, or [`RemoteError::BlobMismatch`]
@@ -587,17 +628,23 @@ impl RemoteCache {
         mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<(), RemoteError> {
         let expected = found.entry.len;
-        let (parts, mut pieces) = Parts::new(expected);
-        let (shared, task_found) = (self.shared.clone(), found.clone());
-        let task = self
-            .runtime()?
-            .spawn(async move { shared.fetch(&task_found, parts).await });
-        // Dropping `pieces` on an early return stops the task at its next piece.
-        let _task = AbortOnDrop(task);
+        let prefetched = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .filter(|t| t.found.tier == found.tier && t.found.entry == found.entry);
+        // Dropping the transfer on an early return stops it.
+        let mut transfer = match prefetched {
+            Some(transfer) => transfer,
+            None => self
+                .shared
+                .start_fetch(self.runtime()?.handle(), found.clone()),
+        };
         let mut head = Vec::with_capacity(FIXED_LEN);
         let mut written = 0u64;
         loop {
-            match pieces.blocking_recv() {
+            match transfer.pieces.blocking_recv() {
                 Some(Piece::Bytes(bytes)) => {
                     if head.len() < FIXED_LEN {
                         let take = bytes.len().min(FIXED_LEN - head.len());
