@@ -7,13 +7,14 @@
 #                                                  in turn, sample by sample, in one run)
 # The slow build is a TEST-ONLY build (cargo feature experiment-slowdown) in which
 # WASM_PROF_EXPERIMENT_SLOWDOWN=codegen:KSTEPS adds fixed work to the codegen phase
-# (1700 thousand loop steps: about 8.5 ms, 10% of the embedded workload's codegen on 2 cores).
+# (1700 thousand loop steps: about 2.9 ms, +9.9% of the embedded workload's 29 ms codegen on 2
+# cores, measured 2026-11-30).
 #
 #   scripts/gate-trust.sh [TRIALS [KSTEPS [RUNS]]]     defaults: 20 1700 10
 #   GATES=deterministic scripts/gate-trust.sh          one gate only (or GATES=wall-clock)
 #
 # Prints one line per trial and the counts; leaves the reports in $WORK (default a temporary
-# directory, printed). Takes about 25 minutes with the defaults on 2 cores.
+# directory, printed). Takes about 25 minutes with the defaults on 2 cores (10 for GATES=wall-clock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
