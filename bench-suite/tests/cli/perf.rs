@@ -12,7 +12,8 @@ use std::{
 use crate::util::text;
 
 /// A WASI-less command that spends about half a second in `spinner::spin_loop` (a mangled
-/// Rust name), called through `spin_caller`; `SPINS` is patched in.
+/// Rust name), called through `spin_caller`, and has a function with a mangled C++ name that
+/// it never calls; `SPINS` is patched in.
 const SPINNER: &str = r#"
 (module $spinner
   (func $_ZN7spinner9spin_loop17h0123456789abcdefE (param $n i64) (result i64)
@@ -38,7 +39,9 @@ const SPINNER: &str = r#"
     drop)
   (func (export "_start")
     i64.const SPINS
-    call $spin_caller))
+    call $spin_caller)
+  (func $_ZN7spinner5Clock4tickEi (param i32) (result i32)
+    local.get 0))
 "#;
 
 /// The spinner spinning `spins` times, written to `dir/spinner.wasm`.
@@ -115,8 +118,9 @@ fn recorded_pid(dir: &Path) -> u32 {
         .unwrap_or_else(|| panic!("perf recorded no sample: {text}"))
 }
 
-/// `run --perfmap` writes `/tmp/perf-PID.map` naming the guest's functions (demangled, with the
-/// module's file stem) and its trampolines, with the code's addresses and sizes.
+/// `run --perfmap` writes `/tmp/perf-PID.map` naming the guest's functions (Rust and C++ names
+/// demangled, with the module's file stem) and its trampolines, with the code's addresses and
+/// sizes.
 #[test]
 fn run_perfmap_names_the_guest_functions_and_trampolines() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,6 +156,7 @@ fn run_perfmap_names_the_guest_functions_and_trampolines() {
             "spinner!spin_caller",
             "spinner!wasm-function[2]",
             "spinner!host-to-wasm-trampoline[type 2]",
+            "spinner!spinner::Clock::tick(int)",
         ] {
             assert!(names.contains(&name), "{name} is not in\n{lines}");
         }

@@ -90,7 +90,7 @@ pub struct CodeSymbol {
     pub start: usize,
     /// Its length in bytes.
     pub len: usize,
-    /// `MODULE!NAME`: the name section's name (demangled when it is a Rust name), else
+    /// `MODULE!NAME`: the name section's name (demangled when it is a Rust or C++ name), else
     /// `wasm-function[N]`; trampolines are `MODULE!host-to-wasm-trampoline[type N]` and
     /// `MODULE!wasm-to-host-trampoline[type N]`.
     pub name: String,
@@ -130,6 +130,20 @@ pub fn register(
     }
 }
 
+/// A name from the name section as people read it: demangled when it is a Rust symbol or an
+/// Itanium C++ one (clang's and GCC's; parameters kept, so overloads stay apart), else as it
+/// is. The names are the guest's: the C++ demangler bounds its recursion, so a hostile name
+/// is at worst left mangled.
+fn demangle(name: &str) -> String {
+    if let Ok(rust) = rustc_demangle::try_demangle(name) {
+        return format!("{rust:#}");
+    }
+    cpp_demangle::Symbol::new(name)
+        .ok()
+        .and_then(|symbol| symbol.demangle().ok())
+        .unwrap_or_else(|| name.to_string())
+}
+
 /// Every function and trampoline of `module`, in address order, named as part of
 /// `module_name`.
 pub fn symbols(module: &CompiledModule, module_name: &str) -> Vec<CodeSymbol> {
@@ -143,10 +157,7 @@ pub fn symbols(module: &CompiledModule, module_name: &str) -> Vec<CodeSymbol> {
         .map(|(defined, &(offset, len))| {
             let index = info.num_imported_funcs + defined as u32;
             let name = match info.func_name(index) {
-                Some(name) => printable(format!(
-                    "{module_name}!{:#}",
-                    rustc_demangle::demangle(name)
-                )),
+                Some(name) => printable(format!("{module_name}!{}", demangle(name))),
                 None => format!("{module_name}!wasm-function[{index}]"),
             };
             CodeSymbol {
@@ -214,5 +225,29 @@ mod tests {
     fn control_characters_in_names_cannot_break_a_perf_map_line() {
         assert_eq!(printable("m!a\nb\tc".to_string()), "m!a?b?c");
         assert_eq!(printable("m!plain".to_string()), "m!plain");
+    }
+
+    #[test]
+    fn rust_and_cpp_names_are_demangled_and_others_kept() {
+        assert_eq!(
+            demangle("_ZN7spinner9spin_loop17h0123456789abcdefE"),
+            "spinner::spin_loop"
+        );
+        assert_eq!(
+            demangle("_ZNSt3__16vectorIiNS_9allocatorIiEEE9push_backEOi"),
+            "std::__1::vector<int, std::__1::allocator<int> >::push_back(int&&)"
+        );
+        assert_eq!(demangle("main"), "main");
+        assert_eq!(demangle("_Z"), "_Z");
+    }
+
+    /// The name section is the guest's: a name built to exhaust the demangler's recursion comes
+    /// back as it is, without overflowing the stack.
+    #[test]
+    fn a_pathologically_nested_cpp_name_is_left_mangled() {
+        let hostile = format!("_Z1f{}i", "P".repeat(100_000));
+        assert_eq!(demangle(&hostile), hostile);
+        let templates = format!("_Z1f{}", "I1a".repeat(20_000));
+        assert_eq!(demangle(&templates), templates);
     }
 }
