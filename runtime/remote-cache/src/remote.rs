@@ -164,10 +164,15 @@ pub struct RemoteCache {
     shared: Arc<Shared>,
     runtime: OnceLock<Result<Runtime, String>>,
     pending: Mutex<Vec<JoinHandle<()>>>,
-    /// The transfer the last lookup's hit started, for the fetch that follows.
-    prefetched: Mutex<Option<Transfer>>,
+    /// The transfers the last lookups' hits started, oldest first, for the fetches that follow
+    /// (several threads may look up different modules at once).
+    prefetched: Mutex<Vec<Transfer>>,
     token: String,
 }
+
+/// How many transfers started by lookups wait for their fetches at most: one per thread that
+/// loads a module from the remote at the same time, for a few such threads.
+const PREFETCHED: usize = 4;
 
 /// An artifact's transfer running on the I/O thread: the pieces it hands on, in order.
 struct Transfer {
@@ -501,7 +506,7 @@ impl RemoteCache {
             }),
             runtime: OnceLock::new(),
             pending: Mutex::new(Vec::new()),
-            prefetched: Mutex::new(None),
+            prefetched: Mutex::new(Vec::new()),
             token: token.iter().map(|b| format!("{b:02x}")).collect(),
         })
     }
@@ -568,7 +573,8 @@ impl RemoteCache {
     /// returned claim) or waits, up to [`RemoteOptions::wait`], for the process holding it.
     /// On a hit the artifact's transfer starts at once, so that its first pieces arrive
     /// while the caller prepares the [`RemoteCache::fetch`] that receives them (which reports
-    /// its failure); a transfer nobody fetches lasts until the next hit replaces it.
+    /// its failure); a transfer nobody fetches lasts until [`PREFETCHED`] later hits have started
+    /// theirs.
     pub fn lookup(&self, key: &CacheKey, mac_key: &MacKey) -> Lookup {
         if self.shared.tiers.is_empty() {
             return Lookup::Miss(None);
@@ -589,7 +595,12 @@ impl RemoteCache {
         };
         match self.block(limit, task) {
             Ok(Ok((found, transfer))) => {
-                *self.prefetched.lock().unwrap_or_else(|e| e.into_inner()) = Some(transfer);
+                let mut prefetched = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+                if prefetched.len() == PREFETCHED {
+                    // Dropping the oldest transfer nobody fetched stops it.
+                    prefetched.remove(0);
+                }
+                prefetched.push(transfer);
                 Lookup::Hit(found)
             }
             Ok(Err(won)) => Lookup::Miss(won.and_then(|tier| self.claim(key, tier))),
@@ -628,12 +639,13 @@ impl RemoteCache {
         mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<(), RemoteError> {
         let expected = found.entry.len;
-        let prefetched = self
-            .prefetched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .filter(|t| t.found.tier == found.tier && t.found.entry == found.entry);
+        let prefetched = {
+            let mut prefetched = self.prefetched.lock().unwrap_or_else(|e| e.into_inner());
+            prefetched
+                .iter()
+                .position(|t| t.found.tier == found.tier && t.found.entry == found.entry)
+                .map(|at| prefetched.remove(at))
+        };
         // Dropping the transfer on an early return stops it.
         let mut transfer = match prefetched {
             Some(transfer) => transfer,

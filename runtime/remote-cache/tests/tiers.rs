@@ -10,7 +10,7 @@ use std::{
 
 use support::{BUCKET, FINGERPRINT, Redis, S3, key, stored_artifact};
 use wasm_prof_cache::{CacheKey, CacheStore, MacKey};
-use wasm_prof_remote_cache::{Lookup, RemoteCache, RemoteError, RemoteOptions};
+use wasm_prof_remote_cache::{Found, Lookup, RemoteCache, RemoteError, RemoteOptions};
 
 fn options() -> RemoteOptions {
     RemoteOptions {
@@ -382,4 +382,55 @@ fn bad_urls_are_one_clear_error() {
         let e = RemoteCache::new(&[url.to_string()], options()).unwrap_err();
         assert!(matches!(e, RemoteError::BadUrl { .. }), "{url}: {e}");
     }
+}
+
+/// How many `GETRANGE`s the Redis behind `connection` has served since its last reset.
+fn ranges_served(connection: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(connection)
+        .unwrap();
+    info.lines()
+        .find_map(|line| line.strip_prefix("cmdstat_getrange:calls="))
+        .and_then(|rest| rest.split(',').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Threads that look up different modules before fetching them each continue the transfer
+/// their own lookup started, in whatever order they fetch: Redis serves each artifact's ranges
+/// once, as many as when every lookup is followed by its fetch.
+#[test]
+fn lookups_before_fetches_in_another_order_each_continue_their_own_transfer() {
+    let redis = Redis::start(&[]);
+    let urls = [redis.url()];
+    let node = remote(&urls);
+    let keys = [key(b"module a", FINGERPRINT), key(b"module b", FINGERPRINT)];
+    for (k, len) in keys.iter().zip([700_000, 1_100_000]) {
+        publish(&node, k, FINGERPRINT, len);
+    }
+    let mut connection = redis.connection();
+    let found = |k: &CacheKey| match node.lookup(k, &mac_key()) {
+        Lookup::Hit(found) => found,
+        Lookup::Miss(_) => panic!("miss: {:?}", node.take_warnings()),
+    };
+    let fetch = |found: &Found| node.fetch(found, |_| Ok(())).unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut connection)
+        .unwrap();
+    for k in &keys {
+        fetch(&found(k));
+    }
+    let one_after_another = ranges_served(&mut connection);
+    assert!(one_after_another >= 2);
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut connection)
+        .unwrap();
+    let hits: Vec<_> = keys.iter().map(found).collect();
+    for hit in hits.iter().rev() {
+        fetch(hit);
+    }
+    assert_eq!(ranges_served(&mut connection), one_after_another);
+    assert_eq!(node.take_warnings(), Vec::<String>::new());
 }
