@@ -230,7 +230,7 @@ impl Command for GateCommand {
                  `gate deterministic`"
             );
         };
-        let exports = ExportManager::new(&self.exports)?;
+        let exports = ExportManager::for_gate(&self.exports)?;
         let baseline = load_phases(baseline_path)?;
         let current = load_phases(current_path)?;
         let tolerance = self.tolerance.tolerance();
@@ -282,7 +282,7 @@ impl DeterministicGate {
 
 impl Command for DeterministicGate {
     fn execute(self) -> anyhow::Result<Outcome> {
-        let exports = ExportManager::new(&self.exports)?;
+        let exports = ExportManager::for_gate(&self.exports)?;
         let root = project_root();
         let valgrind = callgrind::valgrind_version()?;
         let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;

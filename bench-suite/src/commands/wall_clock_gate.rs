@@ -65,7 +65,7 @@ impl WallClockGate {
 
 impl Command for WallClockGate {
     fn execute(self) -> anyhow::Result<Outcome> {
-        let exports = ExportManager::new(self.phases.exports())?;
+        let exports = ExportManager::for_gate(self.phases.exports())?;
         let (baseline, baseline_from) = self.baseline()?;
         let current = match &self.bin {
             Some(bin) => Build::named(bin, "current")?,

@@ -68,7 +68,24 @@ pub struct ExportManager {
     targets: Vec<(Target, Box<dyn Exporter>)>,
 }
 
+/// Why a gate report cannot be a chart or a trace, and what it can be.
+pub const GATE_FORMATS: &str = "a gate report has no chart and no timeline: export it as JSON, \
+     markdown, HTML, BMF or GitHub benchmark data";
+
 impl ExportManager {
+    /// The targets named by `args`, for a gate report: refused before anything is measured
+    /// when they ask for a chart or a trace.
+    ///
+    /// # Errors
+    /// When `args` asks for SVG or a trace, or more than one export goes to stdout.
+    pub fn for_gate(args: &ExportArgs) -> anyhow::Result<Self> {
+        ensure!(
+            args.export_svg.is_none() && args.export_trace.is_none(),
+            "{GATE_FORMATS}"
+        );
+        Self::new(args)
+    }
+
     /// The targets named by `args`.
     ///
     /// # Errors

@@ -15,7 +15,7 @@ use plotters::{
 use wasm_prof_runtime::phases::Phase;
 
 use crate::{
-    export::Exporter,
+    export::{Exporter, GATE_FORMATS},
     model::{HashesReport, PathKind, PhasesReport, Report, Run, WASM_PROF_ENGINE},
     render::phases::load_ns,
     units::{format_bytes, format_ns, format_rate},
@@ -627,9 +627,7 @@ impl Exporter for SvgExporter {
                 hashes_document(r)?
             }
             Report::Hashes(r) => hashes_charts(r)?.remove(0),
-            Report::Gate(_) => anyhow::bail!(
-                "gate reports have no chart; export them as JSON, markdown, HTML, BMF or GitHub                  benchmark data"
-            ),
+            Report::Gate(_) => anyhow::bail!("{GATE_FORMATS}"),
         };
         Ok(svg.into_bytes())
     }

@@ -153,6 +153,22 @@ fn a_baseline_report_or_a_missing_baseline_build_is_an_error() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("measures its baseline itself"), "{stderr}");
+    // Refused before anything is measured: the one line says what a gate report can be.
+    let out = run(
+        dir.path(),
+        &[
+            "gate",
+            "wall-clock",
+            "--against-bin",
+            &baseline,
+            "--export-svg",
+            "gate.svg",
+        ],
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("export it as JSON"), "{stderr}");
     let out = run(
         dir.path(),
         &["gate", "wall-clock", "--against-bin", "no-such-wasm-prof"],
