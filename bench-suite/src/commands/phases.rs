@@ -779,16 +779,11 @@ impl PhasesCommand {
 }
 
 impl PhasesCommand {
-    /// Samples the `baseline` and `current` builds in turn, sample by sample, as the
-    /// wall-clock gate compares them: their reports (baseline first) and the warnings to show.
+    /// Checks that the options make sense for a comparison of two builds.
     ///
     /// # Errors
-    /// When an option makes no sense for a comparison of two builds, or sampling fails.
-    pub fn sample_two_builds(
-        &self,
-        baseline: Build,
-        current: Build,
-    ) -> anyhow::Result<(PhasesReport, PhasesReport, Vec<Warning>)> {
+    /// When one does not (a baseline report, a remote tier, another engine).
+    pub fn check_for_two_builds(&self) -> anyhow::Result<()> {
         ensure!(
             self.baseline.is_none() && self.save_baseline.is_none(),
             "the wall-clock gate measures its baseline itself: give --against REV or \
@@ -802,6 +797,20 @@ impl PhasesCommand {
             self.engine == [EngineName::WasmProf],
             "the wall-clock gate compares two wasm-prof builds; --engine is for `phases`"
         );
+        Ok(())
+    }
+
+    /// Samples the `baseline` and `current` builds in turn, sample by sample, as the
+    /// wall-clock gate compares them: their reports (baseline first) and the warnings to show.
+    ///
+    /// # Errors
+    /// When an option makes no sense for a comparison of two builds, or sampling fails.
+    pub fn sample_two_builds(
+        &self,
+        baseline: Build,
+        current: Build,
+    ) -> anyhow::Result<(PhasesReport, PhasesReport, Vec<Warning>)> {
+        self.check_for_two_builds()?;
         let (reports, notes) = self.sample_builds(&[baseline, current], |_, _, _| Ok(()))?;
         let [baseline, current]: [PhasesReport; 2] = reports
             .try_into()

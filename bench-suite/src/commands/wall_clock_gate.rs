@@ -66,6 +66,8 @@ impl WallClockGate {
 impl Command for WallClockGate {
     fn execute(self) -> anyhow::Result<Outcome> {
         let exports = ExportManager::for_gate(self.phases.exports())?;
+        // Before a baseline revision is built: a refusal should not take minutes.
+        self.phases.check_for_two_builds()?;
         let (baseline, baseline_from) = self.baseline()?;
         let current = match &self.bin {
             Some(bin) => Build::named(bin, "current")?,

@@ -1,7 +1,12 @@
 //! Building another revision of the project to measure next to the current build: a temporary
-//! `git worktree` of the revision, built with the project's own target directory so that only
-//! the workspace's crates compile (the dependencies are shared), its binary kept under
-//! `target/gate-baseline/` for the next run.
+//! `git worktree` of the revision, built in a target directory of its own that later baseline
+//! builds reuse (`target/gate-baseline/target`), its binary kept under `target/gate-baseline/`
+//! for the next run.
+//!
+//! Not the project's own target directory: cargo names a workspace crate's build by its path
+//! relative to the workspace root, the same in the worktree as here, so a baseline build there
+//! replaced the current crates' artifacts with the revision's and the next `cargo build` of the
+//! project took them as up to date — it failed to compile against them, or linked old code.
 
 use std::{
     path::{Path, PathBuf},
@@ -12,6 +17,9 @@ use anyhow::{Context, bail, ensure};
 
 /// Where built baselines are kept, relative to the project root.
 pub const STORE: &str = "target/gate-baseline";
+
+/// The target directory baseline builds share, inside [`STORE`].
+const TARGET: &str = "target";
 
 /// A built revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,16 +128,13 @@ pub fn build(root: &Path, commit: &str) -> anyhow::Result<BaselineBuild> {
             commit,
         ],
     )?;
-    // The shared target directory's `release/wasm-prof` is the current build: put it back.
-    let target = root.join("target");
-    let uplifted = target.join("release/wasm-prof");
-    let saved = scratch.path().join("wasm-prof.current");
-    let had_current = uplifted.is_file();
-    if had_current {
-        std::fs::copy(&uplifted, &saved)
-            .with_context(|| format!("cannot keep a copy of {}", uplifted.display()))?;
-    }
-    eprintln!("gate: building {commit} in {}", worktree.path.display());
+    let target = store.join(TARGET);
+    eprintln!(
+        "gate: building {commit} in {} (into {}; the first build there compiles the \
+         dependencies too)",
+        worktree.path.display(),
+        target.display()
+    );
     let status = Command::new("cargo")
         .args([
             "build",
@@ -143,11 +148,7 @@ pub fn build(root: &Path, commit: &str) -> anyhow::Result<BaselineBuild> {
         .env("CARGO_TARGET_DIR", &target)
         .status()
         .context("cannot run cargo")?;
-    let moved = status.success() && std::fs::rename(&uplifted, &bin).is_ok();
-    if had_current {
-        std::fs::rename(&saved, &uplifted)
-            .with_context(|| format!("cannot restore {}", uplifted.display()))?;
-    }
+    let moved = status.success() && std::fs::rename(target.join("release/wasm-prof"), &bin).is_ok();
     if !status.success() {
         bail!("the build of {commit} failed ({status}); its output is above");
     }

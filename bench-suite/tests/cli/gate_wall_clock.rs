@@ -133,51 +133,46 @@ fn a_build_whose_cached_load_is_slower_is_a_regression() {
     assert!(maps >= 5, "the slower build wrote {maps} perf maps");
 }
 
+/// Runs `gate wall-clock ARGS` in `dir` and checks it is refused with one line containing
+/// `says`.
+fn refused(dir: &Path, args: &[&str], says: &str) {
+    let mut all = vec!["gate", "wall-clock"];
+    all.extend_from_slice(args);
+    let out = run(dir, &all);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+}
+
+/// Options a comparison of two builds cannot take are refused before anything is built or
+/// measured, each with one line.
 #[test]
 fn a_baseline_report_or_a_missing_baseline_build_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(dir.path(), &["gate", "wall-clock", "--runs", "1"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
     let baseline = copy_of_this_build(dir.path());
-    let out = run(
+    let against = ["--against-bin", baseline.as_str()];
+    refused(
         dir.path(),
-        &[
-            "gate",
-            "wall-clock",
-            "--against-bin",
-            &baseline,
-            "--baseline",
-            "old.json",
-        ],
+        &[&against[..], &["--baseline", "old.json"]].concat(),
+        "measures its baseline itself",
     );
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("measures its baseline itself"), "{stderr}");
-    // Refused before anything is measured: the one line says what a gate report can be.
-    let out = run(
+    // Refused before the revision is built.
+    refused(
         dir.path(),
-        &[
-            "gate",
-            "wall-clock",
-            "--against-bin",
-            &baseline,
-            "--export-svg",
-            "gate.svg",
-        ],
+        &["--against", "HEAD", "--cache-remote", "redis://127.0.0.1:1"],
+        "compares the local cache paths",
     );
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("export it as JSON"), "{stderr}");
-    let out = run(
+    refused(
         dir.path(),
-        &["gate", "wall-clock", "--against-bin", "no-such-wasm-prof"],
+        &[&against[..], &["--export-svg", "gate.svg"]].concat(),
+        "export it as JSON",
     );
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("no wasm-prof binary at no-such-wasm-prof"),
-        "{stderr}"
+    refused(
+        dir.path(),
+        &["--against-bin", "no-such-wasm-prof"],
+        "no wasm-prof binary at no-such-wasm-prof",
     );
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
