@@ -573,7 +573,7 @@ impl RemoteCache {
     /// returned claim) or waits, up to [`RemoteOptions::wait`], for the process holding it.
     /// On a hit the artifact's transfer starts at once, so that its first pieces arrive
     /// while the caller prepares the [`RemoteCache::fetch`] that receives them (which reports
-    /// its failure); a transfer nobody fetches lasts until [`PREFETCHED`] later hits have started
+    /// its failure); a transfer nobody fetches lasts until four later hits have started
     /// theirs.
     pub fn lookup(&self, key: &CacheKey, mac_key: &MacKey) -> Lookup {
         if self.shared.tiers.is_empty() {
