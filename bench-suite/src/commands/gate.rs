@@ -273,10 +273,7 @@ impl DeterministicGate {
     ) -> anyhow::Result<(Measurement, String)> {
         let build = baseline_build::build(root, commit)?;
         let measurement = self.measure(&build.bin, module, valgrind)?;
-        Ok((
-            measurement,
-            format!("a build of {} measured now", &commit[..12]),
-        ))
+        Ok((measurement, build.measured_now()))
     }
 }
 

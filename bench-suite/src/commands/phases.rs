@@ -661,6 +661,15 @@ pub struct Build {
 }
 
 impl Build {
+    /// The running wasm-prof, named `current`.
+    ///
+    /// # Errors
+    /// When its own path cannot be found.
+    pub fn this() -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find this program's own path")?;
+        Self::named(&exe, "current")
+    }
+
     /// The executable at `exe`, named `name`.
     ///
     /// # Errors
@@ -721,9 +730,7 @@ impl PhasesCommand {
         let bar = progress_bar(
             (plans.len() * series.len() * builds.len()) as u64 * (self.warmup + self.runs),
         );
-        let this = std::env::current_exe()
-            .and_then(|exe| exe.canonicalize())
-            .context("cannot find this program's own path")?;
+        let this = Build::this()?.exe;
         let mut reports = builds
             .iter()
             .map(|build| {
@@ -850,10 +857,7 @@ impl Command for PhasesCommand {
         let exports = ExportManager::new(&self.exports)?;
         let baseline = self.baseline.as_deref().map(load_phases).transpose()?;
         let to_stderr = exports.uses_stdout();
-        let this = Build::named(
-            &std::env::current_exe().context("cannot find this program's own path")?,
-            "current",
-        )?;
+        let this = Build::this()?;
         let ran_ours = self.engine.contains(&EngineName::WasmProf);
         let (mut reports, notes) = self.sample_builds(&[this], |plan, first, reports| {
             let report = &reports[0];

@@ -56,10 +56,7 @@ impl WallClockGate {
         let root = project_root();
         let commit = baseline_build::resolve(&root, rev)?;
         let built = baseline_build::build(&root, &commit)?;
-        Ok((
-            Build::named(&built.bin, "baseline")?,
-            format!("a build of {} measured now", &commit[..12]),
-        ))
+        Ok((Build::named(&built.bin, "baseline")?, built.measured_now()))
     }
 }
 
@@ -71,10 +68,7 @@ impl Command for WallClockGate {
         let (baseline, baseline_from) = self.baseline()?;
         let current = match &self.bin {
             Some(bin) => Build::named(bin, "current")?,
-            None => Build::named(
-                &std::env::current_exe().context("cannot find this program's own path")?,
-                "current",
-            )?,
+            None => Build::this()?,
         };
         let current_from = format!("{} measured now", current.exe.display());
         eprintln!("gate: {current_from} against {baseline_from}, the two in turn sample by sample");

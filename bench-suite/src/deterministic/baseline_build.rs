@@ -30,6 +30,13 @@ pub struct BaselineBuild {
     pub bin: PathBuf,
 }
 
+impl BaselineBuild {
+    /// How reports name this build as a baseline measured in this run.
+    pub fn measured_now(&self) -> String {
+        format!("a build of {} measured now", &self.commit[..12])
+    }
+}
+
 /// Runs git in `root` and returns its trimmed stdout.
 fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new("git")
